@@ -1,0 +1,140 @@
+package query
+
+// The query model of DESIGN §4 (binding): field names and meanings may only grow.
+
+// QueryType selects the handler for a query.
+type QueryType string
+
+// Query types.
+const (
+	TypeEndpoints    QueryType = "endpoints"
+	TypeHealth       QueryType = "health"
+	TypeTraffic      QueryType = "traffic"
+	TypeLatency      QueryType = "latency"
+	TypeDrift        QueryType = "drift"
+	TypeDistribution QueryType = "distribution"
+	TypePredictions  QueryType = "predictions"
+)
+
+// QueryTypes lists every query type the backend answers.
+var QueryTypes = []QueryType{TypeEndpoints, TypeHealth, TypeTraffic, TypeLatency, TypeDrift, TypeDistribution, TypePredictions}
+
+// Sources.
+const (
+	SourceAuto          = "auto"
+	SourcePredictionLog = "predictionLog"
+	SourcePrometheus    = "prometheus"
+	SourceEndpoint      = "endpoint"
+	SourceDemo          = "demo"
+)
+
+// Sources lists the accepted values of Query.Source.
+var Sources = []string{SourceAuto, SourcePredictionLog, SourcePrometheus, SourceEndpoint, SourceDemo}
+
+// Outputs.
+const (
+	OutputTimeSeries = "timeseries"
+	OutputLatest     = "latest"
+	OutputTable      = "table"
+)
+
+// Outputs lists the accepted values of Query.Output.
+var Outputs = []string{OutputTimeSeries, OutputLatest, OutputTable}
+
+// Traffic metrics.
+const (
+	MetricRate       = "rate"
+	MetricCount      = "count"
+	MetricErrors     = "errors"
+	MetricErrorCount = "errorCount"
+	MetricErrorRatio = "errorRatio"
+)
+
+// TrafficMetrics lists the accepted values of Query.Metrics.
+var TrafficMetrics = []string{MetricRate, MetricCount, MetricErrors, MetricErrorCount, MetricErrorRatio}
+
+// Drift methods.
+const (
+	MethodPSI             = "psi"
+	MethodKS              = "ks"
+	MethodKSPValue        = "ks_pvalue"
+	MethodJS              = "js"
+	MethodWasserstein     = "wasserstein"
+	MethodWassersteinNorm = "wasserstein_norm"
+	MethodHellinger       = "hellinger"
+	MethodTVD             = "tvd"
+	MethodKLD             = "kld"
+	MethodChi2            = "chi2"
+	MethodChi2PValue      = "chi2_pvalue"
+	MethodLInf            = "linf"
+	MethodMLRun           = "mlrun"
+	MethodStatus          = "status"
+)
+
+// DriftMethods lists the accepted values of Query.Methods.
+var DriftMethods = []string{MethodPSI, MethodKS, MethodKSPValue, MethodJS, MethodWasserstein, MethodWassersteinNorm,
+	MethodHellinger, MethodTVD, MethodKLD, MethodChi2, MethodChi2PValue, MethodLInf, MethodMLRun, MethodStatus}
+
+// Default drift methods per feature kind (DESIGN §4).
+var (
+	DefaultNumericMethods     = []string{MethodPSI, MethodKSPValue, MethodJS, MethodWassersteinNorm}
+	DefaultCategoricalMethods = []string{MethodChi2PValue, MethodPSI, MethodJS, MethodLInf}
+)
+
+// Reference kinds and binning strategies.
+const (
+	ReferenceDataset    = "dataset"
+	ReferenceWindow     = "window"
+	BinningQuantile     = "quantile"
+	BinningEqualWidth   = "equalWidth"
+	DefaultBins         = 10
+	FeaturePrediction   = "prediction"
+	FeatureScore        = "score"
+	FeatureLatency      = "latency"
+	DefaultOutputLabel  = "prediction"
+	ScoreOutputLabel    = "score"
+	LatencyUnit         = "ms"
+	WildcardAllVersions = "*"
+)
+
+// DefaultPercentiles are the latency percentiles when none are asked for.
+var DefaultPercentiles = []float64{50, 95, 99}
+
+// Reference selects what current data is compared with.
+type Reference struct {
+	// Kind is "dataset" (the model's reference sample, default) or "window".
+	Kind string `json:"kind,omitempty"`
+	// From and To bound a reference window: Grafana relative times ("now-7d") or RFC 3339.
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+}
+
+// Binning selects how numeric values are binned for the binned drift methods.
+type Binning struct {
+	Strategy string `json:"strategy,omitempty"`
+	Bins     int    `json:"bins,omitempty"`
+}
+
+// Threshold overrides a drift method's default warning and drift thresholds.
+type Threshold struct {
+	Warning *float64 `json:"warning,omitempty"`
+	Drift   *float64 `json:"drift,omitempty"`
+}
+
+// Query is the JSON model of one ModelLens query. Unknown fields (refId, datasource, intervalMs,
+// ...) are ignored.
+type Query struct {
+	QueryType   QueryType            `json:"queryType"`
+	Model       string               `json:"model,omitempty"`
+	Version     string               `json:"version,omitempty"`
+	Source      string               `json:"source,omitempty"`
+	Output      string               `json:"output,omitempty"`
+	Window      string               `json:"window,omitempty"`
+	Percentiles []float64            `json:"percentiles,omitempty"`
+	Metrics     []string             `json:"metrics,omitempty"`
+	Features    []string             `json:"features,omitempty"`
+	Methods     []string             `json:"methods,omitempty"`
+	Reference   *Reference           `json:"reference,omitempty"`
+	Binning     *Binning             `json:"binning,omitempty"`
+	Thresholds  map[string]Threshold `json:"thresholds,omitempty"`
+}

@@ -1,0 +1,211 @@
+// Package settings parses and validates a ModelLens data source's jsonData and secureJsonData
+// (DESIGN §3) once, into typed values the rest of the plugin uses.
+package settings
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Preset names the metric vocabulary of a model server scraped by Prometheus.
+type Preset string
+
+// Prometheus presets (DESIGN §3).
+const (
+	PresetGeneric    Preset = "generic"
+	PresetKServe     Preset = "kserve"
+	PresetBentoML    Preset = "bentoml"
+	PresetSeldon     Preset = "seldon"
+	PresetTriton     Preset = "triton"
+	PresetTorchServe Preset = "torchserve"
+	PresetMLServer   Preset = "mlserver"
+)
+
+// Presets lists every known preset in documentation order.
+var Presets = []Preset{PresetGeneric, PresetKServe, PresetBentoML, PresetSeldon, PresetTriton, PresetTorchServe, PresetMLServer}
+
+// Endpoint protocols.
+const (
+	ProtocolOIP     = "oip"
+	ProtocolTriton  = "triton"
+	ProtocolMetrics = "metrics"
+)
+
+// Defaults.
+const (
+	DefaultTimeout    = 30 * time.Second
+	DefaultMaxSamples = 1_000_000
+	MaxTimeout        = 10 * time.Minute
+)
+
+// PredictionLog configures the Prediction Log API source (DESIGN §6).
+type PredictionLog struct {
+	URL string `json:"url"`
+}
+
+// Prometheus configures the Prometheus-compatible metrics source.
+type Prometheus struct {
+	URL          string `json:"url"`
+	Preset       Preset `json:"preset"`
+	ModelLabel   string `json:"modelLabel"`
+	VersionLabel string `json:"versionLabel"`
+	// TenantID, when set, is sent as the X-Scope-OrgID header (Mimir, Cortex).
+	TenantID string `json:"tenantId,omitempty"`
+}
+
+// Endpoint is one model endpoint the plugin may call (health, metadata).
+type Endpoint struct {
+	Name     string `json:"name"`
+	URL      string `json:"url"`
+	Protocol string `json:"protocol"`
+}
+
+// raw mirrors jsonData as stored by Grafana.
+type raw struct {
+	PredictionLog  PredictionLog `json:"predictionLog"`
+	Prometheus     Prometheus    `json:"prometheus"`
+	Endpoints      []Endpoint    `json:"endpoints"`
+	Demo           *bool         `json:"demo"`
+	TimeoutSeconds *float64      `json:"timeoutSeconds"`
+	MaxSamples     *int          `json:"maxSamples"`
+}
+
+// Settings are the validated settings of one data source instance.
+type Settings struct {
+	PredictionLog PredictionLog
+	Prometheus    Prometheus
+	Endpoints     []Endpoint
+	// Demo serves the built-in synthetic fleet.
+	Demo       bool
+	Timeout    time.Duration
+	MaxSamples int
+
+	// Secrets (sent as bearer tokens). Never log or print these.
+	PredictionLogToken string
+	PrometheusToken    string
+	EndpointToken      string
+}
+
+// Secure JSON keys (DESIGN §3).
+const (
+	SecretPredictionLogToken = "predictionLogToken"
+	SecretPrometheusToken    = "prometheusToken"
+	SecretEndpointToken      = "endpointToken"
+)
+
+// Parse validates jsonData and reads the decrypted secrets. Errors name the setting to fix and never
+// contain a secret. An empty configuration (no source at all) selects the demo fleet, so a fresh
+// install shows data with no other configuration.
+func Parse(jsonData []byte, secure map[string]string) (*Settings, error) {
+	var r raw
+	if len(strings.TrimSpace(string(jsonData))) > 0 {
+		if err := json.Unmarshal(jsonData, &r); err != nil {
+			return nil, fmt.Errorf("invalid data source settings (jsonData): %w", err)
+		}
+	}
+	s := &Settings{
+		PredictionLog:      r.PredictionLog,
+		Prometheus:         r.Prometheus,
+		Endpoints:          r.Endpoints,
+		Timeout:            DefaultTimeout,
+		MaxSamples:         DefaultMaxSamples,
+		PredictionLogToken: secure[SecretPredictionLogToken],
+		PrometheusToken:    secure[SecretPrometheusToken],
+		EndpointToken:      secure[SecretEndpointToken],
+	}
+	s.PredictionLog.URL = strings.TrimRight(strings.TrimSpace(s.PredictionLog.URL), "/")
+	s.Prometheus.URL = strings.TrimRight(strings.TrimSpace(s.Prometheus.URL), "/")
+
+	if r.TimeoutSeconds != nil {
+		t := *r.TimeoutSeconds
+		if t <= 0 || time.Duration(t*float64(time.Second)) > MaxTimeout {
+			return nil, fmt.Errorf("timeoutSeconds must be in (0, %d], got %v", int(MaxTimeout.Seconds()), t)
+		}
+		s.Timeout = time.Duration(t * float64(time.Second))
+	}
+	if r.MaxSamples != nil {
+		if *r.MaxSamples <= 0 {
+			return nil, fmt.Errorf("maxSamples must be a positive number, got %d", *r.MaxSamples)
+		}
+		s.MaxSamples = *r.MaxSamples
+	}
+	if s.PredictionLog.URL != "" {
+		if err := checkURL(s.PredictionLog.URL); err != nil {
+			return nil, fmt.Errorf("predictionLog.url: %w", err)
+		}
+	}
+	if s.Prometheus.URL != "" {
+		if err := checkURL(s.Prometheus.URL); err != nil {
+			return nil, fmt.Errorf("prometheus.url: %w", err)
+		}
+	}
+	if s.Prometheus.Preset == "" {
+		s.Prometheus.Preset = PresetGeneric
+	}
+	if !validPreset(s.Prometheus.Preset) {
+		return nil, fmt.Errorf("prometheus.preset %q is not one of %v", s.Prometheus.Preset, Presets)
+	}
+	seen := map[string]bool{}
+	for i := range s.Endpoints {
+		e := &s.Endpoints[i]
+		e.Name = strings.TrimSpace(e.Name)
+		e.URL = strings.TrimRight(strings.TrimSpace(e.URL), "/")
+		if e.Protocol == "" {
+			e.Protocol = ProtocolOIP
+		}
+		if e.Name == "" {
+			return nil, fmt.Errorf("endpoints[%d]: name is required", i)
+		}
+		if seen[e.Name] {
+			return nil, fmt.Errorf("endpoints[%d]: duplicate name %q", i, e.Name)
+		}
+		seen[e.Name] = true
+		if err := checkURL(e.URL); err != nil {
+			return nil, fmt.Errorf("endpoints[%d] (%s): url: %w", i, e.Name, err)
+		}
+		switch e.Protocol {
+		case ProtocolOIP, ProtocolTriton, ProtocolMetrics:
+		default:
+			return nil, fmt.Errorf("endpoints[%d] (%s): protocol %q is not one of oip, triton, metrics", i, e.Name, e.Protocol)
+		}
+	}
+	if r.Demo != nil {
+		s.Demo = *r.Demo
+	} else {
+		// The embedded default: nothing configured means the demo fleet.
+		s.Demo = s.PredictionLog.URL == "" && s.Prometheus.URL == "" && len(s.Endpoints) == 0
+	}
+	return s, nil
+}
+
+func validPreset(p Preset) bool {
+	for _, q := range Presets {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
+func checkURL(raw string) error {
+	if raw == "" {
+		return fmt.Errorf("is empty")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("is not a valid URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("must start with http:// or https://")
+	}
+	if u.Host == "" {
+		return fmt.Errorf("has no host")
+	}
+	if u.User != nil {
+		return fmt.Errorf("must not contain credentials; use the token or basic-auth settings")
+	}
+	return nil
+}

@@ -1,0 +1,193 @@
+// Package source holds the types every connector decodes into: model metadata and columnar batches
+// of prediction records (DESIGN §6), and the interface the query layer reads them through.
+package source
+
+import (
+	"context"
+	"errors"
+	"math"
+	"time"
+)
+
+// Kind is the type of a feature or model output.
+type Kind string
+
+// Kinds.
+const (
+	Numeric     Kind = "numeric"
+	Categorical Kind = "categorical"
+)
+
+// Feature is one input feature of a model.
+type Feature struct {
+	Name string `json:"name"`
+	Type Kind   `json:"type"`
+}
+
+// Output describes a model's prediction.
+type Output struct {
+	Type Kind `json:"type"`
+}
+
+// Model is the metadata of one model (Prediction Log API `GET /models`).
+type Model struct {
+	Name       string    `json:"name"`
+	Versions   []string  `json:"versions"`
+	Features   []Feature `json:"features"`
+	Prediction Output    `json:"prediction"`
+}
+
+// Feature returns the named feature and whether the model has it.
+func (m *Model) Feature(name string) (Feature, bool) {
+	for _, f := range m.Features {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Feature{}, false
+}
+
+// HasVersion reports whether v is one of the model's versions.
+func (m *Model) HasVersion(v string) bool {
+	for _, x := range m.Versions {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Column is one variable of a batch in columnar form. A numeric column uses Num with NaN for null;
+// a categorical column uses Cat, indexes into Dict, with -1 for null.
+type Column struct {
+	Kind Kind
+	Num  []float64
+	Cat  []int32
+	Dict []string
+
+	index map[string]int32
+}
+
+// NewColumn returns an empty column of the given kind with room for n values.
+func NewColumn(kind Kind, n int) *Column {
+	c := &Column{Kind: kind}
+	if kind == Categorical {
+		c.Cat = make([]int32, 0, n)
+	} else {
+		c.Num = make([]float64, 0, n)
+	}
+	return c
+}
+
+// Len is the number of values (nulls included).
+func (c *Column) Len() int {
+	if c.Kind == Categorical {
+		return len(c.Cat)
+	}
+	return len(c.Num)
+}
+
+// AppendNum appends a numeric value (NaN for null).
+func (c *Column) AppendNum(v float64) { c.Num = append(c.Num, v) }
+
+// AppendNull appends a null.
+func (c *Column) AppendNull() {
+	if c.Kind == Categorical {
+		c.Cat = append(c.Cat, -1)
+	} else {
+		c.Num = append(c.Num, math.NaN())
+	}
+}
+
+// AppendCat appends a categorical value, interning it in Dict.
+func (c *Column) AppendCat(v string) {
+	c.Cat = append(c.Cat, c.Code(v))
+}
+
+// Code returns the dictionary code of v, adding it when new.
+func (c *Column) Code(v string) int32 {
+	if c.index == nil {
+		c.index = make(map[string]int32, len(c.Dict)+8)
+		for i, s := range c.Dict {
+			c.index[s] = int32(i)
+		}
+	}
+	if i, ok := c.index[v]; ok {
+		return i
+	}
+	i := int32(len(c.Dict))
+	c.Dict = append(c.Dict, v)
+	c.index[v] = i
+	return i
+}
+
+// Batch is a set of prediction records of one model in columnar form, ascending by time.
+type Batch struct {
+	Model string
+	// TS holds record times as Unix nanoseconds, ascending.
+	TS []int64
+	// Version holds per-record codes into Versions.
+	Version  []int32
+	Versions []string
+	// LatencyMs is NaN when a record has no latency.
+	LatencyMs []float64
+	// Error is true for records with status "error".
+	Error      []bool
+	Prediction *Column
+	// Score is NaN when a record has no score.
+	Score []float64
+	Label *Column
+	// FeatureNames lists the features in model order; Features holds their columns.
+	FeatureNames []string
+	Features     map[string]*Column
+	// Truncated is true when the maxSamples cap stopped the fetch before the end of the range.
+	Truncated bool
+}
+
+// Len is the number of records.
+func (b *Batch) Len() int { return len(b.TS) }
+
+// Column returns the column of a feature, or of the outputs "prediction" and "score", or of
+// "latency"; nil when the batch has no such variable.
+func (b *Batch) Column(name string) *Column {
+	if c, ok := b.Features[name]; ok {
+		return c
+	}
+	switch name {
+	case "prediction":
+		return b.Prediction
+	case "score":
+		return &Column{Kind: Numeric, Num: b.Score}
+	case "latency":
+		return &Column{Kind: Numeric, Num: b.LatencyMs}
+	}
+	return nil
+}
+
+// Errors a source returns; the query layer maps them to per-query errors with the right source.
+var (
+	// ErrUnknownModel means the model does not exist upstream.
+	ErrUnknownModel = errors.New("unknown model")
+	// ErrNoReference means the model has no reference sample.
+	ErrNoReference = errors.New("no reference sample")
+)
+
+// RecordsRequest asks for the records of one model with start < ts <= end.
+type RecordsRequest struct {
+	Model string
+	// Version is empty for all versions.
+	Version string
+	Start   time.Time
+	End     time.Time
+	// Limit caps the number of records fetched (maxSamples); 0 means no cap.
+	Limit int
+}
+
+// PredictionLog is what the query layer reads prediction records from: the Prediction Log API
+// client and the in-process demo fleet both implement it.
+type PredictionLog interface {
+	Models(ctx context.Context) ([]Model, error)
+	Records(ctx context.Context, req RecordsRequest) (*Batch, error)
+	// Reference returns the reference (training) sample of a model; version may be empty.
+	Reference(ctx context.Context, model, version string) (*Batch, error)
+}
