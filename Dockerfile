@@ -1,0 +1,49 @@
+# syntax=docker/dockerfile:1
+#
+# Multi-stage build of ModelLens for `docker compose up`:
+#   frontend    npm ci + npm run build            -> /src/dist (module.js, plugin.json, img, dashboards, ...)
+#   backend     mage build:<linux arch> + demo-model -> /src/dist/gpx_modellens_linux_<arch>, /out/demo-model
+#   grafana     Grafana OSS with the plugin in /var/lib/grafana/plugins/modellens-mlmonitoring-datasource
+#   demo-model  the demo model server (Prediction Log API, Open Inference Protocol, /metrics) on :8090
+#
+# Build one image by hand with e.g. `docker build --target grafana -t modellens-grafana .`.
+
+ARG NODE_VERSION=20
+ARG GO_VERSION=1.26
+ARG GRAFANA_VERSION=12.4.0
+
+FROM node:${NODE_VERSION}-bookworm-slim AS frontend
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npx -y npm@10 ci --no-audit --no-fund
+COPY . .
+RUN npm run build
+
+FROM golang:${GO_VERSION}-bookworm AS backend
+WORKDIR /src
+ENV CGO_ENABLED=0
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+# The plugin executable must match the Grafana image's architecture (amd64 or arm64 hosts).
+ARG TARGETARCH
+RUN case "${TARGETARCH:-amd64}" in \
+      amd64) target=build:linux ;; \
+      arm64) target=build:linuxARM64 ;; \
+      arm) target=build:linuxARM ;; \
+      *) echo "unsupported architecture: ${TARGETARCH}" >&2; exit 1 ;; \
+    esac \
+ && go run github.com/magefile/mage -v "${target}" \
+ && go build -trimpath -ldflags "-s -w" -o /out/demo-model ./pkg/cmd/demo-model
+
+FROM grafana/grafana:${GRAFANA_VERSION} AS grafana
+COPY --from=frontend /src/dist/ /var/lib/grafana/plugins/modellens-mlmonitoring-datasource/
+COPY --from=backend /src/dist/ /var/lib/grafana/plugins/modellens-mlmonitoring-datasource/
+ENV GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS=modellens-mlmonitoring-datasource
+EXPOSE 3000
+
+FROM gcr.io/distroless/static-debian12:nonroot AS demo-model
+COPY --from=backend /out/demo-model /usr/local/bin/demo-model
+EXPOSE 8090
+ENTRYPOINT ["/usr/local/bin/demo-model"]
+CMD ["-listen", ":8090"]
