@@ -1,0 +1,360 @@
+import React, { useState } from 'react';
+import { DataSourcePluginOptionsEditorProps, SelectableValue } from '@grafana/data';
+import { Auth, AuthMethod, ConfigSection, convertLegacyAuthProps } from '@grafana/plugin-ui';
+import { Button, IconButton, InlineField, InlineFieldRow, InlineSwitch, Input, SecretInput, Select } from '@grafana/ui';
+
+import {
+  DEFAULT_MAX_SAMPLES,
+  DEFAULT_TIMEOUT_SECONDS,
+  EndpointSettings,
+  MAX_TIMEOUT_SECONDS,
+  ModelLensOptions,
+  ModelLensSecureOptions,
+  Preset,
+  PRESETS,
+  PrometheusSettings,
+  Protocol,
+  PROTOCOLS,
+  SecretKey,
+} from '../types';
+
+type Props = DataSourcePluginOptionsEditorProps<ModelLensOptions, ModelLensSecureOptions>;
+
+const LABEL_WIDTH = 22;
+const INPUT_WIDTH = 50;
+
+const PRESET_LABELS: Record<Preset, string> = {
+  generic: 'Generic (prometheus_client)',
+  kserve: 'KServe',
+  bentoml: 'BentoML',
+  seldon: 'Seldon Core',
+  triton: 'NVIDIA Triton',
+  torchserve: 'TorchServe',
+  mlserver: 'MLServer',
+};
+
+const PROTOCOL_LABELS: Record<Protocol, string> = {
+  oip: 'Open Inference Protocol (v2)',
+  triton: 'Triton',
+  metrics: 'Prometheus metrics',
+};
+
+const PROTOCOL_OPTIONS: Array<SelectableValue<Protocol>> = PROTOCOLS.map((p) => ({ label: PROTOCOL_LABELS[p], value: p }));
+
+/** Validates a URL the way pkg/settings does, for an early hint; the backend has the last word. */
+export function urlProblem(raw: string | undefined): string {
+  const value = (raw ?? '').trim();
+  if (value === '') {
+    return '';
+  }
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    return 'Not a valid URL';
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    return 'Must start with http:// or https://';
+  }
+  if (u.username || u.password) {
+    return 'Must not contain credentials; use the token or basic-auth settings';
+  }
+  return '';
+}
+
+/** Returns a copy of obj with key set, or removed when the value is empty or undefined. */
+function setOrDelete<T extends object, K extends keyof T>(obj: T, key: K, value: T[K] | undefined): T {
+  const next = { ...obj };
+  if (value === undefined || value === '') {
+    delete next[key];
+  } else {
+    next[key] = value;
+  }
+  return next;
+}
+
+/** The ModelLens data source settings (DESIGN §3). */
+export function ConfigEditor({ options, onOptionsChange }: Props) {
+  const jsonData = options.jsonData ?? {};
+  const secureJsonFields = options.secureJsonFields ?? {};
+  const secureJsonData = options.secureJsonData ?? {};
+  const [timeoutText, setTimeoutText] = useState(
+    jsonData.timeoutSeconds !== undefined ? String(jsonData.timeoutSeconds) : ''
+  );
+  const [maxSamplesText, setMaxSamplesText] = useState(
+    jsonData.maxSamples !== undefined ? String(jsonData.maxSamples) : ''
+  );
+  const [timeoutError, setTimeoutError] = useState('');
+  const [maxSamplesError, setMaxSamplesError] = useState('');
+
+  const setJsonData = (next: ModelLensOptions) => onOptionsChange({ ...options, jsonData: next });
+  const setJson = <K extends keyof ModelLensOptions>(key: K, value: ModelLensOptions[K] | undefined) =>
+    setJsonData(setOrDelete(jsonData, key, value));
+
+  const setPredictionLogUrl = (url: string) =>
+    setJson('predictionLog', setOrDelete(jsonData.predictionLog ?? {}, 'url', url.trim()));
+  const setPrometheus = <K extends keyof PrometheusSettings>(key: K, value: PrometheusSettings[K] | undefined) =>
+    setJson('prometheus', setOrDelete(jsonData.prometheus ?? {}, key, value));
+
+  const setSecret = (key: SecretKey, value: string) =>
+    onOptionsChange({ ...options, secureJsonData: { ...secureJsonData, [key]: value } });
+  const resetSecret = (key: SecretKey) =>
+    onOptionsChange({
+      ...options,
+      secureJsonFields: { ...secureJsonFields, [key]: false },
+      secureJsonData: { ...secureJsonData, [key]: '' },
+    });
+
+  const endpoints = jsonData.endpoints ?? [];
+  const setEndpoints = (next: EndpointSettings[]) => setJson('endpoints', next.length ? next : undefined);
+  const setEndpoint = (i: number, patch: Partial<EndpointSettings>) =>
+    setEndpoints(endpoints.map((e, j) => (j === i ? { ...e, ...patch } : e)));
+
+  const configured = !!jsonData.predictionLog?.url || !!jsonData.prometheus?.url || endpoints.length > 0;
+  // Like pkg/settings: without an explicit choice, the demo fleet serves when nothing is configured.
+  const demo = jsonData.demo ?? !configured;
+
+  const secret = (key: SecretKey, label: string, tooltip: string) => (
+    <InlineField label={label} labelWidth={LABEL_WIDTH} tooltip={tooltip} htmlFor={`ml-${key}`}>
+      <SecretInput
+        id={`ml-${key}`}
+        width={INPUT_WIDTH}
+        isConfigured={!!secureJsonFields[key]}
+        value={secureJsonData[key] ?? ''}
+        placeholder="Bearer token"
+        onReset={() => resetSecret(key)}
+        onChange={(e) => setSecret(key, e.currentTarget.value)}
+      />
+    </InlineField>
+  );
+
+  const predictionLogUrlProblem = urlProblem(jsonData.predictionLog?.url);
+  const prometheusUrlProblem = urlProblem(jsonData.prometheus?.url);
+
+  return (
+    <div data-testid="modellens-config-editor">
+      <ConfigSection title="Demo" description="The built-in synthetic fleet of models: data with no other setup.">
+        <InlineField
+          label="Demo fleet"
+          labelWidth={LABEL_WIDTH}
+          htmlFor="ml-demo"
+          tooltip="Serve the built-in synthetic fleet. On by default while no other source is configured."
+        >
+          <InlineSwitch id="ml-demo" value={demo} onChange={(e) => setJson('demo', e.currentTarget.checked)} />
+        </InlineField>
+      </ConfigSection>
+
+      <ConfigSection title="Prediction log" description="A Prediction Log API: raw prediction records and the training reference.">
+        <InlineField
+          label="URL"
+          labelWidth={LABEL_WIDTH}
+          htmlFor="ml-prediction-log-url"
+          invalid={!!predictionLogUrlProblem}
+          error={predictionLogUrlProblem}
+        >
+          <Input
+            id="ml-prediction-log-url"
+            width={INPUT_WIDTH}
+            value={jsonData.predictionLog?.url ?? ''}
+            placeholder="http://prediction-log:8080/api/v1"
+            onChange={(e) => setPredictionLogUrl(e.currentTarget.value)}
+          />
+        </InlineField>
+        {secret('predictionLogToken', 'Token', 'Sent as a bearer token to the Prediction Log API')}
+      </ConfigSection>
+
+      <ConfigSection title="Prometheus" description="Model-server metrics in Prometheus, Mimir, Thanos or VictoriaMetrics.">
+        <InlineField
+          label="URL"
+          labelWidth={LABEL_WIDTH}
+          htmlFor="ml-prometheus-url"
+          invalid={!!prometheusUrlProblem}
+          error={prometheusUrlProblem}
+        >
+          <Input
+            id="ml-prometheus-url"
+            width={INPUT_WIDTH}
+            value={jsonData.prometheus?.url ?? ''}
+            placeholder="http://prometheus:9090"
+            onChange={(e) => setPrometheus('url', e.currentTarget.value.trim())}
+          />
+        </InlineField>
+        {secret('prometheusToken', 'Token', 'Sent as a bearer token to Prometheus')}
+        <InlineField
+          label="Preset"
+          labelWidth={LABEL_WIDTH}
+          htmlFor="ml-prometheus-preset"
+          tooltip="The metric names of your model server"
+        >
+          <Select<Preset>
+            inputId="ml-prometheus-preset"
+            width={INPUT_WIDTH}
+            options={PRESETS.map((p) => ({ label: PRESET_LABELS[p], value: p }))}
+            value={jsonData.prometheus?.preset ?? 'generic'}
+            onChange={(v) => setPrometheus('preset', v.value)}
+          />
+        </InlineField>
+        <InlineField
+          label="Model label"
+          labelWidth={LABEL_WIDTH}
+          htmlFor="ml-prometheus-model-label"
+          tooltip="The series label holding the model name; empty = the preset's"
+        >
+          <Input
+            id="ml-prometheus-model-label"
+            width={INPUT_WIDTH}
+            value={jsonData.prometheus?.modelLabel ?? ''}
+            placeholder="preset default"
+            onChange={(e) => setPrometheus('modelLabel', e.currentTarget.value.trim())}
+          />
+        </InlineField>
+        <InlineField
+          label="Version label"
+          labelWidth={LABEL_WIDTH}
+          htmlFor="ml-prometheus-version-label"
+          tooltip="The series label holding the model version; empty = the preset's"
+        >
+          <Input
+            id="ml-prometheus-version-label"
+            width={INPUT_WIDTH}
+            value={jsonData.prometheus?.versionLabel ?? ''}
+            placeholder="preset default"
+            onChange={(e) => setPrometheus('versionLabel', e.currentTarget.value.trim())}
+          />
+        </InlineField>
+        <InlineField
+          label="Tenant ID"
+          labelWidth={LABEL_WIDTH}
+          htmlFor="ml-prometheus-tenant"
+          tooltip="Sent as X-Scope-OrgID (Mimir, Cortex)"
+        >
+          <Input
+            id="ml-prometheus-tenant"
+            width={INPUT_WIDTH}
+            value={jsonData.prometheus?.tenantId ?? ''}
+            placeholder="optional"
+            onChange={(e) => setPrometheus('tenantId', e.currentTarget.value.trim())}
+          />
+        </InlineField>
+      </ConfigSection>
+
+      <ConfigSection title="Model endpoints" description="Model servers the plugin may call for health and metadata.">
+        {endpoints.map((e, i) => {
+          const problem = e.url ? urlProblem(e.url) : 'URL is required';
+          return (
+            <InlineFieldRow key={i} data-testid={`ml-endpoint-${i}`}>
+              <InlineField label="Name" labelWidth={8} htmlFor={`ml-endpoint-${i}-name`} invalid={!e.name.trim()}>
+                <Input
+                  id={`ml-endpoint-${i}-name`}
+                  width={20}
+                  value={e.name}
+                  placeholder="fraud-kserve"
+                  onChange={(ev) => setEndpoint(i, { name: ev.currentTarget.value })}
+                />
+              </InlineField>
+              <InlineField label="URL" labelWidth={6} htmlFor={`ml-endpoint-${i}-url`} invalid={!!problem} error={problem}>
+                <Input
+                  id={`ml-endpoint-${i}-url`}
+                  width={36}
+                  value={e.url}
+                  placeholder="http://fraud.models.svc:8080"
+                  onChange={(ev) => setEndpoint(i, { url: ev.currentTarget.value.trim() })}
+                />
+              </InlineField>
+              <InlineField label="Protocol" labelWidth={10} htmlFor={`ml-endpoint-${i}-protocol`}>
+                <Select<Protocol>
+                  inputId={`ml-endpoint-${i}-protocol`}
+                  width={30}
+                  options={PROTOCOL_OPTIONS}
+                  value={e.protocol || 'oip'}
+                  onChange={(v) => setEndpoint(i, { protocol: v.value ?? 'oip' })}
+                />
+              </InlineField>
+              <IconButton
+                name="trash-alt"
+                tooltip={`Remove endpoint ${e.name || i + 1}`}
+                onClick={() => setEndpoints(endpoints.filter((_, j) => j !== i))}
+              />
+            </InlineFieldRow>
+          );
+        })}
+        <Button
+          variant="secondary"
+          icon="plus"
+          size="sm"
+          onClick={() => setEndpoints([...endpoints, { name: '', url: '', protocol: 'oip' }])}
+        >
+          Add endpoint
+        </Button>
+        {secret('endpointToken', 'Endpoint token', 'Sent as a bearer token to every model endpoint')}
+      </ConfigSection>
+
+      <ConfigSection title="Limits">
+        <InlineField
+          label="Timeout (seconds)"
+          labelWidth={LABEL_WIDTH}
+          htmlFor="ml-timeout"
+          invalid={!!timeoutError}
+          error={timeoutError}
+          tooltip={`Per upstream request, at most ${MAX_TIMEOUT_SECONDS}; default ${DEFAULT_TIMEOUT_SECONDS}`}
+        >
+          <Input
+            id="ml-timeout"
+            type="number"
+            width={20}
+            value={timeoutText}
+            placeholder={String(DEFAULT_TIMEOUT_SECONDS)}
+            onChange={(e) => setTimeoutText(e.currentTarget.value)}
+            onBlur={() => {
+              const t = timeoutText.trim();
+              const n = Number(t);
+              if (t !== '' && (!Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_SECONDS)) {
+                setTimeoutError(`Must be a number of seconds in (0, ${MAX_TIMEOUT_SECONDS}]`);
+                return;
+              }
+              setTimeoutError('');
+              setJson('timeoutSeconds', t === '' ? undefined : n);
+            }}
+          />
+        </InlineField>
+        <InlineField
+          label="Max samples"
+          labelWidth={LABEL_WIDTH}
+          htmlFor="ml-max-samples"
+          invalid={!!maxSamplesError}
+          error={maxSamplesError}
+          tooltip={`Cap on raw records fetched per query; default ${DEFAULT_MAX_SAMPLES.toLocaleString('en')}`}
+        >
+          <Input
+            id="ml-max-samples"
+            type="number"
+            width={20}
+            value={maxSamplesText}
+            placeholder={String(DEFAULT_MAX_SAMPLES)}
+            onChange={(e) => setMaxSamplesText(e.currentTarget.value)}
+            onBlur={() => {
+              const t = maxSamplesText.trim();
+              const n = Number(t);
+              if (t !== '' && (!Number.isInteger(n) || n <= 0)) {
+                setMaxSamplesError('Must be a positive whole number');
+                return;
+              }
+              setMaxSamplesError('');
+              setJson('maxSamples', t === '' ? undefined : n);
+            }}
+          />
+        </InlineField>
+      </ConfigSection>
+
+      <ConfigSection
+        title="Authentication"
+        description="Basic auth, TLS client certificates and custom headers for every upstream (in addition to the bearer tokens above)."
+      >
+        <Auth
+          {...convertLegacyAuthProps({ config: options, onChange: onOptionsChange })}
+          visibleMethods={[AuthMethod.NoAuth, AuthMethod.BasicAuth]}
+        />
+      </ConfigSection>
+    </div>
+  );
+}

@@ -1,0 +1,607 @@
+import React, { useEffect, useMemo, useState } from 'react';
+import { QueryEditorProps, SelectableValue } from '@grafana/data';
+import {
+  IconButton,
+  InlineField,
+  InlineFieldRow,
+  InlineLabel,
+  MultiSelect,
+  RadioButtonGroup,
+  Select,
+} from '@grafana/ui';
+
+import type { DataSource } from '../datasource';
+import { BlurInput } from './BlurInput';
+import {
+  BinningStrategy,
+  DEFAULT_BINS,
+  DEFAULT_PERCENTILES,
+  DEFAULT_THRESHOLDS,
+  DRIFT_METHODS,
+  DriftMethod,
+  EACH_VERSION,
+  FEATURE_LATENCY,
+  FEATURE_PREDICTION,
+  FEATURE_SCORE,
+  FeatureInfo,
+  ModelInfo,
+  ModelLensOptions,
+  ModelLensQuery,
+  Output,
+  QueryType,
+  Reference,
+  Source,
+  Threshold,
+  TRAFFIC_METRICS,
+  TrafficMetric,
+} from '../types';
+
+type Props = QueryEditorProps<DataSource, ModelLensQuery, ModelLensOptions>;
+
+const LABEL_WIDTH = 14;
+
+const QUERY_TYPE_OPTIONS: Array<SelectableValue<QueryType>> = [
+  { label: 'Traffic', value: 'traffic', description: 'Request rate, counts, errors and error ratio' },
+  { label: 'Latency', value: 'latency', description: 'Latency percentiles' },
+  { label: 'Drift', value: 'drift', description: 'Feature and prediction drift against a reference' },
+  { label: 'Distribution', value: 'distribution', description: 'Histograms of features, outputs or latency' },
+  { label: 'Predictions', value: 'predictions', description: 'Predicted class shares or prediction percentiles' },
+  { label: 'Health', value: 'health', description: 'Is each model up and serving' },
+  { label: 'Endpoints', value: 'endpoints', description: 'Table of models, versions and endpoints' },
+];
+
+const SOURCE_OPTIONS: Array<SelectableValue<Source>> = [
+  { label: 'Auto', value: 'auto', description: 'The best configured source for this query type' },
+  { label: 'Prediction log', value: 'predictionLog', description: 'Raw records of the Prediction Log API' },
+  { label: 'Prometheus', value: 'prometheus', description: 'Model-server metrics in Prometheus' },
+  { label: 'Endpoint', value: 'endpoint', description: 'The model endpoints themselves' },
+  { label: 'Demo', value: 'demo', description: 'The built-in synthetic fleet' },
+];
+
+const OUTPUT_OPTIONS: Array<SelectableValue<Output>> = [
+  { label: 'Time series', value: 'timeseries', description: 'One point per interval' },
+  { label: 'Latest', value: 'latest', description: 'One number per series: for alert rules and stats' },
+  { label: 'Table', value: 'table' },
+];
+
+const METRIC_LABELS: Record<TrafficMetric, string> = {
+  rate: 'Rate (records/s)',
+  count: 'Count',
+  errors: 'Errors (records/s)',
+  errorCount: 'Error count',
+  errorRatio: 'Error ratio',
+};
+
+const METHOD_LABELS: Record<DriftMethod, string> = {
+  psi: 'PSI',
+  ks: 'Kolmogorov–Smirnov D',
+  ks_pvalue: 'KS p-value',
+  js: 'Jensen–Shannon distance',
+  wasserstein: 'Wasserstein',
+  wasserstein_norm: 'Wasserstein (normalised)',
+  hellinger: 'Hellinger',
+  tvd: 'Total variation distance',
+  kld: 'KL divergence (symmetric)',
+  chi2: 'Chi-square',
+  chi2_pvalue: 'Chi-square p-value',
+  linf: 'L-infinity',
+  mlrun: 'MLRun (mean of Hellinger and TVD)',
+  status: 'Status (0 ok, 1 warning, 2 drift)',
+};
+
+const REFERENCE_OPTIONS: Array<SelectableValue<'dataset' | 'window'>> = [
+  { label: 'Reference dataset', value: 'dataset' },
+  { label: 'Time window', value: 'window' },
+];
+
+const BINNING_OPTIONS: Array<SelectableValue<BinningStrategy>> = [
+  { label: 'Quantile', value: 'quantile' },
+  { label: 'Equal width', value: 'equalWidth' },
+];
+
+const DEFAULT_REFERENCE_WINDOW = { from: 'now-7d', to: 'now-6d' };
+
+/** Which fields each query type uses (DESIGN §4). */
+const FIELDS_BY_TYPE: Record<QueryType, ReadonlyArray<'version' | 'output' | 'window' | 'percentiles' | 'metrics' | 'features' | 'methods' | 'reference' | 'binning' | 'thresholds'>> = {
+  endpoints: [],
+  health: ['version', 'output'],
+  traffic: ['version', 'output', 'window', 'metrics'],
+  latency: ['version', 'output', 'window', 'percentiles'],
+  predictions: ['version', 'output', 'window', 'percentiles'],
+  drift: ['version', 'output', 'window', 'features', 'methods', 'reference', 'binning', 'thresholds'],
+  distribution: ['version', 'output', 'window', 'features', 'reference', 'binning'],
+};
+
+/** Returns a copy of the query with key set, or removed when the value is empty. */
+function withField<K extends keyof ModelLensQuery>(
+  query: ModelLensQuery,
+  key: K,
+  value: ModelLensQuery[K] | undefined
+): ModelLensQuery {
+  const next = { ...query };
+  const empty =
+    value === undefined ||
+    value === '' ||
+    (Array.isArray(value) && value.length === 0) ||
+    (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0);
+  if (empty) {
+    delete next[key];
+  } else {
+    next[key] = value;
+  }
+  return next;
+}
+
+/** Parses "50, 95, 99.9" into numbers in (0, 100]; returns an error message for anything else. */
+export function parsePercentiles(text: string): number[] | string {
+  const parts = text
+    .split(/[\s,;]+/)
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  const out: number[] = [];
+  for (const p of parts) {
+    const n = Number(p);
+    if (!Number.isFinite(n) || n <= 0 || n > 100) {
+      return `"${p}" is not a percentile in (0, 100]`;
+    }
+    out.push(n);
+  }
+  return out;
+}
+
+function parseOptionalNumber(text: string): number | undefined | string {
+  const t = text.trim();
+  if (t === '') {
+    return undefined;
+  }
+  const n = Number(t);
+  return Number.isFinite(n) ? n : `"${t}" is not a number`;
+}
+
+function toOptions(values: string[], description?: string): Array<SelectableValue<string>> {
+  return values.map((v) => ({ label: v, value: v, description }));
+}
+
+/** Adds the current value(s) as options when they are not among the known ones (custom values). */
+function withCurrent(options: Array<SelectableValue<string>>, current: string | string[] | undefined) {
+  const values = Array.isArray(current) ? current : current !== undefined && current !== '' ? [current] : [];
+  const known = new Set(options.map((o) => o.value));
+  return [...options, ...values.filter((v) => !known.has(v)).map((v) => ({ label: v, value: v }))];
+}
+
+/** The ModelLens query editor: emits exactly the DESIGN §4 query model and keeps unknown fields. */
+export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) {
+  const [models, setModels] = useState<ModelInfo[]>([]);
+  const [versions, setVersions] = useState<string[]>([]);
+  const [features, setFeatures] = useState<FeatureInfo[]>([]);
+  const [loadError, setLoadError] = useState('');
+  const [percentileError, setPercentileError] = useState('');
+  const [binsError, setBinsError] = useState('');
+  const [thresholdError, setThresholdError] = useState('');
+
+  const queryType: QueryType = query.queryType ?? 'traffic';
+  const shown = new Set(FIELDS_BY_TYPE[queryType] ?? []);
+  const variables = useMemo(() => datasource.getVariableNames(), [datasource]);
+
+  useEffect(() => {
+    let cancelled = false;
+    datasource.getModels().then(
+      (m) => !cancelled && setModels(m),
+      (e: unknown) => !cancelled && setLoadError(`Could not list models: ${errorText(e)}`)
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [datasource]);
+
+  const model = query.model ?? '';
+  useEffect(() => {
+    let cancelled = false;
+    Promise.all([datasource.getVersions(model), datasource.getFeatures(model)]).then(
+      ([v, f]) => {
+        if (!cancelled) {
+          setVersions(v);
+          setFeatures(f);
+          setLoadError('');
+        }
+      },
+      (e: unknown) => !cancelled && setLoadError(`Could not load versions and features of "${model}": ${errorText(e)}`)
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [datasource, model]);
+
+  const update = (next: ModelLensQuery) => {
+    onChange(next);
+    onRunQuery();
+  };
+  const set = <K extends keyof ModelLensQuery>(key: K, value: ModelLensQuery[K] | undefined) =>
+    update(withField(query, key, value));
+
+  const modelOptions = withCurrent([...toOptions(models.map((m) => m.name)), ...toOptions(variables, 'Variable')], model);
+  const versionOptions = withCurrent(
+    [
+      { label: 'All versions together', value: '' },
+      { label: 'Each version (*)', value: EACH_VERSION, description: 'One series per version' },
+      ...toOptions(versions),
+      ...toOptions(variables, 'Variable'),
+    ],
+    query.version
+  );
+  const outputs = [FEATURE_PREDICTION, FEATURE_SCORE, ...(queryType === 'distribution' ? [FEATURE_LATENCY] : [])];
+  const featureOptions = withCurrent(
+    [
+      ...features.map((f) => ({ label: f.name, value: f.name, description: f.type })),
+      ...toOptions(outputs, 'Model output'),
+      ...toOptions(variables, 'Variable'),
+    ],
+    query.features
+  );
+
+  const reference = query.reference;
+  const referenceKind = reference?.kind ?? 'dataset';
+  const setReference = (next: Reference) => set('reference', next);
+
+  const thresholds = query.thresholds ?? {};
+  const setThreshold = (method: string, t: Threshold | undefined) => {
+    const next: Record<string, Threshold> = { ...thresholds };
+    if (t === undefined) {
+      delete next[method];
+    } else {
+      next[method] = t;
+    }
+    set('thresholds', next);
+  };
+  const thresholdMethods = Object.keys(DEFAULT_THRESHOLDS);
+  const unusedThresholdMethod = thresholdMethods.find((m) => !(m in thresholds));
+
+  return (
+    <div data-testid="modellens-query-editor">
+      <InlineFieldRow>
+        <InlineField label="Query type" labelWidth={LABEL_WIDTH}>
+          <RadioButtonGroup<QueryType>
+            options={QUERY_TYPE_OPTIONS}
+            value={queryType}
+            onChange={(v) => update({ ...query, queryType: v })}
+          />
+        </InlineField>
+      </InlineFieldRow>
+
+      <InlineFieldRow>
+        <InlineField
+          label="Model"
+          labelWidth={LABEL_WIDTH}
+          htmlFor="ml-model"
+          invalid={!!loadError}
+          error={loadError}
+          tooltip="Empty or * = every model"
+        >
+          <Select
+            inputId="ml-model"
+            width={30}
+            options={modelOptions}
+            value={model === '' ? null : model}
+            placeholder="All models"
+            allowCustomValue
+            isClearable
+            onChange={(v) => set('model', v?.value ?? undefined)}
+          />
+        </InlineField>
+        {shown.has('version') && (
+          <InlineField label="Version" labelWidth={10} htmlFor="ml-version">
+            <Select
+              inputId="ml-version"
+              width={28}
+              options={versionOptions}
+              value={query.version ?? ''}
+              allowCustomValue
+              onChange={(v) => set('version', v?.value ?? undefined)}
+            />
+          </InlineField>
+        )}
+        <InlineField label="Source" labelWidth={10} htmlFor="ml-source">
+          <Select<Source>
+            inputId="ml-source"
+            width={20}
+            options={SOURCE_OPTIONS}
+            value={query.source ?? 'auto'}
+            onChange={(v) => set('source', v?.value)}
+          />
+        </InlineField>
+      </InlineFieldRow>
+
+      {shown.has('metrics') && (
+        <InlineFieldRow>
+          <InlineField label="Metrics" labelWidth={LABEL_WIDTH} htmlFor="ml-metrics" tooltip="Default: rate">
+            <MultiSelect<TrafficMetric>
+              inputId="ml-metrics"
+              width={60}
+              options={TRAFFIC_METRICS.map((m) => ({ label: METRIC_LABELS[m], value: m }))}
+              value={query.metrics ?? []}
+              placeholder="rate"
+              onChange={(v) => set('metrics', v.map((o) => o.value!).filter(Boolean))}
+            />
+          </InlineField>
+        </InlineFieldRow>
+      )}
+
+      {shown.has('percentiles') && (
+        <InlineFieldRow>
+          <InlineField
+            label="Percentiles"
+            labelWidth={LABEL_WIDTH}
+            htmlFor="ml-percentiles"
+            invalid={!!percentileError}
+            error={percentileError}
+            tooltip="Numbers in (0, 100], separated by commas"
+          >
+            <BlurInput
+              id="ml-percentiles"
+              width={30}
+              value={(query.percentiles ?? []).join(', ')}
+              placeholder={DEFAULT_PERCENTILES.join(', ')}
+              invalid={!!percentileError}
+              onCommit={(text) => {
+                const parsed = parsePercentiles(text);
+                if (typeof parsed === 'string') {
+                  setPercentileError(parsed);
+                  return;
+                }
+                setPercentileError('');
+                set('percentiles', parsed);
+              }}
+            />
+          </InlineField>
+        </InlineFieldRow>
+      )}
+
+      {shown.has('features') && (
+        <InlineFieldRow>
+          <InlineField
+            label="Features"
+            labelWidth={LABEL_WIDTH}
+            htmlFor="ml-features"
+            tooltip="Default: every input feature of the model"
+          >
+            <MultiSelect<string>
+              inputId="ml-features"
+              width={60}
+              options={featureOptions}
+              value={query.features ?? []}
+              placeholder="All features"
+              allowCustomValue
+              onChange={(v) => set('features', v.map((o) => o.value!).filter(Boolean))}
+            />
+          </InlineField>
+        </InlineFieldRow>
+      )}
+
+      {shown.has('methods') && (
+        <InlineFieldRow>
+          <InlineField
+            label="Methods"
+            labelWidth={LABEL_WIDTH}
+            htmlFor="ml-methods"
+            tooltip="Default: psi, ks_pvalue, js, wasserstein_norm (numeric); chi2_pvalue, psi, js, linf (categorical)"
+          >
+            <MultiSelect<DriftMethod>
+              inputId="ml-methods"
+              width={60}
+              options={DRIFT_METHODS.map((m) => ({ label: m, value: m, description: METHOD_LABELS[m] }))}
+              value={query.methods ?? []}
+              placeholder="Defaults per feature type"
+              onChange={(v) => set('methods', v.map((o) => o.value!).filter(Boolean))}
+            />
+          </InlineField>
+        </InlineFieldRow>
+      )}
+
+      {(shown.has('window') || shown.has('output')) && (
+        <InlineFieldRow>
+          {shown.has('window') && (
+            <InlineField
+              label="Window"
+              labelWidth={LABEL_WIDTH}
+              htmlFor="ml-window"
+              tooltip="Each point summarises the window ending at it (5m, 1h); default: the query interval"
+            >
+              <BlurInput
+                id="ml-window"
+                width={12}
+                value={query.window ?? ''}
+                placeholder="auto"
+                onCommit={(text) => set('window', text.trim())}
+              />
+            </InlineField>
+          )}
+          {shown.has('output') && (
+            <InlineField label="Output" labelWidth={10}>
+              <RadioButtonGroup<Output>
+                options={OUTPUT_OPTIONS}
+                value={query.output ?? 'timeseries'}
+                onChange={(v) => set('output', v)}
+              />
+            </InlineField>
+          )}
+        </InlineFieldRow>
+      )}
+
+      {shown.has('reference') && (
+        <InlineFieldRow>
+          <InlineField label="Reference" labelWidth={LABEL_WIDTH}>
+            <RadioButtonGroup<'dataset' | 'window'>
+              options={REFERENCE_OPTIONS}
+              value={referenceKind}
+              onChange={(kind) =>
+                setReference(
+                  kind === 'window'
+                    ? {
+                        ...reference,
+                        kind,
+                        from: reference?.from || DEFAULT_REFERENCE_WINDOW.from,
+                        to: reference?.to || DEFAULT_REFERENCE_WINDOW.to,
+                      }
+                    : { kind }
+                )
+              }
+            />
+          </InlineField>
+          {referenceKind === 'window' && (
+            <>
+              <InlineField label="From" labelWidth={8} htmlFor="ml-reference-from">
+                <BlurInput
+                  id="ml-reference-from"
+                  width={16}
+                  value={reference?.from ?? ''}
+                  placeholder={DEFAULT_REFERENCE_WINDOW.from}
+                  onCommit={(from) => setReference({ ...reference, kind: 'window', from: from.trim() })}
+                />
+              </InlineField>
+              <InlineField label="To" labelWidth={6} htmlFor="ml-reference-to">
+                <BlurInput
+                  id="ml-reference-to"
+                  width={16}
+                  value={reference?.to ?? ''}
+                  placeholder={DEFAULT_REFERENCE_WINDOW.to}
+                  onCommit={(to) => setReference({ ...reference, kind: 'window', to: to.trim() })}
+                />
+              </InlineField>
+            </>
+          )}
+        </InlineFieldRow>
+      )}
+
+      {shown.has('binning') && (
+        <InlineFieldRow>
+          <InlineField label="Binning" labelWidth={LABEL_WIDTH}>
+            <RadioButtonGroup<BinningStrategy>
+              options={BINNING_OPTIONS}
+              value={query.binning?.strategy ?? 'quantile'}
+              onChange={(strategy) => set('binning', { ...query.binning, strategy })}
+            />
+          </InlineField>
+          <InlineField
+            label="Bins"
+            labelWidth={8}
+            htmlFor="ml-bins"
+            invalid={!!binsError}
+            error={binsError}
+            tooltip={`Number of bins; default ${DEFAULT_BINS}`}
+          >
+            <BlurInput
+              id="ml-bins"
+              type="number"
+              width={10}
+              value={query.binning?.bins !== undefined ? String(query.binning.bins) : ''}
+              placeholder={String(DEFAULT_BINS)}
+              invalid={!!binsError}
+              onCommit={(text) => {
+                const n = parseOptionalNumber(text);
+                if (typeof n === 'string' || (n !== undefined && (!Number.isInteger(n) || n < 1))) {
+                  setBinsError(`"${text.trim()}" is not a whole number of bins`);
+                  return;
+                }
+                setBinsError('');
+                const binning = { ...query.binning };
+                if (n === undefined) {
+                  delete binning.bins;
+                } else {
+                  binning.bins = n;
+                }
+                set('binning', binning);
+              }}
+            />
+          </InlineField>
+        </InlineFieldRow>
+      )}
+
+      {shown.has('thresholds') && (
+        <div data-testid="ml-thresholds">
+          {Object.entries(thresholds).map(([method, t]) => {
+            const defaults = DEFAULT_THRESHOLDS[method];
+            const commit = (key: 'warning' | 'drift', text: string) => {
+              const n = parseOptionalNumber(text);
+              if (typeof n === 'string') {
+                setThresholdError(`${method} ${key}: ${n}`);
+                return;
+              }
+              setThresholdError('');
+              const next: Threshold = { ...t };
+              if (n === undefined) {
+                delete next[key];
+              } else {
+                next[key] = n;
+              }
+              setThreshold(method, next);
+            };
+            return (
+              <InlineFieldRow key={method}>
+                <InlineLabel width={LABEL_WIDTH} tooltip="Overrides the method's default thresholds">
+                  Threshold
+                </InlineLabel>
+                <InlineLabel width={20}>{method}</InlineLabel>
+                <InlineField label="Warning" labelWidth={10} htmlFor={`ml-threshold-${method}-warning`}>
+                  <BlurInput
+                    id={`ml-threshold-${method}-warning`}
+                    type="number"
+                    width={10}
+                    value={t.warning !== undefined ? String(t.warning) : ''}
+                    placeholder={defaults ? String(defaults.warning) : ''}
+                    onCommit={(text) => commit('warning', text)}
+                  />
+                </InlineField>
+                <InlineField label="Drift" labelWidth={8} htmlFor={`ml-threshold-${method}-drift`}>
+                  <BlurInput
+                    id={`ml-threshold-${method}-drift`}
+                    type="number"
+                    width={10}
+                    value={t.drift !== undefined ? String(t.drift) : ''}
+                    placeholder={defaults ? String(defaults.drift) : ''}
+                    onCommit={(text) => commit('drift', text)}
+                  />
+                </InlineField>
+                <IconButton
+                  name="trash-alt"
+                  tooltip={`Remove the ${method} threshold`}
+                  onClick={() => setThreshold(method, undefined)}
+                />
+              </InlineFieldRow>
+            );
+          })}
+          {thresholdError && (
+            <InlineFieldRow>
+              <InlineField label="" labelWidth={LABEL_WIDTH} invalid error={thresholdError}>
+                <span />
+              </InlineField>
+            </InlineFieldRow>
+          )}
+          {unusedThresholdMethod !== undefined && (
+            <InlineFieldRow>
+              <InlineField label="Thresholds" labelWidth={LABEL_WIDTH} htmlFor="ml-threshold-add">
+                <Select<string>
+                  inputId="ml-threshold-add"
+                  width={30}
+                  placeholder="Override a method's thresholds"
+                  options={thresholdMethods
+                    .filter((m) => !(m in thresholds))
+                    .map((m) => ({ label: m, value: m, description: METHOD_LABELS[m as DriftMethod] }))}
+                  value={null}
+                  onChange={(v) => v?.value && setThreshold(v.value, { ...DEFAULT_THRESHOLDS[v.value] })}
+                />
+              </InlineField>
+            </InlineFieldRow>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function errorText(e: unknown): string {
+  if (e && typeof e === 'object') {
+    const err = e as { data?: { message?: string }; message?: string; statusText?: string };
+    return err.data?.message ?? err.message ?? err.statusText ?? 'request failed';
+  }
+  return String(e);
+}

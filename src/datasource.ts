@@ -1,0 +1,166 @@
+import { CoreApp, DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
+import { DataSourceWithBackend, getTemplateSrv, TemplateSrv } from '@grafana/runtime';
+
+import {
+  DEFAULT_QUERY,
+  FeatureInfo,
+  ModelInfo,
+  ModelLensOptions,
+  ModelLensQuery,
+  QUERY_TYPES,
+  Reference,
+} from './types';
+import { ModelLensVariableSupport } from './variables';
+
+/** Separates the values of a multi-value variable while interpolating; never part of a name. */
+const MULTI_SEPARATOR = '\u001f';
+/** What Grafana substitutes for "All" when a variable has no custom all value. */
+const ALL_MARKER = '$__all';
+/** A model or version that stands for every model / one series per version. */
+const WILDCARD = '*';
+
+/**
+ * The ModelLens data source: queries run on the Go backend; this class prepares them (defaults,
+ * filtering, template variables) and reads the backend resources that fill the editors and the
+ * template variables.
+ */
+export class DataSource extends DataSourceWithBackend<ModelLensQuery, ModelLensOptions> {
+  private readonly templateSrv: TemplateSrv;
+
+  constructor(instanceSettings: DataSourceInstanceSettings<ModelLensOptions>, templateSrv?: TemplateSrv) {
+    super(instanceSettings);
+    this.templateSrv = templateSrv ?? getTemplateSrv();
+    this.variables = new ModelLensVariableSupport(this);
+  }
+
+  getDefaultQuery(_: CoreApp): Partial<ModelLensQuery> {
+    return { ...DEFAULT_QUERY, metrics: [...(DEFAULT_QUERY.metrics ?? [])] };
+  }
+
+  /** Skips hidden queries and queries without a (known) query type. */
+  filterQuery(query: ModelLensQuery): boolean {
+    if (query.hide) {
+      return false;
+    }
+    return !!query.queryType && (QUERY_TYPES as readonly string[]).includes(query.queryType);
+  }
+
+  /**
+   * Interpolates template variables in model, version, features, window and the reference window.
+   * A multi-value or "All" model/version becomes '*' (every model / one series per version); a
+   * multi-value feature variable becomes several features, and "All" features drops the list (the
+   * default is every feature of the model).
+   */
+  applyTemplateVariables(query: ModelLensQuery, scopedVars: ScopedVars): ModelLensQuery {
+    const out: ModelLensQuery = { ...query };
+    if (query.model !== undefined) {
+      out.model = this.interpolateSingle(query.model, scopedVars);
+    }
+    if (query.version !== undefined) {
+      out.version = this.interpolateSingle(query.version, scopedVars);
+    }
+    if (query.window !== undefined) {
+      out.window = this.templateSrv.replace(query.window, scopedVars).trim();
+    }
+    if (query.features !== undefined) {
+      const features = this.interpolateList(query.features, scopedVars);
+      if (features === undefined) {
+        delete out.features;
+      } else {
+        out.features = features;
+      }
+    }
+    if (query.reference) {
+      const ref: Reference = { ...query.reference };
+      if (ref.from !== undefined) {
+        ref.from = this.templateSrv.replace(ref.from, scopedVars).trim();
+      }
+      if (ref.to !== undefined) {
+        ref.to = this.templateSrv.replace(ref.to, scopedVars).trim();
+      }
+      out.reference = ref;
+    }
+    return out;
+  }
+
+  /** Replaces variables in a single-valued field; several values or All become '*'. */
+  interpolateSingle(value: string, scopedVars?: ScopedVars): string {
+    const replaced = this.templateSrv.replace(value, scopedVars, (v: unknown) => {
+      if (Array.isArray(v)) {
+        return v.length === 1 ? String(v[0]) : WILDCARD;
+      }
+      return String(v ?? '');
+    });
+    const trimmed = replaced.trim();
+    return trimmed === ALL_MARKER ? WILDCARD : trimmed;
+  }
+
+  /**
+   * Replaces variables in a list of names, expanding multi-value variables. Returns undefined when
+   * a value means "all" ('*' or Grafana's All), so that the backend default (every name) applies.
+   */
+  interpolateList(values: string[], scopedVars?: ScopedVars): string[] | undefined {
+    const out: string[] = [];
+    for (const value of values) {
+      const replaced = this.templateSrv.replace(value, scopedVars, (v: unknown) =>
+        Array.isArray(v) ? v.map(String).join(MULTI_SEPARATOR) : String(v ?? '')
+      );
+      for (const part of replaced.split(MULTI_SEPARATOR)) {
+        const name = part.trim();
+        if (name === WILDCARD || name === ALL_MARKER) {
+          return undefined;
+        }
+        if (name !== '' && !out.includes(name)) {
+          out.push(name);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Names of the dashboard's template variables, as '$name', for the editors' dropdowns. */
+  getVariableNames(): string[] {
+    return this.templateSrv.getVariables().map((v) => `$${v.name}`);
+  }
+
+  /** GET models: every model with its versions, input features and prediction type. */
+  async getModels(): Promise<ModelInfo[]> {
+    const models = await this.getResource<ModelInfo[]>('models');
+    return Array.isArray(models) ? models : [];
+  }
+
+  /** GET models/{m}/versions; for no model or '*', the versions of every model. */
+  async getVersions(model: string | undefined, scopedVars?: ScopedVars): Promise<string[]> {
+    const name = this.interpolateSingle(model ?? '', scopedVars);
+    if (name === '' || name === WILDCARD) {
+      const models = await this.getModels();
+      return unique(models.flatMap((m) => m.versions ?? []));
+    }
+    const versions = await this.getResource<string[]>(`models/${encodeURIComponent(name)}/versions`);
+    return Array.isArray(versions) ? versions : [];
+  }
+
+  /** GET models/{m}/features (input features only); for no model or '*', those of every model. */
+  async getFeatures(model: string | undefined, scopedVars?: ScopedVars): Promise<FeatureInfo[]> {
+    const name = this.interpolateSingle(model ?? '', scopedVars);
+    if (name === '' || name === WILDCARD) {
+      const models = await this.getModels();
+      const seen = new Set<string>();
+      return models
+        .flatMap((m) => m.features ?? [])
+        .filter((f) => {
+          if (seen.has(f.name)) {
+            return false;
+          }
+          seen.add(f.name);
+          return true;
+        });
+    }
+    const features = await this.getResource<FeatureInfo[]>(`models/${encodeURIComponent(name)}/features`);
+    return Array.isArray(features) ? features : [];
+  }
+}
+
+function unique(values: string[]): string[] {
+  return Array.from(new Set(values));
+}

@@ -1,0 +1,242 @@
+import { DataSourceJsonData } from '@grafana/data';
+import { DataQuery } from '@grafana/schema';
+
+// The query model of DESIGN §4 (binding), mirroring pkg/query/model.go. Field names and meanings
+// may only grow; src/types.test.ts fails when this file and the Go model disagree.
+
+/** Query types the backend answers (Go: query.QueryTypes). */
+export const QUERY_TYPES = ['endpoints', 'health', 'traffic', 'latency', 'drift', 'distribution', 'predictions'] as const;
+export type QueryType = (typeof QUERY_TYPES)[number];
+
+/** Accepted values of Query.source (Go: query.Sources). */
+export const SOURCES = ['auto', 'predictionLog', 'prometheus', 'endpoint', 'demo'] as const;
+export type Source = (typeof SOURCES)[number];
+
+/** Accepted values of Query.output (Go: query.Outputs). */
+export const OUTPUTS = ['timeseries', 'latest', 'table'] as const;
+export type Output = (typeof OUTPUTS)[number];
+
+/** Accepted values of Query.metrics for traffic queries (Go: query.TrafficMetrics). */
+export const TRAFFIC_METRICS = ['rate', 'count', 'errors', 'errorCount', 'errorRatio'] as const;
+export type TrafficMetric = (typeof TRAFFIC_METRICS)[number];
+
+/** Accepted values of Query.methods for drift queries (Go: query.DriftMethods). */
+export const DRIFT_METHODS = [
+  'psi',
+  'ks',
+  'ks_pvalue',
+  'js',
+  'wasserstein',
+  'wasserstein_norm',
+  'hellinger',
+  'tvd',
+  'kld',
+  'chi2',
+  'chi2_pvalue',
+  'linf',
+  'mlrun',
+  'status',
+] as const;
+export type DriftMethod = (typeof DRIFT_METHODS)[number];
+
+/** Default drift methods per feature kind (DESIGN §4). */
+export const DEFAULT_NUMERIC_METHODS: DriftMethod[] = ['psi', 'ks_pvalue', 'js', 'wasserstein_norm'];
+export const DEFAULT_CATEGORICAL_METHODS: DriftMethod[] = ['chi2_pvalue', 'psi', 'js', 'linf'];
+
+/** Default warning / drift thresholds per method (DESIGN §5); p-values warn and drift *below* them. */
+export const DEFAULT_THRESHOLDS: Record<string, Required<Threshold>> = {
+  psi: { warning: 0.1, drift: 0.25 },
+  ks_pvalue: { warning: 0.15, drift: 0.05 },
+  chi2_pvalue: { warning: 0.15, drift: 0.05 },
+  js: { warning: 0.05, drift: 0.1 },
+  wasserstein_norm: { warning: 0.05, drift: 0.1 },
+  hellinger: { warning: 0.15, drift: 0.4 },
+  kld: { warning: 0.1, drift: 0.2 },
+  linf: { warning: 0.1, drift: 0.2 },
+  mlrun: { warning: 0.5, drift: 0.7 },
+};
+
+export const REFERENCE_KINDS = ['dataset', 'window'] as const;
+export type ReferenceKind = (typeof REFERENCE_KINDS)[number];
+
+export const BINNING_STRATEGIES = ['quantile', 'equalWidth'] as const;
+export type BinningStrategy = (typeof BINNING_STRATEGIES)[number];
+
+export const DEFAULT_BINS = 10;
+export const DEFAULT_PERCENTILES = [50, 95, 99];
+
+/** Feature names that denote the model's outputs (and, for distribution, its latency). */
+export const FEATURE_PREDICTION = 'prediction';
+export const FEATURE_SCORE = 'score';
+export const FEATURE_LATENCY = 'latency';
+
+/** Query.version: empty = all versions together, '*' = one series per version. */
+export const ALL_VERSIONS = '';
+export const EACH_VERSION = '*';
+
+/** Reference selects what current data is compared with (Go: query.Reference). */
+export interface Reference {
+  /** 'dataset' (the model's reference sample, default) or 'window'. */
+  kind?: ReferenceKind;
+  /** Bounds of a reference window: Grafana relative times ('now-7d') or RFC 3339. */
+  from?: string;
+  to?: string;
+}
+
+/** How numeric values are binned for the binned drift methods (Go: query.Binning). */
+export interface Binning {
+  strategy?: BinningStrategy;
+  bins?: number;
+}
+
+/** Overrides a drift method's default warning and drift thresholds (Go: query.Threshold). */
+export interface Threshold {
+  warning?: number;
+  drift?: number;
+}
+
+/** The ModelLens fields of a query (Go: query.Query). */
+export interface ModelLensQueryFields {
+  queryType: QueryType;
+  model?: string;
+  version?: string;
+  source?: Source;
+  output?: Output;
+  window?: string;
+  percentiles?: number[];
+  metrics?: TrafficMetric[];
+  features?: string[];
+  methods?: DriftMethod[];
+  reference?: Reference;
+  binning?: Binning;
+  thresholds?: Record<string, Threshold>;
+}
+
+/** A ModelLens query as Grafana stores it (refId, datasource, hide, ... come from DataQuery). */
+export interface ModelLensQuery extends DataQuery, Omit<ModelLensQueryFields, 'queryType'> {
+  // DataQuery declares queryType?: string; a stored query may lack it (filterQuery skips those).
+  queryType?: QueryType;
+}
+
+/**
+ * Runtime descriptions of the JSON fields, in the vocabulary of pkg/query/model_schema_test.go
+ * ('string', 'number', 'string[]', 'record<Threshold>', a struct name). `satisfies` makes the
+ * compiler check that every field of the interface is listed and no other, so the jest test that
+ * compares these with pkg/query/testdata/query_model.json checks the interfaces themselves.
+ */
+export const QUERY_FIELDS = {
+  queryType: 'string',
+  model: 'string',
+  version: 'string',
+  source: 'string',
+  output: 'string',
+  window: 'string',
+  percentiles: 'number[]',
+  metrics: 'string[]',
+  features: 'string[]',
+  methods: 'string[]',
+  reference: 'Reference',
+  binning: 'Binning',
+  thresholds: 'record<Threshold>',
+} as const satisfies Record<keyof ModelLensQueryFields, string>;
+
+export const REFERENCE_FIELDS = {
+  kind: 'string',
+  from: 'string',
+  to: 'string',
+} as const satisfies Record<keyof Reference, string>;
+
+export const BINNING_FIELDS = {
+  strategy: 'string',
+  bins: 'number',
+} as const satisfies Record<keyof Binning, string>;
+
+export const THRESHOLD_FIELDS = {
+  warning: 'number',
+  drift: 'number',
+} as const satisfies Record<keyof Threshold, string>;
+
+export const DEFAULT_QUERY: Partial<ModelLensQuery> = {
+  queryType: 'traffic',
+  metrics: ['rate'],
+};
+
+// Settings (DESIGN §3, pkg/settings/settings.go).
+
+export const PRESETS = ['generic', 'kserve', 'bentoml', 'seldon', 'triton', 'torchserve', 'mlserver'] as const;
+export type Preset = (typeof PRESETS)[number];
+
+export const PROTOCOLS = ['oip', 'triton', 'metrics'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+export const MAX_TIMEOUT_SECONDS = 600;
+export const DEFAULT_MAX_SAMPLES = 1_000_000;
+
+export interface PredictionLogSettings {
+  url?: string;
+}
+
+export interface PrometheusSettings {
+  url?: string;
+  preset?: Preset;
+  modelLabel?: string;
+  versionLabel?: string;
+  /** Sent as the X-Scope-OrgID header (Mimir, Cortex). */
+  tenantId?: string;
+}
+
+export interface EndpointSettings {
+  name: string;
+  url: string;
+  protocol: Protocol;
+}
+
+/** jsonData of a ModelLens data source. */
+export interface ModelLensOptions extends DataSourceJsonData {
+  predictionLog?: PredictionLogSettings;
+  prometheus?: PrometheusSettings;
+  endpoints?: EndpointSettings[];
+  demo?: boolean;
+  timeoutSeconds?: number;
+  maxSamples?: number;
+}
+
+/** secureJsonData of a ModelLens data source: write-only, never sent back to the browser. */
+export interface ModelLensSecureOptions {
+  predictionLogToken?: string;
+  prometheusToken?: string;
+  endpointToken?: string;
+  basicAuthPassword?: string;
+}
+
+export const SECRET_KEYS = ['predictionLogToken', 'prometheusToken', 'endpointToken'] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+
+// Backend resources for editor dropdowns and template variables (pkg/resources).
+
+export type ValueKind = 'numeric' | 'categorical';
+
+export interface FeatureInfo {
+  name: string;
+  type: ValueKind;
+}
+
+/** One item of GET models. */
+export interface ModelInfo {
+  name: string;
+  versions: string[];
+  features: FeatureInfo[];
+  prediction?: { type: ValueKind };
+}
+
+// Template variables.
+
+export const VARIABLE_QUERY_TYPES = ['models', 'versions', 'features'] as const;
+export type VariableQueryType = (typeof VARIABLE_QUERY_TYPES)[number];
+
+/** The query model of a ModelLens template variable: {"type": "versions", "model": "$model"}. */
+export interface ModelLensVariableQuery extends DataQuery {
+  type: VariableQueryType;
+  model?: string;
+}
