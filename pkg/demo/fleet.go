@@ -1,0 +1,547 @@
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/source"
+)
+
+// DefaultSeed is the seed of the fleet the plugin embeds and the demo model server serves by
+// default; both produce identical records for the same seed and rate.
+const DefaultSeed int64 = 42
+
+// MaxRate bounds the traffic multiplier of NewFleetWithRate.
+const MaxRate = 100
+
+// MaxUnlimitedRecords bounds the expected size of a Records answer without a Limit; larger ranges
+// must set RecordsRequest.Limit.
+const MaxUnlimitedRecords = 5_000_000
+
+// Random-stream purposes.
+const (
+	streamCount = iota + 1
+	streamMinute
+	streamRecord
+	streamReference
+)
+
+// Fleet is the synthetic fleet: prediction records that are a pure function of (seed, model, time).
+// It implements source.PredictionLog and is safe for concurrent use.
+type Fleet struct {
+	seed   uint64
+	seed64 int64
+	rate   float64
+	byName map[string]*modelSpec
+}
+
+var _ source.PredictionLog = (*Fleet)(nil)
+
+// NewFleet returns the fleet of the given seed at the nominal traffic rate.
+func NewFleet(seed int64) *Fleet {
+	f, err := NewFleetWithRate(seed, 1)
+	if err != nil {
+		panic(err) // unreachable: rate 1 is valid
+	}
+	return f
+}
+
+// NewFleetWithRate returns the fleet of the given seed with every model's traffic multiplied by
+// rate (0 < rate <= MaxRate). Feature, prediction and reference distributions do not depend on rate.
+func NewFleetWithRate(seed int64, rate float64) (*Fleet, error) {
+	if !(rate > 0 && rate <= MaxRate) {
+		return nil, fmt.Errorf("demo: traffic rate must be in (0, %d], got %v", MaxRate, rate)
+	}
+	f := &Fleet{seed: uint64(seed), seed64: seed, rate: rate, byName: map[string]*modelSpec{}}
+	for _, m := range specs {
+		f.byName[m.name] = m
+	}
+	return f, nil
+}
+
+// Seed returns the fleet's seed.
+func (f *Fleet) Seed() int64 { return f.seed64 }
+
+// Rate returns the fleet's traffic multiplier.
+func (f *Fleet) Rate() float64 { return f.rate }
+
+// Models lists the fleet's models (source.PredictionLog).
+func (f *Fleet) Models(ctx context.Context) ([]source.Model, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]source.Model, len(specs))
+	for i, m := range specs {
+		out[i] = m.meta()
+	}
+	return out, nil
+}
+
+// lookup resolves a model and version ("" = every version, index -1).
+func (f *Fleet) lookup(model, version string) (*modelSpec, int32, error) {
+	m, ok := f.byName[model]
+	if !ok {
+		names := make([]string, len(specs))
+		for i, s := range specs {
+			names[i] = s.name
+		}
+		return nil, -1, fmt.Errorf("%w: %q (the demo fleet has %s)", source.ErrUnknownModel, model, strings.Join(names, ", "))
+	}
+	if version == "" {
+		return m, -1, nil
+	}
+	v := m.versionIndex(version)
+	if v < 0 {
+		return nil, -1, fmt.Errorf("%w: model %q has no version %q (versions: %s)", source.ErrUnknownModel, model, version,
+			strings.Join(m.versions, ", "))
+	}
+	return m, v, nil
+}
+
+// Ready reports whether the model is ready (serving) at the given time: false during its Outages
+// and for unknown models.
+func (f *Fleet) Ready(model string, at time.Time) bool {
+	m, ok := f.byName[model]
+	if !ok {
+		return false
+	}
+	ns := at.UnixNano()
+	for i := range outages {
+		if outages[i].Model == m.name && outages[i].containsNano(ns) {
+			return false
+		}
+	}
+	return true
+}
+
+// Time bounds of generated records: nothing before the Unix epoch, nothing after 2200 (Unix
+// nanoseconds stay far from overflow).
+var (
+	minTime = time.Unix(0, 0)
+	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+func clampNano(t time.Time) int64 {
+	if t.Before(minTime) {
+		return 0
+	}
+	if t.After(maxTime) {
+		return maxTime.UnixNano()
+	}
+	return t.UnixNano()
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// errStop ends a generation early without error.
+var errStop = errors.New("stop")
+
+// generate calls fn for every record of m (version -1 = all) with start < ts <= end (Unix ns),
+// ascending. The traffic of second s is Poisson with the rate of that second; record i of the
+// second gets time s + (i+u)/n seconds, so records are ascending within and across seconds and
+// each record's random stream depends only on (seed, model, s, i).
+func (f *Fleet) generate(ctx context.Context, m *modelSpec, version int32, start, end int64, x *row, fn func(*row) error) error {
+	if end <= start {
+		return nil
+	}
+	first, last := floorDiv(start, 1e9), floorDiv(end, 1e9)
+	minute, minuteFactor := int64(math.MinInt64), 1.0
+	peak := float64(m.peak) / 1e9
+	for s := first; s <= last; s++ {
+		if (s-first)&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if mn := floorDiv(s, 60); mn != minute {
+			minute = mn
+			mr := newRNG(key(f.seed, m.id, streamMinute, uint64(mn)))
+			minuteFactor = math.Exp(MinuteNoise*mr.norm() - MinuteNoise*MinuteNoise/2)
+		}
+		tod := float64(timeOfDay(s * 1e9)) / 1e9
+		load := math.Cos(2 * math.Pi * (tod - peak) / 86400)
+		lambda := m.baseRate * f.rate * (1 + DiurnalAmplitude*load) * minuteFactor
+		cr := newRNG(key(f.seed, m.id, streamCount, uint64(s)))
+		n := cr.poisson(lambda)
+		base := s * 1e9
+		if n > 0 {
+			// Event windows start and end on whole seconds, so the error ratio is constant
+			// within a second.
+			for v := range m.versions {
+				x.errP[v], _ = errorRatio(m, int32(v), base)
+			}
+		}
+		for i := 0; i < n; i++ {
+			r := &x.r
+			r.reset(key(f.seed, m.id, streamRecord, uint64(s), uint64(i)))
+			ts := base + int64((float64(i)+r.float())/float64(n)*1e9)
+			if ts <= start {
+				continue
+			}
+			if ts > end {
+				return nil
+			}
+			v := r.choice(m.shareCum)
+			if version >= 0 && v != version {
+				continue
+			}
+			fillRecord(m, r, x, ts, v, load)
+			if err := fn(x); err != nil {
+				if err == errStop {
+					return nil
+				}
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// fillRecord draws one live record's features, status, latency, outputs and label.
+func fillRecord(m *modelSpec, r *rng, x *row, ts int64, v int32, load float64) {
+	x.ts, x.version = ts, v
+	m.sample(r, timeOfDay(ts) >= int64(DriftStart), x)
+	x.err = r.float() < x.errP[v]
+	var lat float64
+	if x.err {
+		if r.float() < 0.3 {
+			lat = 1000 + 500*r.float() // upstream timeout
+		} else {
+			lat = r.lognormal(math.Log(3), 0.4) // fast failure
+		}
+	} else {
+		med := m.latencyMedian[v]
+		lat = r.lognormal(m.logMedian[v], 0.35) * (1 + 0.15*load)
+		if r.float() < 0.02 {
+			lat += r.pareto(3*med, 1.5) // heavy tail
+		}
+	}
+	x.latency = roundTo(math.Min(lat, 30000), 3)
+	x.predNum, x.predCat, x.score = math.NaN(), -1, math.NaN()
+	x.labelNum, x.labelCat = math.NaN(), -1
+	if x.err {
+		return
+	}
+	x.predNum, x.predCat, x.score = m.predict(v, x.num, x.cat)
+	if r.float() < m.labelShare {
+		x.labelNum, x.labelCat = m.label(r, x.num, x.cat)
+	}
+}
+
+// referenceRows calls fn for each row of the reference sample of m (version -1 = the pooled
+// sample, versions drawn with the traffic split).
+func (f *Fleet) referenceRows(m *modelSpec, version int32, x *row, fn func(*row)) {
+	t0 := ReferenceTime.UnixNano()
+	for i := 0; i < ReferenceSize; i++ {
+		r := &x.r
+		r.reset(key(f.seed, m.id, streamReference, uint64(version+1), uint64(i)))
+		v := r.choice(m.shareCum)
+		if version >= 0 {
+			v = version
+		}
+		x.ts, x.version = t0+int64(i)*1e9, v
+		m.sample(r, false, x)
+		x.err = false
+		x.latency = math.NaN()
+		x.predNum, x.predCat, x.score = m.predict(v, x.num, x.cat)
+		x.labelNum, x.labelCat = m.label(r, x.num, x.cat)
+		fn(x)
+	}
+}
+
+// expected returns the expected number of records of m (all versions) with start < ts <= end:
+// the integral of the diurnal rate (the minute noise has mean 1).
+func (f *Fleet) expected(m *modelSpec, start, end int64) float64 {
+	if end <= start {
+		return 0
+	}
+	const w = 2 * math.Pi / 86400
+	peak := float64(m.peak) / 1e9
+	t0 := float64(timeOfDay(start)) / 1e9
+	t1 := t0 + float64(end-start)/1e9
+	integral := (t1 - t0) + DiurnalAmplitude/w*(math.Sin(w*(t1-peak))-math.Sin(w*(t0-peak)))
+	return m.baseRate * f.rate * integral
+}
+
+func newBatch(m *modelSpec, versions []string, n int) *source.Batch {
+	b := &source.Batch{
+		Model:        m.name,
+		TS:           make([]int64, 0, n),
+		Version:      make([]int32, 0, n),
+		Versions:     versions,
+		LatencyMs:    make([]float64, 0, n),
+		Error:        make([]bool, 0, n),
+		Score:        make([]float64, 0, n),
+		Prediction:   source.NewColumn(m.predKind, n),
+		Label:        source.NewColumn(m.predKind, n),
+		FeatureNames: make([]string, len(m.features)),
+		Features:     make(map[string]*source.Column, len(m.features)),
+	}
+	if m.predKind == source.Categorical {
+		b.Prediction.Dict = append([]string(nil), m.classes...)
+		b.Label.Dict = append([]string(nil), m.classes...)
+	}
+	for i, fs := range m.features {
+		b.FeatureNames[i] = fs.name
+		c := source.NewColumn(fs.kind, n)
+		if fs.kind == source.Categorical {
+			c.Dict = append([]string(nil), fs.cats...)
+		}
+		b.Features[fs.name] = c
+	}
+	return b
+}
+
+// appendRow appends x to b, its version coded as vcode.
+func appendRow(b *source.Batch, m *modelSpec, cols []*source.Column, x *row, vcode int32) {
+	b.TS = append(b.TS, x.ts)
+	b.Version = append(b.Version, vcode)
+	b.LatencyMs = append(b.LatencyMs, x.latency)
+	b.Error = append(b.Error, x.err)
+	b.Score = append(b.Score, x.score)
+	if m.predKind == source.Categorical {
+		b.Prediction.Cat = append(b.Prediction.Cat, x.predCat)
+		b.Label.Cat = append(b.Label.Cat, x.labelCat)
+	} else {
+		b.Prediction.Num = append(b.Prediction.Num, x.predNum)
+		b.Label.Num = append(b.Label.Num, x.labelNum)
+	}
+	for i, c := range cols {
+		if c.Kind == source.Categorical {
+			c.Cat = append(c.Cat, x.cat[i])
+		} else {
+			c.Num = append(c.Num, x.num[i])
+		}
+	}
+}
+
+func featureColumns(b *source.Batch) []*source.Column {
+	cols := make([]*source.Column, len(b.FeatureNames))
+	for i, n := range b.FeatureNames {
+		cols[i] = b.Features[n]
+	}
+	return cols
+}
+
+// Records returns the records of one model with Start < ts <= End, ascending by time
+// (source.PredictionLog). Version "" means every version. When Limit > 0 at most Limit records are
+// returned, the earliest ones, and Truncated is set when more records exist in the range. Without a
+// Limit, a range expected to hold more than MaxUnlimitedRecords records is an error.
+func (f *Fleet) Records(ctx context.Context, req source.RecordsRequest) (*source.Batch, error) {
+	m, v, err := f.lookup(req.Model, req.Version)
+	if err != nil {
+		return nil, err
+	}
+	if req.Limit < 0 {
+		return nil, fmt.Errorf("demo: negative record limit %d", req.Limit)
+	}
+	if req.End.Before(req.Start) {
+		return nil, fmt.Errorf("demo: end %s is before start %s", req.End.Format(time.RFC3339), req.Start.Format(time.RFC3339))
+	}
+	start, end := clampNano(req.Start), clampNano(req.End)
+	exp := f.expected(m, start, end)
+	versions := m.versions
+	if v >= 0 {
+		exp *= m.shares[v]
+		versions = []string{m.versions[v]}
+	} else {
+		versions = append([]string(nil), versions...)
+	}
+	if req.Limit == 0 && exp > MaxUnlimitedRecords {
+		return nil, fmt.Errorf("demo: %s to %s holds about %.0f records of %s, more than %d; set a limit",
+			req.Start.Format(time.RFC3339), req.End.Format(time.RFC3339), exp, m.name, MaxUnlimitedRecords)
+	}
+	capacity := int(math.Min(exp*1.05+64, MaxUnlimitedRecords))
+	if req.Limit > 0 && req.Limit < capacity {
+		capacity = req.Limit
+	}
+	b := newBatch(m, versions, capacity)
+	cols := featureColumns(b)
+	err = f.generate(ctx, m, v, start, end, newRow(m), func(x *row) error {
+		if req.Limit > 0 && len(b.TS) == req.Limit {
+			b.Truncated = true
+			return errStop
+		}
+		code := x.version
+		if v >= 0 {
+			code = 0
+		}
+		appendRow(b, m, cols, x, code)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Reference returns the reference (training) sample of a model: ReferenceSize rows drawn from the
+// undrifted distributions, deterministic from the seed, with predictions of the version that
+// scored them and a label on every row; latency is absent (NaN). Version "" gives the pooled
+// sample, each row's version drawn with the traffic split.
+func (f *Fleet) Reference(ctx context.Context, model, version string) (*source.Batch, error) {
+	m, v, err := f.lookup(model, version)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	versions := append([]string(nil), m.versions...)
+	if v >= 0 {
+		versions = []string{version}
+	}
+	b := newBatch(m, versions, ReferenceSize)
+	cols := featureColumns(b)
+	f.referenceRows(m, v, newRow(m), func(x *row) {
+		code := x.version
+		if v >= 0 {
+			code = 0
+		}
+		appendRow(b, m, cols, x, code)
+	})
+	return b, nil
+}
+
+// Each calls fn for every record of one model (version "" = all) with start < ts <= end, ascending;
+// an error from fn stops the walk and is returned. It streams: memory does not grow with the range.
+func (f *Fleet) Each(ctx context.Context, model, version string, start, end time.Time, fn func(r Record) error) error {
+	m, v, err := f.lookup(model, version)
+	if err != nil {
+		return err
+	}
+	return f.generate(ctx, m, v, clampNano(start), clampNano(end), newRow(m), func(x *row) error {
+		return fn(m.record(x))
+	})
+}
+
+// eachRow is Each without the conversion to Record (the server's fast path).
+func (f *Fleet) eachRow(ctx context.Context, m *modelSpec, v int32, start, end time.Time, fn func(x *row) error) error {
+	return f.generate(ctx, m, v, clampNano(start), clampNano(end), newRow(m), fn)
+}
+
+// Infer runs the toy model of a model version ("" = the latest version) on one set of features and
+// returns its prediction (a class name or a number) and, for classifiers, its score (the
+// probability of the predicted class; nil for the regressor). Features are given by name: numbers
+// for numeric features, strings for categorical ones, nil or absent for missing values (the model
+// imputes the training mean, or no category effect). An unseen category has no effect, as a
+// missing one. Unknown feature names and values of the wrong type are errors.
+func (f *Fleet) Infer(model, version string, features map[string]any) (prediction any, score *float64, err error) {
+	m, v, err := f.lookup(model, version)
+	if err != nil {
+		return nil, nil, err
+	}
+	if v < 0 {
+		v = int32(len(m.versions) - 1)
+	}
+	x := newRow(m)
+	for i := range m.features {
+		x.num[i], x.cat[i] = math.NaN(), -1
+	}
+	names := make([]string, 0, len(features))
+	for k := range features {
+		names = append(names, k)
+	}
+	sort.Strings(names) // deterministic error messages
+	for _, name := range names {
+		i := m.featureIndex(name)
+		if i < 0 {
+			return nil, nil, fmt.Errorf("model %s has no feature %q (features: %s)", m.name, name, strings.Join(m.featureNames(), ", "))
+		}
+		if err := m.setFeature(x, i, features[name]); err != nil {
+			return nil, nil, err
+		}
+	}
+	pn, pc, sc := m.predict(v, x.num, x.cat)
+	if m.predKind == source.Categorical {
+		prediction = m.classes[pc]
+	} else {
+		prediction = pn
+	}
+	if m.hasScore {
+		s := sc
+		score = &s
+	}
+	return prediction, score, nil
+}
+
+func (m *modelSpec) featureNames() []string {
+	out := make([]string, len(m.features))
+	for i, f := range m.features {
+		out[i] = f.name
+	}
+	return out
+}
+
+// setFeature stores value as feature i of x, checking its type.
+func (m *modelSpec) setFeature(x *row, i int, value any) error {
+	fs := m.features[i]
+	if value == nil {
+		return nil
+	}
+	if fs.kind == source.Categorical {
+		s, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("feature %q of model %s is categorical: want a string, got %s", fs.name, m.name, describe(value))
+		}
+		x.cat[i] = -1
+		for c, name := range fs.cats {
+			if name == s {
+				x.cat[i] = int32(c)
+			}
+		}
+		return nil
+	}
+	var v float64
+	switch n := value.(type) {
+	case float64:
+		v = n
+	case float32:
+		v = float64(n)
+	case int:
+		v = float64(n)
+	case int32:
+		v = float64(n)
+	case int64:
+		v = float64(n)
+	case uint64:
+		v = float64(n)
+	case json.Number:
+		p, err := n.Float64()
+		if err != nil {
+			return fmt.Errorf("feature %q of model %s is numeric: %q is not a number", fs.name, m.name, n.String())
+		}
+		v = p
+	default:
+		return fmt.Errorf("feature %q of model %s is numeric: want a number, got %s", fs.name, m.name, describe(value))
+	}
+	if math.IsInf(v, 0) {
+		return fmt.Errorf("feature %q of model %s: infinite value", fs.name, m.name)
+	}
+	x.num[i] = v // NaN stays a missing value
+	return nil
+}
+
+func describe(v any) string {
+	switch t := v.(type) {
+	case string:
+		return fmt.Sprintf("the string %q", t)
+	case bool:
+		return fmt.Sprintf("the boolean %v", t)
+	case float64, float32, int, int32, int64, uint64, json.Number:
+		return fmt.Sprintf("the number %v", t)
+	}
+	return fmt.Sprintf("a %T", v)
+}
