@@ -170,7 +170,7 @@ func (f *Fleet) generate(ctx context.Context, m *modelSpec, version int32, start
 			mr := newRNG(key(f.seed, m.id, streamMinute, uint64(mn)))
 			minuteFactor = math.Exp(MinuteNoise*mr.norm() - MinuteNoise*MinuteNoise/2)
 		}
-		tod := float64(timeOfDay(s * 1e9)) / 1e9
+		tod := float64(timeOfDay(s*1e9)) / 1e9
 		load := math.Cos(2 * math.Pi * (tod - peak) / 86400)
 		lambda := m.baseRate * f.rate * (1 + DiurnalAmplitude*load) * minuteFactor
 		cr := newRNG(key(f.seed, m.id, streamCount, uint64(s)))
