@@ -1,0 +1,389 @@
+// Package prometheus reads model-serving metrics from Prometheus and compatible stores (Mimir,
+// Cortex, Thanos, VictoriaMetrics) over the HTTP API and turns them into ModelLens series: latency
+// percentiles computed from histogram buckets with Prometheus' histogram_quantile semantics (plus
+// the bucket bounds as error bars), and traffic with rate/increase semantics.
+package prometheus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/prometheus/client_golang/api"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/settings"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source"
+)
+
+// MaxResponseBytes caps the body of one Prometheus response.
+const MaxResponseBytes = 64 << 20
+
+// maxPoints is Prometheus' own limit on points per series of a range query.
+const maxPoints = 11000
+
+// ErrResponseTooLarge is returned when a response body exceeds MaxResponseBytes.
+var ErrResponseTooLarge = errors.New("Prometheus response too large")
+
+var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// Source is the Prometheus metrics source. It implements source.Metrics and is safe for
+// concurrent use.
+type Source struct {
+	api          v1.API
+	preset       preset
+	modelLabel   string
+	versionLabel string
+	tenant       bool
+	now          func() time.Time
+
+	once      sync.Once
+	goRates   bool   // compute rate/increase in Go from raw samples (server semantics known)
+	serverVer string // as reported by /api/v1/status/buildinfo
+}
+
+var _ source.Metrics = (*Source)(nil)
+
+// New returns a source that calls cfg.URL with client (built from the SDK's HTTP options: TLS,
+// basic auth, custom headers, timeout). A non-empty token is sent as a bearer token and
+// cfg.TenantID as the X-Scope-OrgID header; response bodies are limited to MaxResponseBytes.
+func New(client *http.Client, cfg settings.Prometheus, token string) (*Source, error) {
+	return newSource(client, cfg, token, MaxResponseBytes)
+}
+
+func newSource(client *http.Client, cfg settings.Prometheus, token string, limit int64) (*Source, error) {
+	if cfg.URL == "" {
+		return nil, errors.New("prometheus.url is not set")
+	}
+	p, ok := presetFor(cfg.Preset)
+	if !ok {
+		return nil, fmt.Errorf("prometheus.preset %q is not one of %v", cfg.Preset, settings.Presets)
+	}
+	s := &Source{preset: p, modelLabel: p.modelLabel, versionLabel: p.versionLabel, tenant: cfg.TenantID != "", now: time.Now}
+	if cfg.ModelLabel != "" {
+		if !labelName.MatchString(cfg.ModelLabel) {
+			return nil, fmt.Errorf("prometheus.modelLabel %q is not a valid label name", cfg.ModelLabel)
+		}
+		s.modelLabel = cfg.ModelLabel
+	}
+	if cfg.VersionLabel != "" {
+		if !labelName.MatchString(cfg.VersionLabel) {
+			return nil, fmt.Errorf("prometheus.versionLabel %q is not a valid label name", cfg.VersionLabel)
+		}
+		s.versionLabel = cfg.VersionLabel
+	}
+	if client == nil {
+		client = &http.Client{}
+	}
+	base := client.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c := *client
+	c.Transport = &transport{base: base, token: token, tenant: cfg.TenantID, limit: limit}
+	ac, err := api.NewClient(api.Config{Address: cfg.URL, Client: &c})
+	if err != nil {
+		return nil, fmt.Errorf("prometheus.url: %w", err)
+	}
+	s.api = v1.NewAPI(ac)
+	return s, nil
+}
+
+// transport adds the bearer token and tenant header and limits response bodies.
+type transport struct {
+	base          http.RoundTripper
+	token, tenant string
+	limit         int64
+}
+
+func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	if t.token != "" {
+		r.Header.Set("Authorization", "Bearer "+t.token)
+	}
+	if t.tenant != "" {
+		r.Header.Set("X-Scope-OrgID", t.tenant)
+	}
+	resp, err := t.base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &limitedBody{rc: resp.Body, left: t.limit}
+	return resp, nil
+}
+
+type limitedBody struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		var one [1]byte
+		if n, _ := b.rc.Read(one[:]); n > 0 {
+			return 0, ErrResponseTooLarge
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.rc.Close() }
+
+// detect asks the server for its version once: rates are computed in Go only where the server's
+// rate/increase semantics are known to equal ModelLens' kernels (Prometheus 2.x before 2.51:
+// closed range selectors and the 2.42 zero-point order); anywhere else Prometheus computes them.
+func (s *Source) detect(ctx context.Context) {
+	s.once.Do(func() {
+		if s.tenant {
+			return // Mimir/Cortex report their own versions and semantics
+		}
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		bi, err := s.api.Buildinfo(ctx)
+		if err != nil {
+			return
+		}
+		s.serverVer = bi.Version
+		s.goRates = goRatesFor(bi.Version)
+	})
+}
+
+func goRatesFor(version string) bool {
+	parts := strings.SplitN(strings.TrimPrefix(version, "v"), ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	major, err1 := strconv.Atoi(parts[0])
+	minor, err2 := strconv.Atoi(parts[1])
+	return err1 == nil && err2 == nil && major == 2 && minor < 51
+}
+
+// downstream turns an upstream failure into a downstream error with a message that says what
+// happened; it never includes credentials (they only travel in headers).
+func downstream(err error, what string) error {
+	var perr *v1.Error
+	var uerr *url.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return err
+	case errors.Is(err, context.DeadlineExceeded):
+		return backend.DownstreamError(fmt.Errorf("Prometheus did not answer in time (%s); shorten the time range or raise timeoutSeconds", what))
+	case errors.Is(err, ErrResponseTooLarge):
+		return backend.DownstreamError(fmt.Errorf("Prometheus answer to %s is too large (limit %d MiB); shorten the time range or raise the interval", what, MaxResponseBytes>>20))
+	case errors.As(err, &perr) && perr.Type == v1.ErrBadResponse:
+		return backend.DownstreamError(fmt.Errorf("the answer to %s is not a Prometheus API response (check prometheus.url): %s", what, truncate(perr.Msg, 200)))
+	case errors.As(err, &perr):
+		msg := perr.Msg
+		if perr.Detail != "" && perr.Type != v1.ErrBadData && perr.Type != v1.ErrExec {
+			msg += ": " + truncate(perr.Detail, 200)
+		}
+		return backend.DownstreamError(fmt.Errorf("Prometheus %s error (%s): %s", perr.Type, what, msg))
+	case errors.As(err, &uerr):
+		return backend.DownstreamError(fmt.Errorf("cannot reach Prometheus (%s): %v", what, uerr.Err))
+	}
+	return backend.DownstreamError(fmt.Errorf("Prometheus (%s): %w", what, err))
+}
+
+func truncate(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+func warningNotices(ws v1.Warnings) []string {
+	out := make([]string, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, "Prometheus warning: "+w)
+	}
+	return out
+}
+
+// window is the request's time frame in Prometheus' millisecond resolution.
+type window struct {
+	start, end, step, width int64 // Unix ms, ms
+}
+
+func (w window) evalTimes() []int64 {
+	n := (w.end-w.start)/w.step + 1
+	ts := make([]int64, 0, n)
+	for t := w.start; t <= w.end; t += w.step {
+		ts = append(ts, t)
+	}
+	return ts
+}
+
+func (w window) promRange() v1.Range {
+	return v1.Range{Start: time.UnixMilli(w.start), End: time.UnixMilli(w.end), Step: time.Duration(w.step) * time.Millisecond}
+}
+
+// durationMs formats a duration in ms as PromQL does ("5m", "1h30m", "1500ms").
+func durationMs(ms int64) string {
+	return model.Duration(time.Duration(ms) * time.Millisecond).String()
+}
+
+func toWindow(req source.MetricsRequest) (window, error) {
+	w := window{start: req.Start.UnixMilli(), end: req.End.UnixMilli(), step: req.Step.Milliseconds(), width: req.Window.Milliseconds()}
+	if w.step <= 0 {
+		return w, backend.DownstreamError(errors.New("the query interval (step) must be at least 1ms"))
+	}
+	if w.end < w.start {
+		return w, backend.DownstreamError(errors.New("the time range ends before it starts"))
+	}
+	if (w.end-w.start)/w.step+1 > maxPoints {
+		return w, backend.DownstreamError(fmt.Errorf("%d points per series exceed Prometheus' limit of %d; raise the interval or shorten the range", (w.end-w.start)/w.step+1, maxPoints))
+	}
+	if w.width <= 0 {
+		w.width = w.step
+	}
+	return w, nil
+}
+
+// grouping is how the request splits series: by model always, by version when asked.
+type grouping struct {
+	modelLabel, versionLabel string
+	byVersion                bool
+	matchers                 string // `model_name="m",model_version="v"` (may be empty)
+}
+
+func (s *Source) grouping(req source.MetricsRequest) (grouping, error) {
+	g := grouping{modelLabel: s.modelLabel, versionLabel: s.versionLabel}
+	var m []string
+	if req.Model != "" && req.Model != "*" {
+		m = append(m, s.modelLabel+"="+quote(req.Model))
+	}
+	if req.Version != "" {
+		if s.versionLabel == "" {
+			return g, backend.DownstreamError(fmt.Errorf("preset %s has no version label; set prometheus.versionLabel to split by version", s.preset.name))
+		}
+		g.byVersion = true
+		if req.Version != "*" {
+			m = append(m, s.versionLabel+"="+quote(req.Version))
+		}
+	}
+	g.matchers = strings.Join(m, ",")
+	return g, nil
+}
+
+// by is the PromQL grouping clause content, with extra labels first ("le", "feature").
+func (g grouping) by(extra ...string) string {
+	l := append(extra, g.modelLabel)
+	if g.byVersion {
+		l = append(l, g.versionLabel)
+	}
+	return strings.Join(l, ", ")
+}
+
+// sel is a selector of metric name with the request's matchers and extra ones.
+func (g grouping) sel(name string, extra ...string) string {
+	m := extra
+	if g.matchers != "" {
+		m = append([]string{g.matchers}, extra...)
+	}
+	if len(m) == 0 && name != "" {
+		return name
+	}
+	return name + "{" + strings.Join(m, ",") + "}"
+}
+
+// key identifies a series group and gives its output labels.
+func (g grouping) key(m model.Metric) (string, map[string]string) {
+	labels := map[string]string{"model": string(m[model.LabelName(g.modelLabel)])}
+	k := labels["model"]
+	if g.byVersion {
+		labels["version"] = string(m[model.LabelName(g.versionLabel)])
+		k += "\xff" + labels["version"]
+	}
+	return k, labels
+}
+
+// quote is a PromQL string literal (Go escapes are valid PromQL escapes).
+func quote(s string) string { return strconv.Quote(s) }
+
+// sortSeries orders series by their labels so that answers are deterministic.
+func sortSeries(ss []source.Series) {
+	sort.SliceStable(ss, func(i, j int) bool { return labelsKey(ss[i].Labels) < labelsKey(ss[j].Labels) })
+}
+
+func labelsKey(l map[string]string) string {
+	keys := make([]string, 0, len(l))
+	for k := range l {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(l[k])
+		b.WriteByte(0xff)
+	}
+	return b.String()
+}
+
+func (s *Source) queryRange(ctx context.Context, q string, w window, what string) (model.Matrix, []string, error) {
+	v, ws, err := s.api.QueryRange(ctx, q, w.promRange())
+	if err != nil {
+		return nil, nil, downstream(err, what)
+	}
+	m, ok := v.(model.Matrix)
+	if !ok {
+		return nil, nil, backend.DownstreamError(fmt.Errorf("Prometheus answered %s with a %s, expected a matrix", what, v.Type()))
+	}
+	return m, warningNotices(ws), nil
+}
+
+func (s *Source) queryAt(ctx context.Context, q string, t time.Time, what string) (model.Value, []string, error) {
+	v, ws, err := s.api.Query(ctx, q, t)
+	if err != nil {
+		return nil, nil, downstream(err, what)
+	}
+	return v, warningNotices(ws), nil
+}
+
+// parallel runs fns concurrently and returns the first error.
+func parallel(fns ...func() error) error {
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, f := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f()
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func addNotice(ns []string, n string) []string {
+	for _, x := range ns {
+		if x == n {
+			return ns
+		}
+	}
+	return append(ns, n)
+}
