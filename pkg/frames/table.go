@@ -1,0 +1,36 @@
+package frames
+
+import (
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+)
+
+// StatusMappings colour the drift statuses "ok", "warning" and "drift" (DESIGN §5).
+var StatusMappings = data.ValueMappings{data.ValueMapper{
+	"ok":      {Text: "ok", Color: "green", Index: 0},
+	"warning": {Text: "warning", Color: "orange", Index: 1},
+	"drift":   {Text: "drift", Color: "red", Index: 2},
+}}
+
+// StatusField is a string column of drift statuses, coloured by StatusMappings.
+func StatusField(name string, values []string) *data.Field {
+	f := data.NewField(name, nil, values)
+	f.SetConfig(&data.FieldConfig{
+		Mappings: StatusMappings,
+		Custom:   map[string]interface{}{"cellOptions": map[string]interface{}{"type": "color-text"}},
+	})
+	return f
+}
+
+// NumberField is a float64 column with an optional unit.
+func NumberField(name, unit string, values []float64) *data.Field {
+	f := data.NewField(name, nil, values)
+	if unit != "" {
+		f.SetConfig(&data.FieldConfig{Unit: unit})
+	}
+	return f
+}
+
+// StringField is a string column.
+func StringField(name string, values []string) *data.Field {
+	return data.NewField(name, nil, values)
+}
