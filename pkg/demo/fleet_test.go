@@ -16,7 +16,9 @@ import (
 // day0 is an arbitrary day; every event of the fleet recurs daily, so any day would do.
 var day0 = time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
 
-func at(h, m int) time.Time { return day0.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+func at(h, m int) time.Time {
+	return day0.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
+}
 
 func records(t testing.TB, f *Fleet, model, version string, start, end time.Time) *source.Batch {
 	t.Helper()
