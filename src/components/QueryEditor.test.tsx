@@ -1,0 +1,221 @@
+import React, { useState } from 'react';
+import { render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+
+import { QueryEditor, parsePercentiles } from './QueryEditor';
+import { DataSource } from '../datasource';
+import { fixtureDataSource } from '../__fixtures__/fixtures';
+import { ModelLensQuery } from '../types';
+
+/** Renders the editor the way Grafana does: the panel keeps the query and passes every change back. */
+function setup(initial: ModelLensQuery, ds: DataSource = fixtureDataSource({ model: 'fraud-detector' })) {
+  const onChange = jest.fn();
+  const onRunQuery = jest.fn();
+  function Host() {
+    const [query, setQuery] = useState(initial);
+    return (
+      <QueryEditor
+        query={query}
+        datasource={ds}
+        onChange={(q) => {
+          onChange(q);
+          setQuery(q);
+        }}
+        onRunQuery={onRunQuery}
+      />
+    );
+  }
+  const user = userEvent.setup({ delay: null });
+  render(<Host />);
+  const last = (): ModelLensQuery => onChange.mock.calls[onChange.mock.calls.length - 1][0];
+  return { user, onChange, onRunQuery, last, ds };
+}
+
+/** Opens a Select by its field label and picks the option with the given text. */
+async function pick(user: ReturnType<typeof userEvent.setup>, label: string, option: string) {
+  await user.click(screen.getByLabelText(label));
+  const menu = await screen.findByLabelText('Select options menu');
+  await user.click(within(menu).getByText(option, { exact: true }));
+}
+
+// Rendering @grafana/ui on a busy CI machine is slow; these limits only stop a hung test.
+jest.setTimeout(60000);
+
+describe('QueryEditor', () => {
+  it('shows the fields of each query type', async () => {
+    const { user } = setup({ refId: 'A', queryType: 'traffic' });
+    expect(screen.getByLabelText('Metrics')).toBeInTheDocument();
+    expect(screen.getByLabelText('Window')).toBeInTheDocument();
+    expect(screen.queryByLabelText('Percentiles')).not.toBeInTheDocument();
+    expect(screen.queryByLabelText('Features')).not.toBeInTheDocument();
+
+    await user.click(screen.getByLabelText('Latency'));
+    expect(screen.getByLabelText('Percentiles')).toBeInTheDocument();
+    expect(screen.queryByLabelText('Metrics')).not.toBeInTheDocument();
+
+    await user.click(screen.getByLabelText('Drift'));
+    for (const label of ['Features', 'Methods', 'Window', 'Bins', 'Thresholds', 'Model', 'Version', 'Source']) {
+      expect(screen.getByLabelText(label)).toBeInTheDocument();
+    }
+    expect(screen.queryByLabelText('Percentiles')).not.toBeInTheDocument();
+
+    await user.click(screen.getByLabelText('Distribution'));
+    expect(screen.getByLabelText('Features')).toBeInTheDocument();
+    expect(screen.queryByLabelText('Methods')).not.toBeInTheDocument();
+    expect(screen.queryByLabelText('Thresholds')).not.toBeInTheDocument();
+
+    await user.click(screen.getByLabelText('Endpoints'));
+    expect(screen.queryByLabelText('Version')).not.toBeInTheDocument();
+    expect(screen.queryByLabelText('Window')).not.toBeInTheDocument();
+    expect(screen.getByLabelText('Model')).toBeInTheDocument();
+  });
+
+  it('loads versions and features of the picked model from the backend resources', async () => {
+    const ds = fixtureDataSource();
+    const getResource = jest.spyOn(ds, 'getResource');
+    const { user, last } = setup({ refId: 'A', queryType: 'drift' }, ds);
+    await waitFor(() => expect(getResource).toHaveBeenCalledWith('models'));
+
+    await pick(user, 'Model', 'churn-model');
+    await waitFor(() => expect(getResource).toHaveBeenCalledWith('models/churn-model/versions'));
+    expect(getResource).toHaveBeenCalledWith('models/churn-model/features');
+    expect(last()).toEqual({ refId: 'A', queryType: 'drift', model: 'churn-model' });
+
+    await pick(user, 'Version', '2024-09');
+    await pick(user, 'Features', 'tenure_months');
+    await pick(user, 'Features', 'prediction');
+    // The other model's features are not offered.
+    await user.click(screen.getByLabelText('Features'));
+    const menu = await screen.findByLabelText('Select options menu');
+    expect(within(menu).queryByText('amount')).not.toBeInTheDocument();
+    expect(within(menu).getByText('plan')).toBeInTheDocument();
+    expect(within(menu).getByText('score')).toBeInTheDocument();
+    expect(within(menu).queryByText('latency')).not.toBeInTheDocument();
+    await user.keyboard('{Escape}');
+
+    expect(last()).toEqual({
+      refId: 'A',
+      queryType: 'drift',
+      model: 'churn-model',
+      version: '2024-09',
+      features: ['tenure_months', 'prediction'],
+    });
+  });
+
+  it('emits exactly the DESIGN §4 drift query', async () => {
+    const { user, last, onRunQuery } = setup({ refId: 'A', queryType: 'drift', model: 'fraud-detector' });
+    await screen.findByText('fraud-detector');
+
+    await pick(user, 'Version', 'Each version (*)');
+    await pick(user, 'Features', 'amount');
+    await pick(user, 'Features', 'merchant_category');
+    await pick(user, 'Methods', 'psi');
+    await pick(user, 'Methods', 'ks_pvalue');
+    await pick(user, 'Methods', 'status');
+    await user.type(screen.getByLabelText('Window'), '1h{enter}');
+    await user.click(screen.getByLabelText('Latest'));
+    await user.click(screen.getByLabelText('Time window'));
+    const from = screen.getByLabelText('From');
+    await user.clear(from);
+    await user.type(from, 'now-30d{enter}');
+    await user.click(screen.getByLabelText('Equal width'));
+    await user.type(screen.getByLabelText('Bins'), '20{enter}');
+    await pick(user, 'Thresholds', 'psi');
+    const psiDrift = screen.getByLabelText('Drift', { selector: '#ml-threshold-psi-drift' });
+    await user.clear(psiDrift);
+    await user.type(psiDrift, '0.3{enter}');
+
+    expect(last()).toEqual({
+      refId: 'A',
+      queryType: 'drift',
+      model: 'fraud-detector',
+      version: '*',
+      features: ['amount', 'merchant_category'],
+      methods: ['psi', 'ks_pvalue', 'status'],
+      window: '1h',
+      output: 'latest',
+      reference: { kind: 'window', from: 'now-30d', to: 'now-6d' },
+      binning: { strategy: 'equalWidth', bins: 20 },
+      thresholds: { psi: { warning: 0.1, drift: 0.3 } },
+    });
+    expect(JSON.parse(JSON.stringify(last()))).toEqual(last());
+    expect(onRunQuery).toHaveBeenCalled();
+
+    // Back to the reference dataset: the window bounds go with it.
+    await user.click(screen.getByLabelText('Reference dataset'));
+    expect(last().reference).toEqual({ kind: 'dataset' });
+    // Removing the only threshold removes the field.
+    await user.click(screen.getByLabelText('Remove the psi threshold'));
+    expect('thresholds' in last()).toBe(false);
+  });
+
+  it('emits latency percentiles and traffic metrics, and rejects bad percentiles', async () => {
+    const { user, last } = setup({ refId: 'B', queryType: 'latency' });
+    await user.type(screen.getByLabelText('Percentiles'), '50, 90,99.9{enter}');
+    expect(last()).toEqual({ refId: 'B', queryType: 'latency', percentiles: [50, 90, 99.9] });
+
+    const input = screen.getByLabelText('Percentiles');
+    await user.clear(input);
+    await user.type(input, '50, 101{enter}');
+    expect(await screen.findByText('"101" is not a percentile in (0, 100]')).toBeInTheDocument();
+    expect(last().percentiles).toEqual([50, 90, 99.9]);
+
+    await user.click(screen.getByLabelText('Traffic'));
+    await pick(user, 'Metrics', 'Error ratio');
+    await pick(user, 'Metrics', 'Rate (records/s)');
+    expect(last()).toEqual({
+      refId: 'B',
+      queryType: 'traffic',
+      percentiles: [50, 90, 99.9],
+      metrics: ['errorRatio', 'rate'],
+    });
+  });
+
+  it('preserves fields it does not know or does not show', async () => {
+    const initial = {
+      refId: 'C',
+      queryType: 'latency',
+      datasource: { type: 'modellens-mlmonitoring-datasource', uid: 'abc' },
+      intervalMs: 30000,
+      hide: false,
+      futureOption: { nested: [1, 2] },
+      methods: ['psi'],
+      binning: { strategy: 'quantile', bins: 5 },
+    } as ModelLensQuery;
+    const { user, last } = setup(initial);
+    await user.click(screen.getByLabelText('Traffic'));
+    await pick(user, 'Source', 'Prometheus');
+    expect(last()).toEqual({ ...initial, queryType: 'traffic', source: 'prometheus' });
+  });
+
+  it('accepts custom models and template variables', async () => {
+    const ds = fixtureDataSource({ model: 'fraud-detector', ver: 'v1' });
+    const { user, last } = setup({ refId: 'D', queryType: 'health' }, ds);
+    await pick(user, 'Model', '$model');
+    expect(last().model).toBe('$model');
+    await user.type(screen.getByLabelText('Model'), 'my-new-model{enter}');
+    expect(last()).toEqual({ refId: 'D', queryType: 'health', model: 'my-new-model' });
+    await pick(user, 'Version', '$ver');
+    expect(last().version).toBe('$ver');
+    await pick(user, 'Version', 'All versions together');
+    expect(last()).toEqual({ refId: 'D', queryType: 'health', model: 'my-new-model' });
+  });
+
+  it('shows an error when the backend cannot list models', async () => {
+    const ds = fixtureDataSource();
+    ds.getResource = (async () => {
+      throw { data: { message: 'prediction log unreachable' } };
+    }) as DataSource['getResource'];
+    setup({ refId: 'E', queryType: 'traffic' }, ds);
+    expect(await screen.findByText(/prediction log unreachable/)).toBeInTheDocument();
+  });
+});
+
+describe('parsePercentiles', () => {
+  it.each([
+    ['50, 95, 99', [50, 95, 99]],
+    ['99.9 100', [99.9, 100]],
+    ['', []],
+  ])('parses %p', (text, want) => expect(parsePercentiles(text)).toEqual(want));
+  it.each(['0', '-5', '100.1', 'p95', 'NaN'])('rejects %p', (text) => expect(typeof parsePercentiles(text)).toBe('string'));
+});
