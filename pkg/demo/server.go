@@ -96,14 +96,38 @@ func NewServer(f *Fleet, opts ServerOptions) *Server {
 	s.mux.HandleFunc("GET /api/v1/reference", s.handleReference)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
 	s.routeOIP()
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
-	})
 	return s
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. Unknown routes (404) and wrong methods (405, with Allow) get
+// the JSON error body too.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		h.ServeHTTP(w, r)
+		return
+	}
+	c := &statusCapture{header: http.Header{}, status: http.StatusOK}
+	h.ServeHTTP(c, r)
+	if allow := c.header.Get("Allow"); allow != "" {
+		w.Header().Set("Allow", allow)
+	}
+	if c.status == http.StatusMethodNotAllowed {
+		writeError(w, c.status, fmt.Sprintf("method %s not allowed on %s", r.Method, r.URL.Path))
+		return
+	}
+	writeError(w, c.status, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
+}
+
+// statusCapture records what the mux's own 404/405 handlers would answer.
+type statusCapture struct {
+	header http.Header
+	status int
+}
+
+func (c *statusCapture) Header() http.Header         { return c.header }
+func (c *statusCapture) Write(b []byte) (int, error) { return len(b), nil }
+func (c *statusCapture) WriteHeader(status int)      { c.status = status }
 
 // Registry returns the server's Prometheus registry.
 func (s *Server) Registry() *prometheus.Registry { return s.reg }
