@@ -97,6 +97,11 @@ func (h PromHistogram) Bounds(q float64) (lower, upper float64) {
 	return lower, upper
 }
 
+// QuantileBounds returns Quantile(q) and Bounds(q) in one search.
+func (h PromHistogram) QuantileBounds(q float64) (v, lower, upper float64) {
+	return h.quantile(q)
+}
+
 func (h PromHistogram) quantile(q float64) (v, lower, upper float64) {
 	nan := math.NaN()
 	switch {

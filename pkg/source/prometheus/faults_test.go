@@ -341,4 +341,3 @@ func hasNotice(ns []string, sub string) bool {
 	}
 	return false
 }
-

@@ -3,6 +3,7 @@ package prometheus
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -104,9 +105,14 @@ func (s *Source) Latency(ctx context.Context, req source.MetricsRequest, percent
 	return res, nil
 }
 
+type leSeries struct {
+	le     float64
+	values []model.SamplePair
+}
+
 type bucketGroup struct {
 	labels map[string]string
-	steps  [][]stats.Bucket // by step index
+	les    []leSeries
 }
 
 // quantileSeries computes the percentiles of each group at each step where Prometheus has bucket
@@ -130,32 +136,49 @@ func quantileSeries(m model.Matrix, g grouping, w window, percentiles []float64,
 		k, labels := g.key(ss.Metric)
 		bg := groups[k]
 		if bg == nil {
-			bg = &bucketGroup{labels: labels, steps: make([][]stats.Bucket, nSteps)}
+			bg = &bucketGroup{labels: labels}
 			groups[k] = bg
 			order = append(order, k)
 		}
-		for _, sp := range ss.Values {
-			i := stepIndex(int64(sp.Timestamp), w)
-			if i < 0 {
-				continue
-			}
-			bg.steps[i] = append(bg.steps[i], stats.Bucket{UpperBound: le, Count: float64(sp.Value)})
-		}
+		bg.les = append(bg.les, leSeries{le: le, values: ss.Values})
 	}
 	var out []source.Series
-	scratch := make([]stats.Bucket, 0, 32)
+	var buf, scratch []stats.Bucket
+	var cursors []int
 	for _, k := range order {
 		bg := groups[k]
+		// in bound order, so that NewPromHistogram finds them sorted
+		sort.SliceStable(bg.les, func(i, j int) bool { return bg.les[i].le < bg.les[j].le })
 		series := make([]source.Series, len(percentiles))
 		for j, p := range percentiles {
-			series[j].Labels = withLabel(bg.labels, "quantile", QuantileLabel(p))
+			series[j] = source.Series{
+				Labels: withLabel(bg.labels, "quantile", QuantileLabel(p)),
+				Times:  make([]time.Time, 0, nSteps),
+				Values: make([]float64, 0, nSteps),
+				Lower:  make([]float64, 0, nSteps),
+				Upper:  make([]float64, 0, nSteps),
+			}
 		}
+		cursors = append(cursors[:0], make([]int, len(bg.les))...)
 		forced := false
-		for i, buckets := range bg.steps {
-			if buckets == nil {
+		for i := 0; i < nSteps; i++ {
+			t := w.start + int64(i)*w.step
+			buf = buf[:0]
+			for j := range bg.les {
+				vals, c := bg.les[j].values, cursors[j]
+				for c < len(vals) && int64(vals[c].Timestamp) < t {
+					c++
+				}
+				if c < len(vals) && int64(vals[c].Timestamp) == t {
+					buf = append(buf, stats.Bucket{UpperBound: bg.les[j].le, Count: float64(vals[c].Value)})
+					c++
+				}
+				cursors[j] = c
+			}
+			if len(buf) == 0 {
 				continue
 			}
-			h := stats.NewPromHistogram(buckets, scratch)
+			h := stats.NewPromHistogram(buf, scratch)
 			scratch = h.Buckets()[:0]
 			forced = forced || h.ForcedMonotonic
 			switch h.Problem {
@@ -166,15 +189,14 @@ func quantileSeries(m model.Matrix, g grouping, w window, percentiles []float64,
 			case stats.PromProblemNoCount:
 				notices = addNotice(notices, "no requests in some windows: percentiles there are NaN")
 			}
-			t := timeOf(w, i)
+			tt := time.UnixMilli(t).UTC()
 			for j, p := range percentiles {
-				q := p / 100
-				v := h.Quantile(q)
-				lo, hi := h.Bounds(q)
-				series[j].Times = append(series[j].Times, t)
-				series[j].Values = append(series[j].Values, v*toMs)
-				series[j].Lower = append(series[j].Lower, lo*toMs)
-				series[j].Upper = append(series[j].Upper, hi*toMs)
+				v, lo, hi := h.QuantileBounds(p / 100)
+				se := &series[j]
+				se.Times = append(se.Times, tt)
+				se.Values = append(se.Values, v*toMs)
+				se.Lower = append(se.Lower, lo*toMs)
+				se.Upper = append(se.Upper, hi*toMs)
 			}
 		}
 		if forced {
