@@ -335,12 +335,8 @@ func TestOverviewDashboard(t *testing.T) {
 	require.Equal(t, []float64{95}, p95.Percentiles)
 	require.Equal(t, "1h", p95.Window)
 
-	table := panelByTitle(t, d, `^Models$|^Models table`)
-	for _, p := range d.AllPanels() {
-		if p.Type == "table" {
-			table = p
-		}
-	}
+	table := panelByTitle(t, d, `^Model endpoints$`)
+	require.Equal(t, "table", table.Type)
 	require.Equal(t, query.TypeEndpoints, targetQuery(t, table, 0).QueryType)
 	requireStatusMappings(t, defaultsOf(t, table))
 	require.Contains(t, string(table.FieldConfig), `"color-background"`)
