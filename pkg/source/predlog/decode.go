@@ -1,0 +1,666 @@
+package predlog
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/source"
+)
+
+// maxLineBytes bounds one NDJSON record; a longer line is an error rather than unbounded memory.
+const maxLineBytes = 16 << 20
+
+// decodeOptions says how to read one NDJSON stream of prediction records (DESIGN §6).
+type decodeOptions struct {
+	// model gives the column kinds; records of another model are an error.
+	model *source.Model
+	// limit stops decoding once limit records have been kept and one more is seen (the batch is
+	// then marked Truncated); 0 means no limit.
+	limit int
+	// When window is set only records with start < ts <= end are kept.
+	window     bool
+	start, end int64
+	// version, when set, keeps only the records of that version.
+	version string
+	// sizeHint is the expected body size (Content-Length) or 0; with it the columns are sized
+	// once from the length of the first record instead of growing by doubling.
+	sizeHint int64
+}
+
+// LineError is a malformed record: Line is 1-based.
+type LineError struct {
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string { return "line " + strconv.Itoa(e.Line) + ": " + e.Err.Error() }
+func (e *LineError) Unwrap() error { return e.Err }
+
+// slot holds one variable's value of the record being decoded and the column it goes to.
+type slot struct {
+	col *source.Column
+	cat bool
+	// intern maps categorical values to codes in col.Dict (lookups with a []byte key do not
+	// allocate).
+	intern map[string]int32
+	// mark is len(col.Dict) when the record started, so a dropped record's new categories can be
+	// rolled back.
+	mark int
+
+	num  float64
+	code int32
+	set  bool
+}
+
+func newSlot(kind source.Kind, capacity int) *slot {
+	if kind == source.Categorical {
+		return &slot{col: source.NewColumn(source.Categorical, capacity), cat: true, intern: map[string]int32{}}
+	}
+	return &slot{col: source.NewColumn(source.Numeric, capacity)}
+}
+
+func (s *slot) reset() {
+	s.set = false
+	if s.cat {
+		s.mark = len(s.col.Dict)
+	}
+}
+
+func (s *slot) internBytes(v []byte) int32 {
+	// Most categorical variables have a handful of values: a linear scan beats hashing.
+	if d := s.col.Dict; len(d) <= 8 {
+		for i, x := range d {
+			if x == string(v) {
+				return int32(i)
+			}
+		}
+		return s.internString(string(v))
+	}
+	if c, ok := s.intern[string(v)]; ok {
+		return c
+	}
+	return s.internString(string(v))
+}
+
+func (s *slot) internString(v string) int32 {
+	if c, ok := s.intern[v]; ok {
+		return c
+	}
+	c := int32(len(s.col.Dict))
+	s.col.Dict = append(s.col.Dict, v)
+	s.intern[v] = c
+	return c
+}
+
+// rollback forgets the categories first seen in a dropped record.
+func (s *slot) rollback() {
+	if !s.cat {
+		return
+	}
+	for _, v := range s.col.Dict[s.mark:] {
+		delete(s.intern, v)
+	}
+	s.col.Dict = s.col.Dict[:s.mark]
+}
+
+func (s *slot) commit() {
+	if s.cat {
+		if s.set {
+			s.col.Cat = append(s.col.Cat, s.code)
+		} else {
+			s.col.Cat = append(s.col.Cat, -1)
+		}
+		return
+	}
+	if s.set {
+		s.col.Num = append(s.col.Num, s.num)
+	} else {
+		s.col.Num = append(s.col.Num, math.NaN())
+	}
+}
+
+// decoder turns NDJSON prediction records into a columnar source.Batch in one pass.
+type decoder struct {
+	opt   decodeOptions
+	batch *source.Batch
+	line  int
+	sc    scanner
+
+	features  []*slot
+	featIndex map[string]int
+	// next is the feature expected next: records usually list features in the same order, so a
+	// string comparison usually replaces the map lookup.
+	next    int
+	pred    *slot
+	label   *slot
+	latency *slot
+	score   *slot
+
+	versionIntern map[string]int32
+	versionMark   int
+
+	// the record being decoded
+	ts      int64
+	hasTS   bool
+	version int32
+	isError bool
+
+	lastTS     int64
+	outOfOrder bool
+}
+
+func kindOf(k source.Kind) source.Kind {
+	if k == source.Categorical {
+		return source.Categorical
+	}
+	return source.Numeric
+}
+
+func newDecoder(opt decodeOptions, capacity int) *decoder {
+	m := opt.model
+	d := &decoder{
+		opt:           opt,
+		featIndex:     make(map[string]int, len(m.Features)),
+		versionIntern: map[string]int32{},
+		batch: &source.Batch{
+			Model:        m.Name,
+			TS:           make([]int64, 0, capacity),
+			Version:      make([]int32, 0, capacity),
+			Error:        make([]bool, 0, capacity),
+			FeatureNames: make([]string, 0, len(m.Features)),
+			Features:     make(map[string]*source.Column, len(m.Features)),
+		},
+		pred:    newSlot(kindOf(m.Prediction.Type), capacity),
+		label:   newSlot(kindOf(m.Prediction.Type), capacity),
+		latency: newSlot(source.Numeric, capacity),
+		score:   newSlot(source.Numeric, capacity),
+		lastTS:  math.MinInt64,
+	}
+	for _, f := range m.Features {
+		if _, dup := d.featIndex[f.Name]; dup {
+			continue
+		}
+		s := newSlot(kindOf(f.Type), capacity)
+		d.featIndex[f.Name] = len(d.features)
+		d.features = append(d.features, s)
+		d.batch.FeatureNames = append(d.batch.FeatureNames, f.Name)
+		d.batch.Features[f.Name] = s.col
+	}
+	d.batch.Prediction = d.pred.col
+	d.batch.Label = d.label.col
+	return d
+}
+
+// finish hands out the batch: the latency and score columns are plain slices in a Batch.
+func (d *decoder) finish() *source.Batch {
+	b := d.batch
+	b.LatencyMs = d.latency.col.Num
+	b.Score = d.score.col.Num
+	if d.outOfOrder {
+		sortBatch(b)
+	}
+	return b
+}
+
+// decodeNDJSON reads prediction records from r until EOF, or until the limit is exceeded.
+func decodeNDJSON(r io.Reader, opt decodeOptions) (*source.Batch, error) {
+	capacity := 1024
+	if opt.limit > 0 && opt.limit < capacity {
+		capacity = opt.limit
+	}
+	d := newDecoder(opt, capacity)
+	br := bufio.NewReaderSize(r, 256<<10)
+	var long []byte
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long[:0], line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = br.ReadSlice('\n')
+				long = append(long, line...)
+				if len(long) > maxLineBytes {
+					return nil, &LineError{Line: d.line + 1, Err: fmt.Errorf("record longer than %d bytes", maxLineBytes)}
+				}
+			}
+			line = long
+		}
+		if len(line) > 0 {
+			if d.line == 0 && opt.sizeHint > 0 {
+				d.reserve(opt.sizeHint / int64(len(line)))
+			}
+			d.line++
+			stop, lerr := d.record(line)
+			if lerr != nil {
+				if err != nil && !errors.Is(err, io.EOF) {
+					// The body broke off mid-line: report the transport error, not the half line.
+					return nil, err
+				}
+				return nil, &LineError{Line: d.line, Err: lerr}
+			}
+			if stop {
+				return d.finish(), nil
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return d.finish(), nil
+			}
+			return nil, err
+		}
+	}
+}
+
+// reserve sizes the columns for about n records (plus a margin, since line lengths vary).
+func (d *decoder) reserve(n int64) {
+	n += n/8 + 16
+	if d.opt.limit > 0 && n > int64(d.opt.limit)+1 {
+		n = int64(d.opt.limit) + 1
+	}
+	if n > 1<<21 {
+		n = 1 << 21 // a wrong guess must not reserve gigabytes; beyond this the columns grow
+	}
+	if n <= int64(cap(d.batch.TS)) {
+		return
+	}
+	b := d.batch
+	b.TS = make([]int64, 0, n)
+	b.Version = make([]int32, 0, n)
+	b.Error = make([]bool, 0, n)
+	for _, s := range append([]*slot{d.pred, d.label, d.latency, d.score}, d.features...) {
+		if s.cat {
+			s.col.Cat = make([]int32, 0, n)
+		} else {
+			s.col.Num = make([]float64, 0, n)
+		}
+	}
+}
+
+// record decodes one line. stop is true when the limit has been exceeded.
+func (d *decoder) record(line []byte) (stop bool, err error) {
+	if n := len(line); n > 0 && line[n-1] == '\n' {
+		line = line[:n-1]
+	}
+	d.sc = scanner{b: line}
+	sc := &d.sc
+	if sc.peek() == 0 {
+		return false, nil // blank line
+	}
+	d.hasTS = false
+	d.version = -1
+	d.isError = false
+	d.versionMark = len(d.batch.Versions)
+	for _, s := range d.features {
+		s.reset()
+	}
+	d.pred.reset()
+	d.label.reset()
+	d.latency.reset()
+	d.score.reset()
+
+	if err := d.object(); err != nil {
+		d.rollback()
+		return false, err
+	}
+	if sc.peek() != 0 {
+		d.rollback()
+		return false, sc.fail("unexpected data after the record")
+	}
+	if !d.hasTS {
+		d.rollback()
+		return false, errors.New(`record has no "ts"`)
+	}
+	if d.version < 0 {
+		d.version = d.internVersion(nil)
+	}
+	keep := true
+	if d.opt.window && (d.ts <= d.opt.start || d.ts > d.opt.end) {
+		keep = false
+	}
+	if keep && d.opt.version != "" && d.batch.Versions[d.version] != d.opt.version {
+		keep = false
+	}
+	if !keep {
+		d.rollback()
+		return false, nil
+	}
+	if d.opt.limit > 0 && len(d.batch.TS) >= d.opt.limit {
+		d.rollback()
+		d.batch.Truncated = true
+		return true, nil
+	}
+	d.commit()
+	return false, nil
+}
+
+func (d *decoder) rollback() {
+	for _, s := range d.features {
+		s.rollback()
+	}
+	d.pred.rollback()
+	d.label.rollback()
+	for _, v := range d.batch.Versions[d.versionMark:] {
+		delete(d.versionIntern, v)
+	}
+	d.batch.Versions = d.batch.Versions[:d.versionMark]
+}
+
+func (d *decoder) commit() {
+	b := d.batch
+	if d.ts < d.lastTS {
+		d.outOfOrder = true
+	}
+	d.lastTS = d.ts
+	b.TS = append(b.TS, d.ts)
+	b.Version = append(b.Version, d.version)
+	b.Error = append(b.Error, d.isError)
+	for _, s := range d.features {
+		s.commit()
+	}
+	d.pred.commit()
+	d.label.commit()
+	d.latency.commit()
+	d.score.commit()
+}
+
+func (d *decoder) internVersion(v []byte) int32 {
+	if vs := d.batch.Versions; len(vs) <= 8 {
+		for i, x := range vs {
+			if x == string(v) {
+				return int32(i)
+			}
+		}
+	} else if c, ok := d.versionIntern[string(v)]; ok {
+		return c
+	}
+	s := string(v)
+	c := int32(len(d.batch.Versions))
+	d.batch.Versions = append(d.batch.Versions, s)
+	d.versionIntern[s] = c
+	return c
+}
+
+// object decodes the top-level record object.
+func (d *decoder) object() error {
+	sc := &d.sc
+	if sc.peek() != '{' {
+		return sc.eofOr("a record must be a JSON object")
+	}
+	sc.i++
+	if sc.peek() == '}' {
+		sc.i++
+		return nil
+	}
+	for {
+		if sc.peek() != '"' {
+			return sc.eofOr("expected object key")
+		}
+		key, err := sc.str()
+		if err != nil {
+			return err
+		}
+		if err := sc.expect(':'); err != nil {
+			return err
+		}
+		if err := d.field(key); err != nil {
+			return err
+		}
+		switch sc.peek() {
+		case ',':
+			sc.i++
+		case '}':
+			sc.i++
+			return nil
+		default:
+			return sc.eofOr("expected ',' or '}'")
+		}
+	}
+}
+
+func (d *decoder) field(key []byte) error {
+	sc := &d.sc
+	switch string(key) {
+	case "ts":
+		if sc.peek() != '"' {
+			return sc.eofOr(`"ts" must be an RFC 3339 string`)
+		}
+		off := sc.i
+		v, err := sc.str()
+		if err != nil {
+			return err
+		}
+		ts, err := parseTimestamp(v)
+		if err != nil {
+			return &syntaxError{off: off, msg: fmt.Sprintf(`"ts" %q: %v`, clip(v), err)}
+		}
+		d.ts, d.hasTS = ts, true
+	case "model":
+		switch sc.peek() {
+		case '"':
+			v, err := sc.str()
+			if err != nil {
+				return err
+			}
+			if string(v) != d.opt.model.Name {
+				return fmt.Errorf("record of model %q in the stream of model %q", clip(v), d.opt.model.Name)
+			}
+		case 'n':
+			return sc.literal("null")
+		default:
+			return sc.eofOr(`"model" must be a string`)
+		}
+	case "version":
+		switch c := sc.peek(); {
+		case c == '"':
+			v, err := sc.str()
+			if err != nil {
+				return err
+			}
+			d.version = d.internVersion(v)
+		case c == 'n':
+			if err := sc.literal("null"); err != nil {
+				return err
+			}
+			d.version = d.internVersion(nil)
+		case c == '-' || (c >= '0' && c <= '9'):
+			v, err := sc.number()
+			if err != nil {
+				return err
+			}
+			d.version = d.internVersion(v)
+		default:
+			return sc.eofOr(`"version" must be a string`)
+		}
+	case "status":
+		switch sc.peek() {
+		case '"':
+			v, err := sc.str()
+			if err != nil {
+				return err
+			}
+			d.isError = bytes.EqualFold(v, []byte("error"))
+		default:
+			d.isError = false
+			return sc.skip(0)
+		}
+	case "latency_ms":
+		return d.value(d.latency)
+	case "score":
+		return d.value(d.score)
+	case "prediction":
+		return d.value(d.pred)
+	case "label":
+		return d.value(d.label)
+	case "features":
+		return d.featureObject()
+	default:
+		return sc.skip(0)
+	}
+	return nil
+}
+
+func (d *decoder) featureObject() error {
+	sc := &d.sc
+	switch sc.peek() {
+	case 'n':
+		for _, s := range d.features {
+			s.set = false
+		}
+		return sc.literal("null")
+	case '{':
+	default:
+		return sc.eofOr(`"features" must be an object`)
+	}
+	sc.i++
+	d.next = 0
+	for _, s := range d.features {
+		s.set = false // a repeated "features" key replaces the earlier object, as in encoding/json
+	}
+	if sc.peek() == '}' {
+		sc.i++
+		return nil
+	}
+	for {
+		if sc.peek() != '"' {
+			return sc.eofOr("expected feature name")
+		}
+		key, err := sc.str()
+		if err != nil {
+			return err
+		}
+		if err := sc.expect(':'); err != nil {
+			return err
+		}
+		i, ok := d.next, false
+		if i < len(d.features) && d.batch.FeatureNames[i] == string(key) {
+			ok = true
+		} else {
+			i, ok = d.featIndex[string(key)]
+		}
+		if ok {
+			d.next = i + 1
+			err = d.value(d.features[i])
+		} else {
+			err = sc.skip(0) // a feature the model does not declare is ignored
+		}
+		if err != nil {
+			return err
+		}
+		switch sc.peek() {
+		case ',':
+			sc.i++
+		case '}':
+			sc.i++
+			return nil
+		default:
+			return sc.eofOr("expected ',' or '}'")
+		}
+	}
+}
+
+// value decodes one variable into its slot. Numeric: a number, or a string holding a number;
+// anything else (null, a non-numeric string, a boolean, an object) is null, and so are non-finite
+// values. Categorical: a string, or the literal text of a number or boolean; null is null.
+func (d *decoder) value(s *slot) error {
+	sc := &d.sc
+	c := sc.peek()
+	switch {
+	case c == '"':
+		v, err := sc.str()
+		if err != nil {
+			return err
+		}
+		if s.cat {
+			s.code, s.set = s.internBytes(v), true
+			return nil
+		}
+		f, ok := parseFloat(v)
+		s.num, s.set = finite(f), ok
+	case c == '-' || (c >= '0' && c <= '9'):
+		f, tok, err := sc.float()
+		if err != nil {
+			return err
+		}
+		if s.cat {
+			s.code, s.set = s.internBytes(tok), true
+			return nil
+		}
+		s.num, s.set = finite(f), true
+	case c == 'n':
+		if err := sc.literal("null"); err != nil {
+			return err
+		}
+		s.set = false
+	case c == 't' || c == 'f':
+		word := "false"
+		if c == 't' {
+			word = "true"
+		}
+		if err := sc.literal(word); err != nil {
+			return err
+		}
+		if s.cat {
+			s.code, s.set = s.internString(word), true
+		} else {
+			s.set = false
+		}
+	default:
+		if err := sc.skip(0); err != nil {
+			return err
+		}
+		s.set = false
+	}
+	return nil
+}
+
+// clip shortens a value quoted in an error message.
+func clip(v []byte) string {
+	const n = 64
+	if len(v) > n {
+		return string(v[:n]) + "…"
+	}
+	return string(v)
+}
+
+// sortBatch orders a batch whose records arrived out of time order (stable by ts).
+func sortBatch(b *source.Batch) {
+	n := b.Len()
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	sort.SliceStable(perm, func(i, j int) bool { return b.TS[perm[i]] < b.TS[perm[j]] })
+	b.TS = permute(b.TS, perm)
+	b.Version = permute(b.Version, perm)
+	b.Error = permute(b.Error, perm)
+	b.LatencyMs = permute(b.LatencyMs, perm)
+	b.Score = permute(b.Score, perm)
+	for _, c := range append([]*source.Column{b.Prediction, b.Label}, mapValues(b.Features)...) {
+		if c.Kind == source.Categorical {
+			c.Cat = permute(c.Cat, perm)
+		} else {
+			c.Num = permute(c.Num, perm)
+		}
+	}
+}
+
+func mapValues(m map[string]*source.Column) []*source.Column {
+	out := make([]*source.Column, 0, len(m))
+	for _, c := range m {
+		out = append(out, c)
+	}
+	return out
+}
+
+func permute[T any](x []T, perm []int) []T {
+	out := make([]T, len(x))
+	for i, p := range perm {
+		out[i] = x[p]
+	}
+	return out
+}
