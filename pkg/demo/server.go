@@ -104,7 +104,7 @@ func NewServer(f *Fleet, opts ServerOptions) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
-		h.ServeHTTP(w, r)
+		s.mux.ServeHTTP(w, r) // sets the path values
 		return
 	}
 	c := &statusCapture{header: http.Header{}, status: http.StatusOK}
