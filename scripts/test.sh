@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every ModelLens test from a clean checkout: installs what the tests need, builds the plugin
+# binary (linux/amd64), the demo model server and the frontend, then runs the Go tests (kernels,
+# sources, handlers, golden frames, the built binary over the plugin protocol, a real Prometheus),
+# the frontend checks (typecheck, lint, jest), the browser test and the package check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CI="${CI:-true}"
+start=$(date +%s)
+step() { echo; echo "==> $* ($(( $(date +%s) - start ))s)"; }
+
+step "install dependencies"
+bash scripts/install-deps.sh
+
+step "frontend: typecheck, lint, jest"
+npm run typecheck
+npm run lint
+npm run test:ci
+
+step "frontend: build"
+npm run build
+
+step "backend: build (mage -v build:linux)"
+go run github.com/magefile/mage -v build:linux
+export MODELLENS_PLUGIN_BINARY="$PWD/dist/gpx_modellens_linux_amd64"
+export MODELLENS_DIST="$PWD/dist"
+
+step "go vet"
+go vet ./...
+
+step "go test"
+go test -count=1 -timeout 30m ./...
+
+step "browser test (playwright-core + Debian chromium)"
+npm run test:browser
+
+step "package (linux/amd64) and check the archive"
+go run github.com/magefile/mage -v packageLinux
+
+step "done"
