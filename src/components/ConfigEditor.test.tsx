@@ -1,0 +1,195 @@
+import React, { useState } from 'react';
+import { DataSourceSettings } from '@grafana/data';
+import { render, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+
+import { ConfigEditor, urlProblem } from './ConfigEditor';
+import { ModelLensOptions, ModelLensSecureOptions } from '../types';
+
+type Settings = DataSourceSettings<ModelLensOptions, ModelLensSecureOptions>;
+
+// Rendering @grafana/ui on a busy CI machine is slow; this limit only stops a hung test.
+jest.setTimeout(60000);
+
+function settings(patch: Partial<Settings> = {}): Settings {
+  return {
+    id: 1,
+    uid: 'ml',
+    orgId: 1,
+    name: 'ModelLens',
+    type: 'modellens-mlmonitoring-datasource',
+    typeName: 'ModelLens',
+    typeLogoUrl: '',
+    access: 'proxy',
+    url: '',
+    user: '',
+    database: '',
+    basicAuth: false,
+    basicAuthUser: '',
+    isDefault: false,
+    withCredentials: false,
+    readOnly: false,
+    jsonData: {},
+    secureJsonFields: {},
+    ...patch,
+  } as Settings;
+}
+
+/** Renders the editor as Grafana does: the settings page keeps the options and passes changes back. */
+function setup(initial: Settings) {
+  const onOptionsChange = jest.fn();
+  function Host() {
+    const [options, setOptions] = useState(initial);
+    return (
+      <ConfigEditor
+        options={options}
+        onOptionsChange={(o) => {
+          onOptionsChange(o);
+          setOptions(o);
+        }}
+      />
+    );
+  }
+  const user = userEvent.setup({ delay: null });
+  render(<Host />);
+  const last = (): Settings => onOptionsChange.mock.calls[onOptionsChange.mock.calls.length - 1][0];
+  return { user, last, onOptionsChange };
+}
+
+async function pick(user: ReturnType<typeof userEvent.setup>, label: string, option: string) {
+  await user.click(screen.getByLabelText(label));
+  const menu = await screen.findByLabelText('Select options menu');
+  await user.click(within(menu).getByText(option, { exact: true }));
+}
+
+describe('ConfigEditor', () => {
+  it('writes every DESIGN §3 setting into jsonData and the tokens into secureJsonData', async () => {
+    const { user, last } = setup(settings({ jsonData: { someOtherKey: 'kept' } as ModelLensOptions }));
+
+    // Nothing configured: the demo fleet is on; turning it off writes an explicit false.
+    expect(screen.getByLabelText('Demo fleet')).toBeChecked();
+    await user.click(screen.getByLabelText('Demo fleet'));
+
+    await user.type(screen.getAllByLabelText('URL')[0], 'http://predlog:8080/api/v1');
+    await user.type(screen.getAllByLabelText('Token')[0], 'pl-secret');
+    await user.type(screen.getAllByLabelText('URL')[1], 'https://mimir.example.com/prometheus');
+    await user.type(screen.getAllByLabelText('Token')[1], 'prom-secret');
+    await pick(user, 'Preset', 'KServe');
+    await user.type(screen.getByLabelText('Model label'), 'model_name');
+    await user.type(screen.getByLabelText('Version label'), 'model_version');
+    await user.type(screen.getByLabelText('Tenant ID'), 'team-ml');
+
+    await user.click(screen.getByRole('button', { name: 'Add endpoint' }));
+    await user.type(screen.getByLabelText('Name'), 'fraud');
+    await user.type(screen.getAllByLabelText('URL')[2], 'http://fraud.models:8080');
+    await pick(user, 'Protocol', 'Triton');
+    await user.type(screen.getByLabelText('Endpoint token'), 'ep-secret');
+
+    await user.type(screen.getByLabelText('Timeout (seconds)'), '45');
+    await user.tab();
+    await user.type(screen.getByLabelText('Max samples'), '250000');
+    await user.tab();
+
+    const got = last();
+    expect(got.jsonData).toEqual({
+      someOtherKey: 'kept',
+      demo: false,
+      predictionLog: { url: 'http://predlog:8080/api/v1' },
+      prometheus: {
+        url: 'https://mimir.example.com/prometheus',
+        preset: 'kserve',
+        modelLabel: 'model_name',
+        versionLabel: 'model_version',
+        tenantId: 'team-ml',
+      },
+      endpoints: [{ name: 'fraud', url: 'http://fraud.models:8080', protocol: 'triton' }],
+      timeoutSeconds: 45,
+      maxSamples: 250000,
+    });
+    expect(got.secureJsonData).toEqual({
+      predictionLogToken: 'pl-secret',
+      prometheusToken: 'prom-secret',
+      endpointToken: 'ep-secret',
+    });
+    // Secrets never travel in jsonData.
+    expect(JSON.stringify(got.jsonData)).not.toMatch(/secret/);
+  });
+
+  it('resets a configured secret and keeps the others', async () => {
+    const { user, last } = setup(
+      settings({
+        jsonData: { prometheus: { url: 'http://prom:9090' } },
+        secureJsonFields: { prometheusToken: true, predictionLogToken: true },
+      })
+    );
+    // Configured secrets show as configured, not as values.
+    const resets = screen.getAllByRole('button', { name: 'Reset' });
+    expect(resets).toHaveLength(2);
+    await user.click(resets[1]);
+    expect(last().secureJsonFields).toEqual({ prometheusToken: false, predictionLogToken: true });
+    expect(last().secureJsonData).toEqual({ prometheusToken: '' });
+    // With a source configured and no explicit choice, demo is off.
+    expect(screen.getByLabelText('Demo fleet')).not.toBeChecked();
+  });
+
+  it('removes endpoints and clears emptied settings', async () => {
+    const { user, last } = setup(
+      settings({
+        jsonData: {
+          endpoints: [
+            { name: 'a', url: 'http://a:8080', protocol: 'oip' },
+            { name: 'b', url: 'http://b:8080', protocol: 'metrics' },
+          ],
+          prometheus: { url: 'http://prom:9090', tenantId: 't' },
+          timeoutSeconds: 10,
+        },
+      })
+    );
+    await user.click(screen.getByRole('button', { name: 'Remove endpoint a' }));
+    expect(last().jsonData.endpoints).toEqual([{ name: 'b', url: 'http://b:8080', protocol: 'metrics' }]);
+    await user.click(screen.getByRole('button', { name: 'Remove endpoint b' }));
+    expect('endpoints' in last().jsonData).toBe(false);
+
+    await user.clear(screen.getByLabelText('Tenant ID'));
+    expect(last().jsonData.prometheus).toEqual({ url: 'http://prom:9090' });
+    await user.clear(screen.getByLabelText('Timeout (seconds)'));
+    await user.tab();
+    expect('timeoutSeconds' in last().jsonData).toBe(false);
+  });
+
+  it('rejects invalid limits and flags bad URLs without writing them as numbers', async () => {
+    const { user, last, onOptionsChange } = setup(settings());
+    await user.type(screen.getByLabelText('Timeout (seconds)'), '900');
+    await user.tab();
+    expect(await screen.findByText('Must be a number of seconds in (0, 600]')).toBeInTheDocument();
+    await user.type(screen.getByLabelText('Max samples'), '1.5');
+    await user.tab();
+    expect(await screen.findByText('Must be a positive whole number')).toBeInTheDocument();
+    expect(onOptionsChange).not.toHaveBeenCalled();
+
+    await user.type(screen.getAllByLabelText('URL')[0], 'ftp://x');
+    expect(await screen.findByText('Must start with http:// or https://')).toBeInTheDocument();
+    expect(last().jsonData.predictionLog).toEqual({ url: 'ftp://x' });
+  });
+
+  it('offers basic auth through the standard HTTP auth settings', async () => {
+    const { user, last } = setup(settings());
+    await pick(user, 'Authentication method', 'Basic authentication');
+    expect(last().basicAuth).toBe(true);
+    await user.type(screen.getByLabelText(/^User/), 'grafana');
+    expect(last().basicAuthUser).toBe('grafana');
+    await user.type(screen.getByLabelText(/^Password/), 'pw');
+    expect(last().secureJsonData).toEqual({ basicAuthPassword: 'pw' });
+  });
+});
+
+describe('urlProblem', () => {
+  it.each([
+    ['', ''],
+    ['http://prom:9090', ''],
+    ['https://x.example.com/a/b', ''],
+    ['prom:9090', 'Must start with http:// or https://'],
+    ['not a url', 'Not a valid URL'],
+    ['http://user:pw@prom:9090', 'Must not contain credentials; use the token or basic-auth settings'],
+  ])('%p → %p', (url, want) => expect(urlProblem(url)).toBe(want));
+});
