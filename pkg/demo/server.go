@@ -138,6 +138,7 @@ func (s *Server) Tick(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.opts.Clock()
+	s.met.setReady(s.fleet, now)
 	from := s.last
 	if !now.After(from) {
 		return 0, nil
@@ -158,7 +159,6 @@ func (s *Server) Tick(ctx context.Context) (int, error) {
 		}
 	}
 	s.last = now
-	s.met.setReady(s.fleet, now)
 	return n, nil
 }
 
