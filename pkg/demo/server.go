@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -213,7 +214,8 @@ func parseTime(name, v string) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, fmt.Errorf("missing parameter %s (an RFC3339 time, e.g. 2026-01-02T15:04:05Z)", name)
 	}
-	t, err := time.Parse(time.RFC3339Nano, v)
+	// An unencoded "+" of a zone offset arrives as a space.
+	t, err := time.Parse(time.RFC3339Nano, strings.ReplaceAll(v, " ", "+"))
 	if err != nil {
 		return time.Time{}, fmt.Errorf("parameter %s: %q is not an RFC3339 time (e.g. 2026-01-02T15:04:05Z)", name, v)
 	}

@@ -195,6 +195,13 @@ func TestServerRecordsWindow(t *testing.T) {
 	if len(lines) != want.Len() {
 		t.Errorf("%d lines, want %d", len(lines), want.Len())
 	}
+	// Zone offsets, also with an unencoded "+" (a space once decoded), name the same instants.
+	raw := hs.URL + "/api/v1/records?model=price-regressor&start=" + at(10, 0).In(time.FixedZone("", 3600)).Format(time.RFC3339) +
+		"&end=" + at(10, 1).In(time.FixedZone("", -7200)).Format(time.RFC3339)
+	resp, body = get(t, raw)
+	if n, want := len(ndjson(t, body)), records(t, NewFleet(DefaultSeed), "price-regressor", "", at(10, 0), at(10, 1)).Len(); resp.StatusCode != 200 || n != want {
+		t.Errorf("%s: status %d, %d lines, want %d", raw, resp.StatusCode, n, want)
+	}
 	// Entirely in the future or before the backfill: empty, not an error.
 	for _, r := range [][2]time.Time{{at(13, 0), at(14, 0)}, {at(1, 0), at(2, 0)}} {
 		resp, body := get(t, recordsURL(hs.URL, map[string]string{"model": "price-regressor", "start": r[0].Format(time.RFC3339), "end": r[1].Format(time.RFC3339)}))
