@@ -1,0 +1,265 @@
+package query
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+)
+
+// Limits of user-supplied values.
+const (
+	MinBins = 2
+	MaxBins = 1000
+)
+
+// methodsWithDefaults are the drift methods that have default thresholds (DESIGN §5); an override
+// for any other method must give both warning and drift.
+var methodsWithDefaults = []string{MethodPSI, MethodKSPValue, MethodChi2PValue, MethodJS, MethodWassersteinNorm,
+	MethodHellinger, MethodKLD, MethodLInf, MethodMLRun}
+
+// lowerIsWorse are the methods whose low values mean drift (p-values).
+var lowerIsWorse = []string{MethodKSPValue, MethodChi2PValue}
+
+// BadQueryError is a mistake in a query (or resource request) that the user can fix. It is
+// reported with ErrorSource downstream.
+type BadQueryError struct{ err error }
+
+func (e *BadQueryError) Error() string { return e.err.Error() }
+func (e *BadQueryError) Unwrap() error { return e.err }
+
+// UserError reports that the error is the user's to fix.
+func (e *BadQueryError) UserError() bool { return true }
+
+// userError is a mistake in a query: reported to that query with ErrorSource downstream.
+func userError(format string, args ...any) error {
+	return backend.DownstreamError(&BadQueryError{fmt.Errorf(format, args...)})
+}
+
+// Parse decodes and validates one query's JSON (DESIGN §4 and §8). Every error says which field to
+// fix and is a downstream (user) error. It does not fill in defaults and does not need a source:
+// unknown models and features are found when the query runs.
+func Parse(raw json.RawMessage) (Query, error) {
+	var q Query
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return q, userError("empty query")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&q); err != nil {
+		return q, userError("invalid query JSON: %s", jsonErrorText(err))
+	}
+	if err := Validate(&q); err != nil {
+		return q, err
+	}
+	return q, nil
+}
+
+func jsonErrorText(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field != "" {
+			return fmt.Sprintf("field %q must be a %s, not a JSON %s", te.Field, te.Type.String(), te.Value)
+		}
+		return fmt.Sprintf("must be a %s, not a JSON %s", te.Type.String(), te.Value)
+	}
+	return err.Error()
+}
+
+func oneOf[T ~string](v T, allowed []T) bool { return slices.Contains(allowed, v) }
+
+func quoteAll(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = fmt.Sprintf("%q", x)
+	}
+	return strings.Join(q, ", ")
+}
+
+// Validate checks a decoded query (see Parse).
+func Validate(q *Query) error {
+	if q.QueryType == "" {
+		return userError("queryType is required (one of %s)", quoteAll(typeNames()))
+	}
+	if !oneOf(q.QueryType, QueryTypes) {
+		return userError("unknown queryType %q (one of %s)", q.QueryType, quoteAll(typeNames()))
+	}
+	if q.Source != "" && !oneOf(q.Source, Sources) {
+		return userError("unknown source %q (one of %s)", q.Source, quoteAll(Sources))
+	}
+	if q.Output != "" {
+		if !oneOf(q.Output, Outputs) {
+			return userError("unknown output %q (one of %s)", q.Output, quoteAll(Outputs))
+		}
+		if allowed := outputsFor(q.QueryType); !oneOf(q.Output, allowed) {
+			return userError("output %q does not apply to %s queries (use %s)", q.Output, q.QueryType, quoteAll(allowed))
+		}
+	}
+	if q.Window != "" {
+		d, err := parseDuration(q.Window)
+		if err != nil {
+			return userError("window %q is not a duration like 30s, 5m, 1h or 1d", q.Window)
+		}
+		if d <= 0 {
+			return userError("window %q must be positive", q.Window)
+		}
+	}
+	for _, p := range q.Percentiles {
+		if !(p > 0 && p <= 100) || math.IsNaN(p) {
+			return userError("percentile %v is outside (0, 100]", p)
+		}
+	}
+	for _, m := range q.Metrics {
+		if !oneOf(m, TrafficMetrics) {
+			return userError("unknown traffic metric %q (one of %s)", m, quoteAll(TrafficMetrics))
+		}
+	}
+	for _, m := range q.Methods {
+		if !oneOf(m, DriftMethods) {
+			return userError("unknown drift method %q (one of %s)", m, quoteAll(DriftMethods))
+		}
+	}
+	for _, f := range q.Features {
+		if strings.TrimSpace(f) == "" {
+			return userError("features must not contain an empty name")
+		}
+	}
+	if r := q.Reference; r != nil {
+		switch r.Kind {
+		case "", ReferenceDataset:
+			if r.From != "" || r.To != "" {
+				return userError("reference.from and reference.to apply only to reference.kind %q", ReferenceWindow)
+			}
+		case ReferenceWindow:
+			if r.From == "" || r.To == "" {
+				return userError("reference.kind %q needs both reference.from and reference.to (e.g. now-7d and now-6d)", ReferenceWindow)
+			}
+			ref := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+			from, err := ParseTime(r.From, ref)
+			if err != nil {
+				return userError("reference.from: %v", err)
+			}
+			to, err := ParseTime(r.To, ref)
+			if err != nil {
+				return userError("reference.to: %v", err)
+			}
+			if !from.Before(to) {
+				return userError("reference.from (%s) must be before reference.to (%s)", r.From, r.To)
+			}
+		default:
+			return userError("unknown reference.kind %q (one of %q, %q)", r.Kind, ReferenceDataset, ReferenceWindow)
+		}
+	}
+	if b := q.Binning; b != nil {
+		if b.Strategy != "" && b.Strategy != BinningQuantile && b.Strategy != BinningEqualWidth {
+			return userError("unknown binning.strategy %q (one of %q, %q)", b.Strategy, BinningQuantile, BinningEqualWidth)
+		}
+		if b.Bins != 0 && (b.Bins < MinBins || b.Bins > MaxBins) {
+			return userError("binning.bins %d is outside [%d, %d]", b.Bins, MinBins, MaxBins)
+		}
+	}
+	for m, th := range q.Thresholds {
+		if m == MethodStatus || !oneOf(m, DriftMethods) {
+			return userError("thresholds for unknown method %q (one of the drift methods except status)", m)
+		}
+		if th.Warning == nil && th.Drift == nil {
+			return userError("thresholds.%s needs warning, drift or both", m)
+		}
+		if !slices.Contains(methodsWithDefaults, m) && (th.Warning == nil || th.Drift == nil) {
+			return userError("thresholds.%s needs both warning and drift (%s has no default thresholds)", m, m)
+		}
+		if th.Warning != nil && th.Drift != nil {
+			w, d := *th.Warning, *th.Drift
+			if slices.Contains(lowerIsWorse, m) {
+				if w < d {
+					return userError("thresholds.%s: warning (%v) must be >= drift (%v) for a p-value", m, w, d)
+				}
+			} else if w > d {
+				return userError("thresholds.%s: warning (%v) must be <= drift (%v)", m, w, d)
+			}
+		}
+	}
+	return nil
+}
+
+func typeNames() []string {
+	out := make([]string, len(QueryTypes))
+	for i, t := range QueryTypes {
+		out[i] = string(t)
+	}
+	return out
+}
+
+// outputsFor lists the outputs a query type answers with; the first is its default.
+func outputsFor(t QueryType) []string {
+	switch t {
+	case TypeEndpoints, TypeDistribution:
+		return []string{OutputTable}
+	case TypeHealth:
+		return []string{OutputLatest}
+	case TypeDrift:
+		return []string{OutputTimeSeries, OutputLatest, OutputTable}
+	default:
+		return []string{OutputTimeSeries, OutputLatest}
+	}
+}
+
+// parseDuration parses a Grafana duration: Go's units ("30s", "5m", "1h", "1h30m", "500ms") or a
+// whole number of days, weeks or years ("1d", "2w", "1y"; a year is 365 days), as Grafana's
+// interval syntax allows.
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errors.New("empty duration")
+	}
+	unit := map[byte]time.Duration{'d': 24 * time.Hour, 'w': 7 * 24 * time.Hour, 'y': 365 * 24 * time.Hour}[s[len(s)-1]]
+	if unit == 0 {
+		return time.ParseDuration(s)
+	}
+	n, err := strconv.ParseInt(s[:len(s)-1], 10, 64)
+	if err != nil || n < 0 || n > int64(math.MaxInt64/unit) {
+		return 0, fmt.Errorf("invalid duration %q", s)
+	}
+	return time.Duration(n) * unit, nil
+}
+
+// ParseTime resolves a Grafana relative time ("now", "now-7d", "now-1h") against now, or parses an
+// RFC 3339 time.
+func ParseTime(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, errors.New("empty time")
+	}
+	if s == "now" {
+		return now, nil
+	}
+	if rest, ok := strings.CutPrefix(s, "now"); ok {
+		if strings.Contains(rest, "/") {
+			return time.Time{}, fmt.Errorf("%q: rounding (/d) is not supported; use now-7d or an RFC 3339 time", s)
+		}
+		sign := time.Duration(1)
+		switch {
+		case strings.HasPrefix(rest, "-"):
+			sign = -1
+		case strings.HasPrefix(rest, "+"):
+		default:
+			return time.Time{}, fmt.Errorf("%q is not a time like now-7d or 2024-01-02T15:04:05Z", s)
+		}
+		d, err := parseDuration(rest[1:])
+		if err != nil || d < 0 {
+			return time.Time{}, fmt.Errorf("%q is not a time like now-7d or 2024-01-02T15:04:05Z", s)
+		}
+		return now.Add(sign * d), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a time like now-7d or 2024-01-02T15:04:05Z", s)
+	}
+	return t, nil
+}
