@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -340,4 +341,34 @@ func hasNotice(ns []string, sub string) bool {
 		}
 	}
 	return false
+}
+
+// prometheus.modelLabel and prometheus.versionLabel replace the preset's labels in every query.
+func TestLabelOverrides(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	srv := fakeProm(t, "", func(w http.ResponseWriter, _, q string) {
+		mu.Lock()
+		got = append(got, q)
+		mu.Unlock()
+		io.WriteString(w, `{"status":"success","data":{"resultType":"matrix","result":[
+ {"metric":{"app":"m","rev":"7"},"values":[[1000,"3"]]}]}}`)
+	})
+	s, err := New(nil, settings.Prometheus{URL: srv.URL, Preset: settings.PresetKServe, ModelLabel: "app", VersionLabel: "rev"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := faultReq()
+	r.Model, r.Version = "m", "*"
+	res, err := s.Traffic(context.Background(), r, []string{MetricRate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `sum by (app, rev) (rate(request_predict_seconds_count{app="m"}[5m]))`
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("queries %q, want %q", got, want)
+	}
+	if len(res.Series) != 1 || res.Series[0].Labels["model"] != "m" || res.Series[0].Labels["version"] != "7" || res.Series[0].Values[0] != 3 {
+		t.Fatalf("series %+v", res.Series)
+	}
 }

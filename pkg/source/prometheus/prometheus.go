@@ -42,6 +42,7 @@ var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 // concurrent use.
 type Source struct {
 	api          v1.API
+	raw          api.Client
 	preset       preset
 	modelLabel   string
 	versionLabel string
@@ -96,6 +97,7 @@ func newSource(client *http.Client, cfg settings.Prometheus, token string, limit
 	if err != nil {
 		return nil, fmt.Errorf("prometheus.url: %w", err)
 	}
+	s.raw = ac
 	s.api = v1.NewAPI(ac)
 	return s, nil
 }
@@ -340,13 +342,12 @@ func labelsKey(l map[string]string) string {
 }
 
 func (s *Source) queryRange(ctx context.Context, q string, w window, what string) (model.Matrix, []string, error) {
-	v, ws, err := s.api.QueryRange(ctx, q, w.promRange())
+	r := w.promRange()
+	args := url.Values{"query": {q}, "start": {formatTime(r.Start)}, "end": {formatTime(r.End)},
+		"step": {strconv.FormatFloat(r.Step.Seconds(), 'f', -1, 64)}}
+	m, ws, err := s.queryMatrix(ctx, "/api/v1/query_range", args, int((w.end-w.start)/w.step+1))
 	if err != nil {
 		return nil, nil, downstream(err, what)
-	}
-	m, ok := v.(model.Matrix)
-	if !ok {
-		return nil, nil, backend.DownstreamError(fmt.Errorf("Prometheus answered %s with a %s, expected a matrix", what, v.Type()))
 	}
 	return m, warningNotices(ws), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -180,7 +181,7 @@ func (ts *trafficSums) get(which **dense, w window) *dense {
 // step in Go; tooLarge reports that the answer exceeded MaxResponseBytes.
 func (s *Source) trafficFromSamples(ctx context.Context, total string, errMatch *regexp.Regexp, g grouping, w window, groups map[string]*trafficSums, res *source.SeriesResult) ([]string, bool, error) {
 	q := total + "[" + durationMs(w.end-w.start+w.width) + "]"
-	v, ws, err := s.api.Query(ctx, q, time.UnixMilli(w.end))
+	m, ws, err := s.queryMatrix(ctx, "/api/v1/query", url.Values{"query": {q}, "time": {formatTime(time.UnixMilli(w.end))}}, 0)
 	if err != nil {
 		if errors.Is(err, ErrResponseTooLarge) {
 			return nil, true, nil
@@ -189,10 +190,6 @@ func (s *Source) trafficFromSamples(ctx context.Context, total string, errMatch 
 	}
 	for _, n := range warningNotices(ws) {
 		res.Notices = addNotice(res.Notices, n)
-	}
-	m, ok := v.(model.Matrix)
-	if !ok {
-		return nil, false, backend.DownstreamError(fmt.Errorf("Prometheus answered the request counters with a %s, expected a matrix", v.Type()))
 	}
 	evals := w.evalTimes()
 	var samples []stats.Sample
