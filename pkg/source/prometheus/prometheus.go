@@ -49,7 +49,8 @@ type Source struct {
 	tenant       bool
 	now          func() time.Time
 
-	once      sync.Once
+	mu        sync.Mutex
+	detected  bool   // the server answered the build-info request (with its version or an error)
 	goRates   bool   // compute rate/increase in Go from raw samples (server semantics known)
 	serverVer string // as reported by /api/v1/status/buildinfo
 }
@@ -148,23 +149,29 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 
 func (b *limitedBody) Close() error { return b.rc.Close() }
 
-// detect asks the server for its version once: rates are computed in Go only where the server's
+// detect asks the server for its version: rates are computed in Go only where the server's
 // rate/increase semantics are known to equal ModelLens' kernels (Prometheus 2.x before 2.51:
 // closed range selectors and the 2.42 zero-point order); anywhere else Prometheus computes them.
+// An answer (a version, or an API error from a server without the endpoint) settles it; a failure
+// to reach the server leaves it to the next query.
 func (s *Source) detect(ctx context.Context) {
-	s.once.Do(func() {
-		if s.tenant {
-			return // Mimir/Cortex report their own versions and semantics
-		}
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		bi, err := s.api.Buildinfo(ctx)
-		if err != nil {
-			return
-		}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.detected || s.tenant { // Mimir/Cortex report their own versions and semantics
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	bi, err := s.api.Buildinfo(ctx)
+	var perr *v1.Error
+	switch {
+	case err == nil:
 		s.serverVer = bi.Version
 		s.goRates = goRatesFor(bi.Version)
-	})
+	case !errors.As(err, &perr):
+		return
+	}
+	s.detected = true
 }
 
 func goRatesFor(version string) bool {
