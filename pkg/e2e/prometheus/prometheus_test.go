@@ -110,7 +110,9 @@ func TestRealPrometheus(t *testing.T) {
 	if !contains(tr.Notices, promsrc.NoticeGoRates) {
 		t.Fatalf("rates were not computed in Go: notices %q", tr.Notices)
 	}
-	is := func(m string) func(map[string]string) bool { return func(l map[string]string) bool { return l["metric"] == m } }
+	is := func(m string) func(map[string]string) bool {
+		return func(l map[string]string) bool { return l["metric"] == m }
+	}
 	checked += compare(t, "rate", tr.Series, is("rate"), promRange(t, promURL, "sum by (model_name) (rate(ml_prediction_requests_total["+w+"]))", req), 1)
 	checked += compare(t, "count", tr.Series, is("count"), promRange(t, promURL, "sum by (model_name) (increase(ml_prediction_requests_total["+w+"]))", req), 1)
 	checked += compare(t, "errors", tr.Series, is("errors"), promRange(t, promURL, `sum by (model_name) (rate(ml_prediction_requests_total{status="error"}[`+w+"]))", req), 1)
