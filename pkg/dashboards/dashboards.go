@@ -189,14 +189,18 @@ func QueryModel(raw json.RawMessage) (query.Query, error) {
 }
 
 // Validate checks one ModelLens query as the data source will see it: strictly decoded into the
-// query model, then checked against the model's vocabularies (query types, sources, outputs,
-// traffic metrics, drift methods), percentiles in (0, 100] and windows that are Grafana durations.
+// query model (no unknown or misspelt fields), checked against the model's vocabularies (query
+// types, sources, outputs, traffic metrics, drift methods, percentiles in (0, 100], windows that
+// are Grafana durations), then parsed and validated by the data source's own query.Parse.
 func Validate(raw json.RawMessage) (query.Query, error) {
 	q, err := QueryModel(raw)
 	if err != nil {
 		return q, err
 	}
-	return q, checkVocabulary(q)
+	if err := checkVocabulary(q); err != nil {
+		return q, err
+	}
+	return query.Parse(raw)
 }
 
 var windowPattern = regexp.MustCompile(`^([0-9]+(ms|s|m|h))+$|^[0-9]+[dwy]$`)
