@@ -422,6 +422,9 @@ func (f *Fleet) Each(ctx context.Context, model, version string, start, end time
 	if err != nil {
 		return err
 	}
+	if fn == nil {
+		return errors.New("demo: Each needs a callback")
+	}
 	return f.generate(ctx, m, v, clampNano(start), clampNano(end), newRow(m), func(x *row) error {
 		return fn(m.record(x))
 	})

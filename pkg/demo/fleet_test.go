@@ -756,8 +756,11 @@ func TestEachMatchesRecords(t *testing.T) {
 	if !errors.Is(err, stop) || calls != 1 {
 		t.Errorf("callback error: %v after %d calls", err, calls)
 	}
-	if err := f.Each(context.Background(), "nope", "", at(0, 0), at(1, 0), nil); !errors.Is(err, source.ErrUnknownModel) {
+	if err := f.Each(context.Background(), "nope", "", at(0, 0), at(1, 0), func(Record) error { return nil }); !errors.Is(err, source.ErrUnknownModel) {
 		t.Errorf("unknown model: %v", err)
+	}
+	if err := f.Each(context.Background(), "fraud-detector", "", at(0, 0), at(1, 0), nil); err == nil {
+		t.Error("a nil callback accepted")
 	}
 }
 

@@ -209,7 +209,7 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 	if v < 0 {
 		v = int32(len(m.versions) - 1)
 	}
-	resp, status, err := s.infer(m, v, r)
+	resp, status, err := s.infer(m, v, w, r)
 	counter := s.met.infer.WithLabelValues(m.name, m.versions[v], StatusOK)
 	if err != nil {
 		counter = s.met.infer.WithLabelValues(m.name, m.versions[v], StatusError)
@@ -221,12 +221,12 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) infer(m *modelSpec, v int32, r *http.Request) (*oipInferResponse, int, error) {
+func (s *Server) infer(m *modelSpec, v int32, w http.ResponseWriter, r *http.Request) (*oipInferResponse, int, error) {
 	if !s.fleet.Ready(m.name, s.opts.Clock()) {
 		return nil, http.StatusServiceUnavailable, fmt.Errorf("model %s is not ready", m.name)
 	}
 	var req oipInferRequest
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxInferBody))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxInferBody))
 	if err := dec.Decode(&req); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
