@@ -405,6 +405,15 @@ func bodyExcerpt(r io.Reader) string {
 			}
 		}
 	}
+	if text == string(raw) {
+		// An HTML error page from a proxy: its title says it all.
+		lower := strings.ToLower(text)
+		if i := strings.Index(lower, "<title>"); i >= 0 {
+			if j := strings.Index(lower[i:], "</title>"); j > 0 {
+				text = text[i+len("<title>") : i+j]
+			}
+		}
+	}
 	return printable(text, 200)
 }
 

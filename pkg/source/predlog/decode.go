@@ -288,7 +288,7 @@ func (d *decoder) record(line []byte) (stop bool, err error) {
 	}
 	d.sc = scanner{b: line}
 	sc := &d.sc
-	if sc.peek() == 0 {
+	if sc.atEnd() {
 		return false, nil // blank line
 	}
 	d.hasTS = false
@@ -307,7 +307,7 @@ func (d *decoder) record(line []byte) (stop bool, err error) {
 		d.rollback()
 		return false, err
 	}
-	if sc.peek() != 0 {
+	if !sc.atEnd() {
 		d.rollback()
 		return false, sc.fail("unexpected data after the record")
 	}

@@ -49,7 +49,14 @@ func (s *scanner) ws() {
 	}
 }
 
-// peek returns the next non-space byte without consuming it, or 0 at the end.
+// atEnd skips spaces and reports whether the line is exhausted.
+func (s *scanner) atEnd() bool {
+	s.ws()
+	return s.i >= len(s.b)
+}
+
+// peek returns the next non-space byte without consuming it, or 0 at the end (a NUL byte in
+// the line also reads as 0; callers treat 0 as unexpected, and eofOr tells the two apart).
 func (s *scanner) peek() byte {
 	if s.i < len(s.b) {
 		if c := s.b[s.i]; c > ' ' {
