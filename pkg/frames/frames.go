@@ -3,6 +3,8 @@
 // number per frame and label set), tables, and the notices that say how numbers were obtained.
 //
 // Every frame carries the name of the source that answered in Meta.Custom {"source": "<name>"}.
+// A response's notices go on its first frame only (Grafana shows the notices of every frame, so
+// repeating them would repeat them in the panel).
 package frames
 
 import (
@@ -87,6 +89,7 @@ func TimeSeries(series []Series, info Info) data.Frames {
 		f := data.NewFrame(name, data.NewField("time", nil, times), v)
 		f.SetMeta(meta(data.FrameTypeTimeSeriesMulti, info))
 		out = append(out, f)
+		info.Notices = nil
 	}
 	return out
 }
@@ -119,6 +122,7 @@ func Numbers(nums []Number, info Info) data.Frames {
 		f := data.NewFrame(name, v)
 		f.SetMeta(meta(data.FrameTypeNumericMulti, info))
 		out = append(out, f)
+		info.Notices = nil
 	}
 	return out
 }
@@ -138,15 +142,14 @@ func Table(name string, fields []*data.Field, info Info) *data.Frame {
 	return f
 }
 
-// AddNotices appends notices to every frame.
+// AddNotices appends notices to the first frame.
 func AddNotices(fs data.Frames, notices ...data.Notice) {
-	if len(notices) == 0 {
+	if len(notices) == 0 || len(fs) == 0 {
 		return
 	}
-	for _, f := range fs {
-		if f.Meta == nil {
-			f.Meta = &data.FrameMeta{}
-		}
-		f.Meta.Notices = append(f.Meta.Notices, notices...)
+	f := fs[0]
+	if f.Meta == nil {
+		f.Meta = &data.FrameMeta{}
 	}
+	f.Meta.Notices = append(f.Meta.Notices, notices...)
 }

@@ -18,11 +18,12 @@ func TestTimeSeriesShape(t *testing.T) {
 		{Labels: data.Labels{"model": "b", "quantile": "0.95"}, Times: []time.Time{t0}, Values: []float64{math.NaN()}, Unit: "ms"},
 	}, Info{Source: "demo", Notices: []data.Notice{InfoNotice("n")}})
 	require.Len(t, fs, 2)
+	require.Len(t, fs[0].Meta.Notices, 1)
+	require.Empty(t, fs[1].Meta.Notices, "notices go on the first frame only")
 	for _, f := range fs {
 		require.Equal(t, data.FrameTypeTimeSeriesMulti, f.Meta.Type)
 		require.Equal(t, data.FrameTypeVersion{0, 1}, f.Meta.TypeVersion)
 		require.Equal(t, Custom{Source: "demo"}, f.Meta.Custom)
-		require.Len(t, f.Meta.Notices, 1)
 		require.Equal(t, data.FieldTypeTime, f.Fields[0].Type())
 		require.Equal(t, data.FieldTypeFloat64, f.Fields[1].Type())
 		require.Equal(t, "ms", f.Fields[1].Config.Unit)
@@ -116,8 +117,9 @@ func TestTableAndStatusField(t *testing.T) {
 }
 
 func TestAddNotices(t *testing.T) {
-	fs := Numbers([]Number{{Labels: data.Labels{"m": "a"}, Value: 1}}, Info{})
+	fs := Numbers([]Number{{Labels: data.Labels{"m": "a"}, Value: 1}, {Labels: data.Labels{"m": "b"}, Value: 1}}, Info{})
 	AddNotices(fs, WarningNotice("sampled"))
+	require.Empty(t, fs[1].Meta.Notices)
 	require.Equal(t, "sampled", fs[0].Meta.Notices[0].Text)
 	require.Equal(t, data.NoticeSeverityWarning, fs[0].Meta.Notices[0].Severity)
 }

@@ -1,0 +1,403 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source"
+	"github.com/modellens/mlmonitoring-datasource/pkg/stats"
+)
+
+// minReferenceRows is the smallest reference a drift or distribution query accepts.
+const minReferenceRows = 2
+
+// tableExtra are the methods a drift table always shows (MLRun's feature-analysis columns).
+var tableExtra = []string{MethodTVD, MethodHellinger, MethodKLD}
+
+// binning returns the query's binning with defaults.
+func binning(q *Query) (string, int) {
+	strategy, bins := BinningQuantile, DefaultBins
+	if q.Binning != nil {
+		if q.Binning.Strategy != "" {
+			strategy = q.Binning.Strategy
+		}
+		if q.Binning.Bins != 0 {
+			bins = q.Binning.Bins
+		}
+	}
+	return strategy, bins
+}
+
+// driftModel is one model's data for a drift query: its specs and current records.
+type driftModel struct {
+	model source.Model
+	specs []featureSpec
+	batch *source.Batch
+	// refs maps a group's version ("" when versions are not split) to its reference.
+	refs map[string]refSample
+}
+
+// prepareDrift resolves the source, features, methods and thresholds of a drift-like query, and
+// fetches current records for (start, end] and the references. allowLatency admits the `latency`
+// variable (distribution queries); extra methods are always computed (table columns).
+func (h *Handler) prepareDrift(ctx context.Context, r *request, g grid, allowLatency bool, extra []string) (Resolved, []driftModel, []data.Notice, error) {
+	q := &r.q
+	th, err := thresholds(q.Thresholds)
+	if err != nil {
+		return Resolved{}, nil, nil, err
+	}
+	src, err := h.cat.Resolve(ctx, q.Source, q.Model)
+	if err != nil {
+		return src, nil, nil, err
+	}
+	if src.Log == nil {
+		return src, nil, nil, userError("%s queries need the prediction log or the demo fleet: source %q has no raw records to compare with a reference", q.QueryType, src.Name)
+	}
+	models, err := h.cat.models(ctx, src, q.Model)
+	if err != nil {
+		return src, nil, nil, err
+	}
+	methods := dedupe(q.Methods)
+	if q.QueryType == TypeDistribution {
+		methods = nil
+	}
+	var notices []data.Notice
+	out := make([]driftModel, 0, len(models))
+	for i := range models {
+		m := &models[i]
+		names := q.Features
+		explicit := len(names) > 0
+		if !explicit {
+			for _, f := range m.Features {
+				names = append(names, f.Name)
+			}
+		}
+		dm := driftModel{model: *m}
+		for _, name := range dedupe(names) {
+			kind, err := featureKind(m, name, allowLatency)
+			if err != nil {
+				return src, nil, nil, err
+			}
+			spec, skipped, err := specFor(name, kind, methods, explicit, th, extra)
+			if err != nil {
+				return src, nil, nil, err
+			}
+			if len(skipped) > 0 {
+				notices = append(notices, frames.InfoNotice(fmt.Sprintf("%s/%s is categorical: %s skipped", m.Name, name, describeMethods(skipped))))
+			}
+			dm.specs = append(dm.specs, spec)
+		}
+		out = append(out, dm)
+	}
+	start, end := g.fetchRange()
+	fetchedAll, fnotices, err := h.fetchRecords(ctx, src, models, q.Version, start, end)
+	if err != nil {
+		return src, nil, nil, err
+	}
+	notices = append(notices, fnotices...)
+	for i := range out {
+		out[i].batch = fetchedAll[i].batch
+		refs, rnotices, err := h.references(ctx, src, r, &out[i].model, out[i].batch)
+		if err != nil {
+			return src, nil, nil, err
+		}
+		out[i].refs = refs
+		notices = append(notices, rnotices...)
+	}
+	return src, out, notices, nil
+}
+
+// references returns a model's reference per version group of the query.
+func (h *Handler) references(ctx context.Context, src Resolved, r *request, m *source.Model, cur *source.Batch) (map[string]refSample, []data.Notice, error) {
+	q := &r.q
+	refs := map[string]refSample{}
+	var versions []string
+	switch q.Version {
+	case "":
+		versions = []string{""}
+	case WildcardAllVersions:
+		for _, grp := range groups(cur, q.Version) {
+			versions = append(versions, grp.version)
+		}
+	default:
+		versions = []string{q.Version}
+	}
+	var notices []data.Notice
+	if q.Reference != nil && q.Reference.Kind == ReferenceWindow {
+		now := r.dq.TimeRange.To
+		from, err := ParseTime(q.Reference.From, now)
+		if err != nil {
+			return nil, nil, userError("reference.from: %v", err)
+		}
+		to, err := ParseTime(q.Reference.To, now)
+		if err != nil {
+			return nil, nil, userError("reference.to: %v", err)
+		}
+		v := q.Version
+		if v == WildcardAllVersions {
+			v = ""
+		}
+		b, err := src.Log.Records(ctx, source.RecordsRequest{Model: m.Name, Version: v, Start: from, End: to, Limit: h.deps.MaxSamples})
+		if err != nil {
+			return nil, nil, sourceError(src.Name, err)
+		}
+		if b == nil {
+			b = &source.Batch{Model: m.Name}
+		}
+		byVersion := map[string]group{}
+		for _, grp := range groups(b, q.Version) {
+			byVersion[grp.version] = grp
+		}
+		for _, ver := range versions {
+			grp := byVersion[ver]
+			if len(grp.idx) < minReferenceRows {
+				return nil, nil, userError("the reference window %s – %s has %d records of model %q%s; drift needs at least %d",
+					from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), len(grp.idx), m.Name, versionSuffix(ver), minReferenceRows)
+			}
+			refs[ver] = newLocalRef(b, grp.idx)
+			notices = append(notices, frames.InfoNotice(fmt.Sprintf("reference: model %s%s, window %s – %s, %d records",
+				m.Name, versionSuffix(ver), from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), len(grp.idx))))
+		}
+		if b.Truncated {
+			notices = append(notices, frames.WarningNotice(fmt.Sprintf("%s: reference window sampled %d of more than %d records (maxSamples)", m.Name, b.Len(), b.Len())))
+		}
+		return refs, notices, nil
+	}
+	for _, ver := range versions {
+		ref, err := h.datasetReference(ctx, src, m.Name, ver)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ref.Rows() < minReferenceRows {
+			return nil, nil, userError("the reference sample of model %q%s has %d rows; drift needs at least %d", m.Name, versionSuffix(ver), ref.Rows(), minReferenceRows)
+		}
+		refs[ver] = ref
+		notices = append(notices, frames.InfoNotice(fmt.Sprintf("reference: dataset of model %s%s, %d rows", m.Name, versionSuffix(ver), ref.Rows())))
+	}
+	return refs, notices, nil
+}
+
+func versionSuffix(v string) string {
+	if v == "" {
+		return ""
+	}
+	return " version " + v
+}
+
+// drift answers `drift` (DESIGN §4, §5): per feature and method, the drift of each window's records
+// against the reference; `status` is the worst status of the other methods asked (or of the
+// defaults). Output time series, `latest` numbers, or a table per feature.
+func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
+	q := &r.q
+	single := q.Output == OutputLatest || q.Output == OutputTable
+	g, err := newGrid(r.dq, q.Window, single)
+	if err != nil {
+		return nil, err
+	}
+	var extra []string
+	if q.Output == OutputTable {
+		extra = tableExtra
+	}
+	src, models, notices, err := h.prepareDrift(ctx, r, g, false, extra)
+	if err != nil {
+		return nil, err
+	}
+	strategy, bins := binning(q)
+	info := frames.Info{Source: src.Name, Notices: notices}
+	if q.Output == OutputTable {
+		return data.Frames{h.driftTable(models, q, g, strategy, bins, &info)}, nil
+	}
+	var out seriesSet
+	empty := 0
+	for mi := range models {
+		dm := &models[mi]
+		b := dm.batch
+		for _, grp := range groups(b, q.Version) {
+			grp := grp
+			ref := dm.refs[grp.version]
+			if ref == nil {
+				continue
+			}
+			for si := range dm.specs {
+				spec := &dm.specs[si]
+				calc := newDriftCalc(spec, ref, strategy, bins)
+				if calc.refSize() == 0 {
+					info.Notices = append(info.Notices, frames.WarningNotice(errNoValues(dm.model.Name, spec.name, "reference")))
+				}
+				col := b.Column(spec.name)
+				series := make([][]float64, len(spec.methods)+1)
+				for i := range series {
+					series[i] = make([]float64, len(g.times))
+				}
+				g.windows(b.TS, grp.idx, func(i int, _ time.Time, lo, hi int) {
+					v, n := calc.compute(col, grp.idx[lo:hi])
+					if n == 0 {
+						empty++
+					}
+					for j, m := range spec.methods {
+						series[j][i] = v[methodIndex[m]]
+					}
+					if spec.status {
+						series[len(spec.methods)][i] = spec.statusOf(&v)
+					}
+				})
+				for j, m := range spec.methods {
+					l := labels(dm.model.Name, q, &grp)
+					l["feature"] = spec.name
+					l["method"] = m
+					out.add(l, "value", "", g.times, series[j])
+				}
+				if spec.status {
+					l := labels(dm.model.Name, q, &grp)
+					l["feature"] = spec.name
+					l["method"] = MethodStatus
+					out.add(l, "value", "", g.times, series[len(spec.methods)])
+				}
+			}
+		}
+	}
+	if empty > 0 {
+		info.Notices = append(info.Notices, frames.InfoNotice(fmt.Sprintf("%d feature window(s) had no values: drift is not defined there", empty)))
+	}
+	return out.frames(g, info), nil
+}
+
+// driftTable builds the drift table: per model (version) and feature, the methods asked plus tvd,
+// hellinger and kld, the status, reference and current counts and min/mean/max; then per model
+// (version) the sum and mean of tvd, hellinger and kld over the features.
+func (h *Handler) driftTable(models []driftModel, q *Query, g grid, strategy string, bins int, info *frames.Info) *data.Frame {
+	// Columns: every value method asked for any feature, then the extras.
+	var cols []string
+	for mi := range models {
+		for _, s := range models[mi].specs {
+			cols = append(cols, s.methods...)
+		}
+	}
+	cols = dedupe(append(cols, tableExtra...))
+	var (
+		modelCol, versionCol, featureCol, typeCol, statusCol []string
+		refN, curN, refMin, refMean, refMax                  []float64
+		curMin, curMean, curMax                              []float64
+		methodCols                                           = make([][]float64, len(cols))
+	)
+	addRow := func(model, version, feature, kind, status string, v *values, rn, cn float64, rs, cs [3]float64) {
+		modelCol = append(modelCol, model)
+		versionCol = append(versionCol, version)
+		featureCol = append(featureCol, feature)
+		typeCol = append(typeCol, kind)
+		statusCol = append(statusCol, status)
+		for j, m := range cols {
+			methodCols[j] = append(methodCols[j], v[methodIndex[m]])
+		}
+		refN, curN = append(refN, rn), append(curN, cn)
+		refMin, refMean, refMax = append(refMin, rs[0]), append(refMean, rs[1]), append(refMax, rs[2])
+		curMin, curMean, curMax = append(curMin, cs[0]), append(curMean, cs[1]), append(curMax, cs[2])
+	}
+	nan3 := [3]float64{math.NaN(), math.NaN(), math.NaN()}
+	var scratch []float64
+	for mi := range models {
+		dm := &models[mi]
+		b := dm.batch
+		for _, grp := range groups(b, q.Version) {
+			ref := dm.refs[grp.version]
+			if ref == nil {
+				continue
+			}
+			var lo, hi int
+			g.windows(b.TS, grp.idx, func(_ int, _ time.Time, l, h int) { lo, hi = l, h })
+			idx := grp.idx[lo:hi]
+			sum := nanValues()
+			nfeat := 0
+			for _, m := range tableExtra {
+				sum[methodIndex[m]] = 0
+			}
+			for si := range dm.specs {
+				spec := &dm.specs[si]
+				calc := newDriftCalc(spec, ref, strategy, bins)
+				col := b.Column(spec.name)
+				v, n := calc.compute(col, idx)
+				status := ""
+				specStatus := *spec
+				if len(specStatus.statusFrom) == 0 {
+					specStatus.statusFrom = spec.methods
+					if len(specStatus.statusFrom) == 0 {
+						specStatus.statusFrom = defaultMethods(spec.kind)
+					}
+				}
+				if st := specStatus.statusOf(&v); !math.IsNaN(st) {
+					status = stats.Status(int(st)).String()
+				}
+				rs, cs := nan3, nan3
+				if spec.kind != source.Categorical {
+					rs = minMeanMax(ref.Sorted(spec.name))
+					scratch = scratch[:0]
+					if col != nil {
+						for _, k := range idx {
+							if int(k) < len(col.Num) && !math.IsNaN(col.Num[k]) {
+								scratch = append(scratch, col.Num[k])
+							}
+						}
+					}
+					cs = minMeanMax(scratch)
+				}
+				addRow(dm.model.Name, grp.version, spec.name, string(spec.kind), status, &v, float64(calc.refSize()), float64(n), rs, cs)
+				if n > 0 {
+					nfeat++
+					for _, m := range tableExtra {
+						sum[methodIndex[m]] += v[methodIndex[m]]
+					}
+				}
+			}
+			mean := nanValues()
+			if nfeat == 0 {
+				sum = nanValues()
+			} else {
+				for _, m := range tableExtra {
+					mean[methodIndex[m]] = sum[methodIndex[m]] / float64(nfeat)
+				}
+			}
+			nan := math.NaN()
+			addRow(dm.model.Name, grp.version, "(sum over features)", "overall", "", &sum, nan, nan, nan3, nan3)
+			addRow(dm.model.Name, grp.version, "(mean over features)", "overall", "", &mean, nan, nan, nan3, nan3)
+		}
+	}
+	fields := []*data.Field{frames.StringField("model", modelCol)}
+	if q.Version != "" {
+		fields = append(fields, frames.StringField("version", versionCol))
+	}
+	fields = append(fields, frames.StringField("feature", featureCol), frames.StringField("type", typeCol))
+	for j, m := range cols {
+		fields = append(fields, frames.NumberField(m, "", methodCols[j]))
+	}
+	fields = append(fields,
+		frames.StatusField("status", statusCol),
+		frames.NumberField("reference count", "", refN),
+		frames.NumberField("current count", "", curN),
+		frames.NumberField("reference min", "", refMin),
+		frames.NumberField("reference mean", "", refMean),
+		frames.NumberField("reference max", "", refMax),
+		frames.NumberField("current min", "", curMin),
+		frames.NumberField("current mean", "", curMean),
+		frames.NumberField("current max", "", curMax),
+	)
+	return frames.Table("drift", fields, *info)
+}
+
+// minMeanMax returns the minimum, mean and maximum of x (NaN for an empty x).
+func minMeanMax(x []float64) [3]float64 {
+	if len(x) == 0 {
+		return [3]float64{math.NaN(), math.NaN(), math.NaN()}
+	}
+	lo, hi := x[0], x[0]
+	for _, v := range x {
+		lo = math.Min(lo, v)
+		hi = math.Max(hi, v)
+	}
+	mean, _ := stats.MeanStd(x)
+	return [3]float64{lo, mean, hi}
+}

@@ -1,0 +1,363 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+	"github.com/stretchr/testify/require"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source"
+)
+
+// driftFixture: reference x = 1..20 and colours a×10, b×8, c×2; current (in the hour after t0)
+// x = 5.5, 7, 9, 11, 12.5, 14, 15, 16, 17, 18, 19, 21, 22, 23, 24 and colours a×3, b×9, d×3.
+func driftFixture() *fakeLog {
+	var ref, cur []rec
+	for i := 1; i <= 20; i++ {
+		c := "a"
+		switch {
+		case i > 18:
+			c = "c"
+		case i > 10:
+			c = "b"
+		}
+		ref = append(ref, rec{version: "v1", features: map[string]any{"x": float64(i), "color": c}})
+	}
+	xs := []float64{5.5, 7, 9, 11, 12.5, 14, 15, 16, 17, 18, 19, 21, 22, 23, 24}
+	for i, x := range xs {
+		c := "b"
+		switch {
+		case i < 3:
+			c = "a"
+		case i >= 12:
+			c = "d"
+		}
+		cur = append(cur, rec{ts: t0.Add(time.Duration(i+1) * time.Minute), version: "v1", latency: 1, features: map[string]any{"x": x, "color": c}})
+	}
+	// A record without features: skipped by drift (nulls are for data quality).
+	cur = append(cur, rec{ts: t0.Add(30 * time.Minute), version: "v1", latency: 1, features: map[string]any{}})
+	return &fakeLog{models: []source.Model{iris}, recs: map[string][]rec{"iris": cur}, refs: map[string][]rec{"iris": ref}}
+}
+
+func latest(t *testing.T, h *Handler, q map[string]any) map[string]float64 {
+	t.Helper()
+	q["output"] = "latest"
+	r := run(h, q, t0, t0.Add(time.Hour), time.Minute)
+	requireOK(t, r)
+	out := map[string]float64{}
+	for k, v := range byLabels(t, r.Frames) {
+		out[k] = v[0]
+	}
+	return out
+}
+
+func TestDriftNumericAgainstScipy(t *testing.T) {
+	h := New(Deps{PredictionLog: driftFixture()})
+	got := latest(t, h, map[string]any{"queryType": "drift", "model": "iris", "features": []string{"x"}, "binning": map[string]any{"bins": 4},
+		"methods": []string{"ks", "ks_pvalue", "wasserstein", "wasserstein_norm", "psi", "js", "chi2", "chi2_pvalue", "status"}})
+	k := func(m string) float64 { return got[fmt.Sprintf("feature=x, method=%s, model=iris", m)] }
+	// ref = [1..20]; cur as in driftFixture; scipy 1.10.1:
+	// ks_2samp(ref, cur).statistic = 0.3333333333333333 (exact: tolerance 1e-12)
+	require.InDelta(t, 0.3333333333333333, k("ks"), 1e-12)
+	// ks_2samp(ref, cur, method='asymp').pvalue = 0.21557667539880698 (DESIGN §5: within 1% relative)
+	require.InEpsilon(t, 0.21557667539880698, k("ks_pvalue"), 0.01)
+	// wasserstein_distance(ref, cur) = 5.1; / max(numpy.std(ref), 0.001) = 0.8844521689146023
+	require.InDelta(t, 5.1, k("wasserstein"), 1e-12)
+	require.InDelta(t, 0.8844521689146023, k("wasserstein_norm"), 1e-12)
+	// Quantile bins: edges numpy.quantile(ref, [.25, .5, .75]) = [5.75, 10.5, 15.25];
+	// counts ref [5 5 5 5], cur [1 2 4 8]; p, q proportions (zeros → 1e-4):
+	// psi = Σ (q−p)·ln(q/p) = 0.5314128384292914; jensenshannon(p, q) = 0.2522416791942294;
+	// chi2_contingency([rc, cc], correction=False)[:2] = (4.125712250712252, 0.24820553946267632).
+	require.InDelta(t, 0.5314128384292914, k("psi"), 1e-12)
+	require.InDelta(t, 0.2522416791942294, k("js"), 1e-12)
+	require.InDelta(t, 4.125712250712252, k("chi2"), 1e-9)
+	require.InDelta(t, 0.24820553946267632, k("chi2_pvalue"), 1e-9)
+	// status: worst of the asked methods with thresholds: psi 0.53 ≥ 0.25 → drift (2).
+	require.Equal(t, 2.0, k("status"))
+}
+
+func TestDriftCategoricalAgainstScipy(t *testing.T) {
+	h := New(Deps{PredictionLog: driftFixture()})
+	got := latest(t, h, map[string]any{"queryType": "drift", "model": "iris", "features": []string{"color"},
+		"methods": []string{"psi", "js", "linf", "chi2", "chi2_pvalue"}})
+	k := func(m string) float64 { return got[fmt.Sprintf("feature=color, method=%s, model=iris", m)] }
+	// Bins a, b, c, d: ref [10 8 2 0], cur [3 9 0 3] (zeros → 1e-4 for psi):
+	// psi = 2.5654853952166574; jensenshannon = 0.38372775642436535; linf = 0.3;
+	// chi2_contingency([ref, cur], correction=False)[:2] = (8.282805429864252, 0.040514629968967784).
+	require.InDelta(t, 2.5654853952166574, k("psi"), 1e-12)
+	require.InDelta(t, 0.38372775642436535, k("js"), 1e-12)
+	require.InDelta(t, 0.3, k("linf"), 1e-12)
+	require.InDelta(t, 8.282805429864252, k("chi2"), 1e-9)
+	require.InDelta(t, 0.040514629968967784, k("chi2_pvalue"), 1e-9)
+}
+
+func TestDriftDefaultsAndStatus(t *testing.T) {
+	h := New(Deps{PredictionLog: driftFixture()})
+	got := latest(t, h, map[string]any{"queryType": "drift", "model": "iris"})
+	// Defaults per kind (DESIGN §4).
+	want := []string{}
+	for _, m := range DefaultNumericMethods {
+		want = append(want, fmt.Sprintf("feature=x, method=%s, model=iris", m))
+	}
+	for _, m := range DefaultCategoricalMethods {
+		want = append(want, fmt.Sprintf("feature=color, method=%s, model=iris", m))
+	}
+	require.ElementsMatch(t, want, keys(got))
+	// status only: the worst of the default methods.
+	got = latest(t, h, map[string]any{"queryType": "drift", "model": "iris", "features": []string{"x"}, "methods": []string{"status"}})
+	require.Equal(t, map[string]float64{"feature=x, method=status, model=iris": 2}, got)
+	// Raised thresholds make the same data ok.
+	// With 4 bins psi = 0.5314128384292914 (see TestDriftNumericAgainstScipy).
+	got = latest(t, h, map[string]any{"queryType": "drift", "model": "iris", "features": []string{"x"}, "methods": []string{"psi", "status"},
+		"binning": map[string]any{"bins": 4}, "thresholds": map[string]any{"psi": map[string]any{"warning": 0.6, "drift": 0.9}}})
+	require.Equal(t, 0.0, got["feature=x, method=status, model=iris"])
+	got = latest(t, h, map[string]any{"queryType": "drift", "model": "iris", "features": []string{"x"}, "methods": []string{"psi", "status"},
+		"binning": map[string]any{"bins": 4}, "thresholds": map[string]any{"psi": map[string]any{"warning": 0.5, "drift": 0.9}}})
+	require.Equal(t, 1.0, got["feature=x, method=status, model=iris"])
+}
+
+func keys(m map[string]float64) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestDriftErrors(t *testing.T) {
+	fl := driftFixture()
+	h := New(Deps{PredictionLog: fl})
+	r := run(h, map[string]any{"queryType": "drift", "model": "iris", "features": []string{"color"}, "methods": []string{"ks", "psi"}}, t0, t0.Add(time.Hour), time.Minute)
+	require.ErrorContains(t, r.Error, `method ks does not apply to categorical feature "color"`)
+	require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource)
+	// Default features: inapplicable methods are skipped for categorical features, with a notice.
+	r = run(h, map[string]any{"queryType": "drift", "model": "iris", "methods": []string{"ks"}, "output": "latest"}, t0, t0.Add(time.Hour), time.Minute)
+	requireOK(t, r)
+	require.Len(t, r.Frames, 1)
+	require.Contains(t, notices(r.Frames), "iris/color is categorical: ks skipped")
+
+	fl.refs["iris"] = fl.refs["iris"][:1]
+	r = run(h, map[string]any{"queryType": "drift", "model": "iris"}, t0, t0.Add(time.Hour), time.Minute)
+	require.ErrorContains(t, r.Error, `the reference sample of model "iris" has 1 rows; drift needs at least 2`)
+	require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource)
+	delete(fl.refs, "iris")
+	r = run(h, map[string]any{"queryType": "drift", "model": "iris"}, t0, t0.Add(time.Hour), time.Minute)
+	require.ErrorIs(t, r.Error, source.ErrNoReference)
+	require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource)
+
+	r = run(h, map[string]any{"queryType": "drift", "model": "iris", "reference": map[string]any{"kind": "window", "from": "now-10d", "to": "now-9d"}}, t0, t0.Add(time.Hour), time.Minute)
+	require.ErrorContains(t, r.Error, "has 0 records")
+}
+
+// TestDriftWindowReference compares the second half of the range with its first half.
+func TestDriftWindowReference(t *testing.T) {
+	h := New(Deps{PredictionLog: driftFixture()})
+	// Reference: records in (t0, t0+8m] → x = 5.5..18 (first 8); current: (t0+30m, t0+1h] → none
+	// with x, so the value is NaN with a notice.
+	r := run(h, map[string]any{"queryType": "drift", "model": "iris", "features": []string{"x"}, "methods": []string{"ks"}, "output": "latest", "window": "30m",
+		"reference": map[string]any{"kind": "window", "from": "now-60m", "to": "now-52m"}}, t0, t0.Add(time.Hour), time.Minute)
+	requireOK(t, r)
+	v := byLabels(t, r.Frames)["feature=x, method=ks, model=iris"]
+	require.True(t, math.IsNaN(v[0]))
+	require.Contains(t, notices(r.Frames), "had no values")
+	require.Contains(t, notices(r.Frames), "8 records")
+	// Current (t0+30m−31m, t0+30m] has all 15 values: ks(ref 8 values, cur 15 values).
+	// scipy.stats.ks_2samp([5.5,7,9,11,12.5,14,15,16], [5.5,7,9,11,12.5,14,15,16,17,18,19,21,22,23,24]).statistic = 0.4666666666666667
+	r = run(h, map[string]any{"queryType": "drift", "model": "iris", "features": []string{"x"}, "methods": []string{"ks"}, "output": "latest", "window": "31m",
+		"reference": map[string]any{"kind": "window", "from": "now-30m", "to": "now-22m"}}, t0, t0.Add(30*time.Minute), time.Minute)
+	requireOK(t, r)
+	require.InDelta(t, 0.4666666666666667, byLabels(t, r.Frames)["feature=x, method=ks, model=iris"][0], 1e-12)
+}
+
+func TestDriftTimeSeriesShape(t *testing.T) {
+	h := New(Deps{PredictionLog: driftFixture()})
+	r := run(h, map[string]any{"queryType": "drift", "model": "iris", "features": []string{"x", "prediction"}, "methods": []string{"psi", "status"}, "window": "20m"},
+		t0, t0.Add(time.Hour), 10*time.Minute)
+	requireOK(t, r)
+	require.Len(t, r.Frames, 4)
+	for _, f := range r.Frames {
+		require.Equal(t, data.FrameTypeTimeSeriesMulti, f.Meta.Type)
+		require.Equal(t, 7, f.Rows())
+	}
+}
+
+func TestDriftTable(t *testing.T) {
+	h := New(Deps{PredictionLog: driftFixture()})
+	r := run(h, map[string]any{"queryType": "drift", "model": "iris", "output": "table", "binning": map[string]any{"bins": 4}}, t0, t0.Add(time.Hour), time.Minute)
+	require.NoError(t, r.Error)
+	f := r.Frames[0]
+	require.Equal(t, data.FrameTypeTable, f.Meta.Type)
+	require.Equal(t, 4, f.Rows()) // x, color, sum, mean
+	col := func(name string) *data.Field {
+		fl, _ := f.FieldByName(name)
+		require.NotNil(t, fl, name)
+		return fl
+	}
+	require.Equal(t, "x", col("feature").At(0))
+	require.Equal(t, "numeric", col("type").At(0))
+	require.Equal(t, "drift", col("status").At(0))
+	require.Equal(t, 20.0, col("reference count").At(0))
+	require.Equal(t, 15.0, col("current count").At(0))
+	require.Equal(t, 1.0, col("reference min").At(0))
+	require.Equal(t, 10.5, col("reference mean").At(0))
+	require.Equal(t, 24.0, col("current max").At(0))
+	require.InDelta(t, 0.5314128384292914, col("psi").At(0).(float64), 1e-12)
+	require.Equal(t, "(sum over features)", col("feature").At(2))
+	tvd := col("tvd")
+	require.InDelta(t, tvd.At(0).(float64)+tvd.At(1).(float64), tvd.At(2).(float64), 1e-12)
+	require.InDelta(t, (tvd.At(0).(float64)+tvd.At(1).(float64))/2, tvd.At(3).(float64), 1e-12)
+	require.Error(t, frames.CheckAlertReady(r.Frames), "tables are not alert frames")
+}
+
+func TestDistribution(t *testing.T) {
+	h := New(Deps{PredictionLog: driftFixture()})
+	r := run(h, map[string]any{"queryType": "distribution", "model": "iris", "features": []string{"x", "color"}, "binning": map[string]any{"bins": 4}}, t0, t0.Add(time.Hour), time.Minute)
+	require.NoError(t, r.Error)
+	require.Len(t, r.Frames, 2)
+	x := r.Frames[0]
+	require.Equal(t, "x", x.Name)
+	bins, _ := x.FieldByName("bin")
+	require.Equal(t, []string{"(-inf, 5.75)", "[5.75, 10.5)", "[10.5, 15.25)", "[15.25, +inf)"}, stringsOf(bins))
+	cur, _ := x.FieldByName("current count")
+	require.Equal(t, []float64{1, 2, 4, 8}, floatsOf(cur))
+	p, _ := x.FieldByName("reference")
+	require.Equal(t, []float64{0.25, 0.25, 0.25, 0.25}, floatsOf(p))
+	c := r.Frames[1]
+	bins, _ = c.FieldByName("bin")
+	require.Equal(t, []string{"a", "b", "c", "d"}, stringsOf(bins))
+	cur, _ = c.FieldByName("current count")
+	require.Equal(t, []float64{3, 9, 0, 3}, floatsOf(cur))
+	ref, _ := c.FieldByName("reference count")
+	require.Equal(t, []float64{10, 8, 2, 0}, floatsOf(ref))
+}
+
+func stringsOf(f *data.Field) []string {
+	out := make([]string, f.Len())
+	for i := range out {
+		out[i] = f.At(i).(string)
+	}
+	return out
+}
+
+func floatsOf(f *data.Field) []float64 {
+	out := make([]float64, f.Len())
+	for i := range out {
+		out[i] = f.At(i).(float64)
+	}
+	return out
+}
+
+func TestPredictionsClassShares(t *testing.T) {
+	recs := []rec{
+		{ts: t0.Add(time.Second), pred: "cat", score: 0.9},
+		{ts: t0.Add(2 * time.Second), pred: "dog", score: 0.7},
+		{ts: t0.Add(3 * time.Second), pred: "cat", score: 0.5},
+		{ts: t0.Add(4 * time.Second), pred: nil, score: nan},
+	}
+	h := New(Deps{PredictionLog: &fakeLog{models: []source.Model{iris}, recs: map[string][]rec{"iris": recs}}})
+	got := latest(t, h, map[string]any{"queryType": "predictions", "model": "iris", "percentiles": []float64{50}})
+	require.Equal(t, map[string]float64{
+		"class=cat, model=iris, output=prediction": 2.0 / 3,
+		"class=dog, model=iris, output=prediction": 1.0 / 3,
+		// numpy.percentile([0.9, 0.7, 0.5], 50) = 0.7
+		"model=iris, output=score, quantile=0.5": 0.7,
+	}, got)
+}
+
+func TestEndpointsTable(t *testing.T) {
+	fl := driftFixture()
+	fl.ready = map[string]bool{"iris": true}
+	h := New(Deps{PredictionLog: fl, Endpoints: []Endpoint{{Name: "iris", Client: &fakeEndpoint{ready: map[string]bool{"iris": true}}}}})
+	r := run(h, map[string]any{"queryType": "endpoints"}, t0, t0.Add(20*time.Minute), time.Minute)
+	require.NoError(t, r.Error)
+	f := r.Frames[0]
+	require.Equal(t, 1, f.Rows())
+	get := func(name string) any {
+		fl, _ := f.FieldByName(name)
+		require.NotNil(t, fl, name)
+		return fl.At(0)
+	}
+	require.Equal(t, t0.Add(time.Minute), *get("first request").(*time.Time))
+	require.Equal(t, t0.Add(15*time.Minute), *get("last request").(*time.Time))
+	// Records in (t0+15m, t0+20m]: none → 0/s.
+	require.Equal(t, 0.0, get("predictions/s (5m)"))
+	require.Equal(t, 1.0, get("mean latency (1h)"))
+	require.Equal(t, 0.0, get("error ratio"))
+	require.Equal(t, healthReady, get("health"))
+	require.NotEmpty(t, get("drift status"))
+	require.False(t, math.IsNaN(get("drift score").(float64)))
+}
+
+// BenchmarkDriftQuery runs a drift query of 20 numeric features over 60 windows of 2,000 records
+// each against a 5,000-row reference, through the handler with a fake source.
+func BenchmarkDriftQuery(b *testing.B) {
+	m := source.Model{Name: "wide", Versions: []string{"v1"}, Prediction: source.Output{Type: source.Numeric}}
+	for i := 0; i < 20; i++ {
+		m.Features = append(m.Features, source.Feature{Name: fmt.Sprintf("f%02d", i), Type: source.Numeric})
+	}
+	r := newRNG(1)
+	mk := func(n int, start time.Time, step time.Duration, shift float64) []rec {
+		out := make([]rec, n)
+		for i := range out {
+			fs := map[string]any{}
+			for _, f := range m.Features {
+				fs[f.Name] = r.norm() + shift
+			}
+			out[i] = rec{ts: start.Add(time.Duration(i) * step), version: "v1", features: fs}
+		}
+		return out
+	}
+	fl := &fakeLog{models: []source.Model{m},
+		recs: map[string][]rec{"wide": mk(120_000, t0.Add(time.Millisecond), 30*time.Millisecond, 0.1)},
+		refs: map[string][]rec{"wide": mk(5000, t0, 0, 0)}}
+	// Pre-build batches once so that the benchmark measures the query, not the fake.
+	cur, _ := fl.Records(context.Background(), source.RecordsRequest{Model: "wide", Start: t0.Add(-time.Hour), End: t0.Add(time.Hour)})
+	ref, _ := fl.Reference(context.Background(), "wide", "")
+	h := New(Deps{PredictionLog: &fixedLog{models: fl.models, batch: cur, ref: ref}})
+	q := []byte(`{"queryType":"drift","model":"wide","methods":["psi","ks_pvalue","js","wasserstein_norm","status"]}`)
+	dq := backend.DataQuery{RefID: "A", JSON: q, Interval: time.Minute, MaxDataPoints: 1000, TimeRange: backend.TimeRange{From: t0, To: t0.Add(time.Hour)}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res := h.One(context.Background(), backend.PluginContext{}, dq, false)
+		if res.Error != nil {
+			b.Fatal(res.Error)
+		}
+	}
+}
+
+// fixedLog answers the same prepared batches to every request.
+type fixedLog struct {
+	models     []source.Model
+	batch, ref *source.Batch
+}
+
+func (f *fixedLog) Models(context.Context) ([]source.Model, error) { return f.models, nil }
+func (f *fixedLog) Records(context.Context, source.RecordsRequest) (*source.Batch, error) {
+	return f.batch, nil
+}
+func (f *fixedLog) Reference(context.Context, string, string) (*source.Batch, error) {
+	return f.ref, nil
+}
+
+// rng is a small deterministic normal generator for benchmarks (xorshift + Box–Muller).
+type rng struct{ s uint64 }
+
+func newRNG(seed uint64) *rng { return &rng{s: seed*2654435761 + 1} }
+
+func (r *rng) u() float64 {
+	r.s ^= r.s << 13
+	r.s ^= r.s >> 7
+	r.s ^= r.s << 17
+	return (float64(r.s>>11) + 0.5) / (1 << 53)
+}
+
+func (r *rng) norm() float64 {
+	return math.Sqrt(-2*math.Log(r.u())) * math.Cos(2*math.Pi*r.u())
+}

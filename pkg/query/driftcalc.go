@@ -1,0 +1,385 @@
+package query
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/source"
+	"github.com/modellens/mlmonitoring-datasource/pkg/stats"
+)
+
+// methodIndex numbers the drift methods (positions in DriftMethods) for fixed-size value arrays.
+var methodIndex = func() map[string]int {
+	m := make(map[string]int, len(DriftMethods))
+	for i, name := range DriftMethods {
+		m[name] = i
+	}
+	return m
+}()
+
+// numericOnly are the methods computed on raw samples; they do not apply to categorical variables.
+var numericOnly = []string{MethodKS, MethodKSPValue, MethodWasserstein, MethodWassersteinNorm}
+
+// values holds one value per drift method (indexed by methodIndex).
+type values [14]float64
+
+func nanValues() values {
+	var v values
+	for i := range v {
+		v[i] = math.NaN()
+	}
+	return v
+}
+
+// featureSpec is what a drift query computes for one variable.
+type featureSpec struct {
+	name string
+	kind source.Kind
+	// methods are the value methods to output (status excluded), in query order.
+	methods []string
+	// status is whether the status method is output; statusFrom are the methods it is the worst of.
+	status     bool
+	statusFrom []string
+	// need is methods ∪ statusFrom (∪ extra), computed per window.
+	need []string
+	th   map[string]stats.Threshold
+}
+
+// thresholds merges a query's overrides with the defaults of DESIGN §5.
+func thresholds(over map[string]Threshold) (map[string]stats.Threshold, error) {
+	out := map[string]stats.Threshold{}
+	for _, m := range DriftMethods {
+		if th, ok := stats.DefaultThreshold(m); ok {
+			out[m] = th
+		}
+	}
+	for m, o := range over {
+		th, ok := out[m]
+		th.LowerIsWorse = slices.Contains(lowerIsWorse, m)
+		if o.Warning != nil {
+			th.Warning = *o.Warning
+		}
+		if o.Drift != nil {
+			th.Drift = *o.Drift
+		}
+		if !ok && (o.Warning == nil || o.Drift == nil) {
+			return nil, userError("thresholds.%s needs both warning and drift", m)
+		}
+		if th.LowerIsWorse && th.Warning < th.Drift {
+			return nil, userError("thresholds.%s: warning (%v) must be >= drift (%v) for a p-value", m, th.Warning, th.Drift)
+		}
+		if !th.LowerIsWorse && th.Warning > th.Drift {
+			return nil, userError("thresholds.%s: warning (%v) must be <= drift (%v)", m, th.Warning, th.Drift)
+		}
+		out[m] = th
+	}
+	return out, nil
+}
+
+// specFor builds the spec of one variable. explicit says whether the user named the features;
+// then methods that do not apply to the variable's kind are an error, otherwise they are skipped
+// (and reported through skipped).
+func specFor(name string, kind source.Kind, asked []string, explicit bool, th map[string]stats.Threshold, extra []string) (featureSpec, []string, error) {
+	s := featureSpec{name: name, kind: kind, th: th}
+	var skipped []string
+	for _, m := range asked {
+		if m == MethodStatus {
+			s.status = true
+			continue
+		}
+		if kind == source.Categorical && slices.Contains(numericOnly, m) {
+			if explicit {
+				return s, nil, userError("method %s does not apply to categorical feature %q (it needs numeric samples); remove it or pick numeric features", m, name)
+			}
+			skipped = append(skipped, m)
+			continue
+		}
+		s.methods = append(s.methods, m)
+	}
+	if len(asked) == 0 {
+		s.methods = defaultMethods(kind)
+	}
+	if s.status {
+		s.statusFrom = s.methods
+		if len(s.statusFrom) == 0 {
+			s.statusFrom = defaultMethods(kind)
+		}
+	}
+	s.need = dedupe(append(append(append([]string{}, s.methods...), s.statusFrom...), extra...))
+	if kind == source.Categorical {
+		s.need = slices.DeleteFunc(s.need, func(m string) bool { return slices.Contains(numericOnly, m) })
+	}
+	return s, skipped, nil
+}
+
+func defaultMethods(kind source.Kind) []string {
+	if kind == source.Categorical {
+		return DefaultCategoricalMethods
+	}
+	return DefaultNumericMethods
+}
+
+// statusOf is the worst status of the spec's statusFrom methods, NaN when none has a value.
+func (s *featureSpec) statusOf(v *values) float64 {
+	worst, any := stats.StatusOK, false
+	for _, m := range s.statusFrom {
+		th, ok := s.th[m]
+		if !ok {
+			continue
+		}
+		st, ok := stats.Classify(v[methodIndex[m]], th)
+		if !ok {
+			continue
+		}
+		any = true
+		worst = stats.Worst(worst, st)
+	}
+	if !any {
+		return math.NaN()
+	}
+	return float64(worst)
+}
+
+// driftCalc computes drift of one variable against one reference, reusing its buffers across
+// windows. Not safe for concurrent use.
+type driftCalc struct {
+	spec *featureSpec
+	// numeric reference
+	refSorted, edges, refCounts, p []float64
+	refStd                         float64
+	// categorical reference
+	refCats   []string
+	refCatCnt []float64
+	catIndex  map[string]int
+
+	cur, curCounts, q, rc, cc []float64
+	codeMap                   []int
+	codeDict                  []string
+}
+
+// newDriftCalc prepares a variable's reference data; strategy and bins select the binning.
+func newDriftCalc(spec *featureSpec, ref refSample, strategy string, bins int) *driftCalc {
+	c := &driftCalc{spec: spec}
+	if spec.kind == source.Categorical {
+		c.refCats, c.refCatCnt = ref.Categories(spec.name)
+		c.catIndex = make(map[string]int, len(c.refCats))
+		for i, s := range c.refCats {
+			c.catIndex[s] = i
+		}
+		return c
+	}
+	c.refSorted = ref.Sorted(spec.name)
+	c.edges, c.refCounts = ref.Binned(spec.name, strategy, bins)
+	c.p = stats.Proportions(c.refCounts, nil)
+	_, c.refStd = stats.MeanStd(c.refSorted)
+	return c
+}
+
+// refSize is the number of non-null reference values of the variable.
+func (c *driftCalc) refSize() int {
+	if c.spec.kind == source.Categorical {
+		n := 0.0
+		for _, x := range c.refCatCnt {
+			n += x
+		}
+		return int(n)
+	}
+	return len(c.refSorted)
+}
+
+// compute returns the drift values of the records idx of column col, and the number of non-null
+// current values. Values are NaN when the current window or the reference has no values.
+func (c *driftCalc) compute(col *source.Column, idx []int32) (values, int) {
+	v := nanValues()
+	if col == nil {
+		return v, 0
+	}
+	if c.spec.kind == source.Categorical {
+		return c.computeCat(col, idx, v)
+	}
+	cur := c.cur[:0]
+	for _, k := range idx {
+		if int(k) < len(col.Num) {
+			if x := col.Num[k]; !math.IsNaN(x) {
+				cur = append(cur, x)
+			}
+		}
+	}
+	c.cur = cur
+	if len(cur) == 0 || len(c.refSorted) == 0 {
+		return v, len(cur)
+	}
+	stats.SortFloat64s(cur)
+	c.curCounts = stats.CountsSorted(c.edges, cur, c.curCounts[:0])
+	c.q = stats.Proportions(c.curCounts, c.q[:0])
+	ks, w := math.NaN(), math.NaN()
+	for _, m := range c.spec.need {
+		var x float64
+		switch m {
+		case MethodKS, MethodKSPValue:
+			if ks != ks {
+				ks = stats.KS(c.refSorted, cur)
+			}
+			x = ks
+			if m == MethodKSPValue {
+				x = stats.KSPValue(ks, len(c.refSorted), len(cur))
+			}
+		case MethodWasserstein, MethodWassersteinNorm:
+			if w != w {
+				w = stats.Wasserstein(c.refSorted, cur)
+			}
+			x = w
+			if m == MethodWassersteinNorm {
+				x = stats.WassersteinNormalize(w, c.refStd)
+			}
+		default:
+			x = c.binned(m, c.p, c.q, c.refCounts, c.curCounts)
+		}
+		v[methodIndex[m]] = x
+	}
+	return v, len(cur)
+}
+
+// computeCat counts the window's categories over reference ∪ current (categories absent from
+// both are dropped) and computes the binned methods.
+func (c *driftCalc) computeCat(col *source.Column, idx []int32, v values) (values, int) {
+	// Map the column's dictionary codes to bins: reference categories first, new ones after.
+	if len(c.codeDict) != len(col.Dict) || (len(col.Dict) > 0 && &c.codeDict[0] != &col.Dict[0]) {
+		c.codeDict = col.Dict
+		c.codeMap = c.codeMap[:0]
+		next := len(c.refCats)
+		for _, s := range col.Dict {
+			if i, ok := c.catIndex[s]; ok {
+				c.codeMap = append(c.codeMap, i)
+			} else {
+				c.codeMap = append(c.codeMap, next)
+				next++
+			}
+		}
+	}
+	nb := len(c.refCats)
+	for _, b := range c.codeMap {
+		nb = max(nb, b+1)
+	}
+	counts := slices.Grow(c.curCounts[:0], nb)[:nb]
+	clear(counts)
+	n := 0
+	for _, k := range idx {
+		if int(k) < len(col.Cat) {
+			if code := col.Cat[k]; code >= 0 && int(code) < len(c.codeMap) {
+				counts[c.codeMap[code]]++
+				n++
+			}
+		}
+	}
+	c.curCounts = counts
+	if n == 0 || len(c.refCats) == 0 {
+		return v, n
+	}
+	rc, cc := c.rc[:0], c.cc[:0]
+	for i := 0; i < nb; i++ {
+		r := 0.0
+		if i < len(c.refCatCnt) {
+			r = c.refCatCnt[i]
+		}
+		if r == 0 && counts[i] == 0 {
+			continue
+		}
+		rc = append(rc, r)
+		cc = append(cc, counts[i])
+	}
+	c.rc, c.cc = rc, cc
+	p := stats.Proportions(rc, c.p[:0])
+	c.p = p
+	c.q = stats.Proportions(cc, c.q[:0])
+	for _, m := range c.spec.need {
+		v[methodIndex[m]] = c.binned(m, p, c.q, rc, cc)
+	}
+	return v, n
+}
+
+// binned computes a method on bin proportions p (reference), q (current) and their counts.
+func (c *driftCalc) binned(m string, p, q, refCounts, curCounts []float64) float64 {
+	switch m {
+	case MethodPSI:
+		return stats.PSI(p, q)
+	case MethodJS:
+		return stats.JensenShannon(p, q)
+	case MethodHellinger:
+		return stats.Hellinger(p, q)
+	case MethodTVD:
+		return stats.TVD(p, q)
+	case MethodKLD:
+		return stats.KLD(p, q)
+	case MethodLInf:
+		return stats.LInf(p, q)
+	case MethodMLRun:
+		return stats.MLRun(p, q)
+	case MethodChi2, MethodChi2PValue:
+		k := 0
+		for i := range refCounts {
+			if refCounts[i]+curCounts[i] > 0 {
+				k++
+			}
+		}
+		if k < 2 {
+			// One non-empty bin: the samples cannot differ; scipy's chi2_contingency gives
+			// statistic 0 and p-value 1 for a 2×1 table.
+			if m == MethodChi2 {
+				return 0
+			}
+			return 1
+		}
+		stat, pv, _ := stats.Chi2(refCounts, curCounts)
+		if m == MethodChi2 {
+			return stat
+		}
+		return pv
+	}
+	return math.NaN()
+}
+
+// describeMethods lists methods for messages.
+func describeMethods(ms []string) string {
+	if len(ms) == 0 {
+		return "none"
+	}
+	return strings.Join(ms, ", ")
+}
+
+// featureKind returns the kind of a variable of a model: an input feature, or "prediction",
+// "score" (and "latency" when allowLatency). Unknown names are a user error.
+func featureKind(m *source.Model, name string, allowLatency bool) (source.Kind, error) {
+	if f, ok := m.Feature(name); ok {
+		return f.Type, nil
+	}
+	switch name {
+	case FeaturePrediction:
+		if m.Prediction.Type == "" {
+			return source.Numeric, nil
+		}
+		return m.Prediction.Type, nil
+	case FeatureScore:
+		return source.Numeric, nil
+	case FeatureLatency:
+		if allowLatency {
+			return source.Numeric, nil
+		}
+	}
+	names := make([]string, 0, len(m.Features)+3)
+	for _, f := range m.Features {
+		names = append(names, f.Name)
+	}
+	names = append(names, FeaturePrediction, FeatureScore)
+	if allowLatency {
+		names = append(names, FeatureLatency)
+	}
+	return "", userError("model %q has no feature %q (known: %s)", m.Name, name, strings.Join(names, ", "))
+}
+
+// errNoValues is the notice text for a variable without values.
+func errNoValues(model, feature, where string) string {
+	return fmt.Sprintf("%s/%s: no values in the %s", model, feature, where)
+}

@@ -1,0 +1,66 @@
+package query
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/experimental"
+	"github.com/stretchr/testify/require"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
+	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
+)
+
+// updateGolden rewrites the golden files; only with UPDATE_GOLDEN=1.
+var updateGolden = os.Getenv("UPDATE_GOLDEN") == "1"
+
+// goldenRange is a fixed time range of the deterministic demo fleet.
+var (
+	goldenFrom = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	goldenTo   = goldenFrom.Add(30 * time.Minute)
+)
+
+// TestGolden runs one query per type against the demo fleet (seed demo.DefaultSeed) and compares
+// the whole response with testdata/golden/<name>.jsonc.
+func TestGolden(t *testing.T) {
+	h := New(Deps{Demo: demo.NewFleet(demo.DefaultSeed), MaxSamples: 1_000_000})
+	cases := []struct {
+		name  string
+		query string
+		alert bool
+	}{
+		{"traffic", `{"queryType":"traffic","model":"fraud-detector","metrics":["rate","errorRatio"]}`, true},
+		{"traffic_versions_latest", `{"queryType":"traffic","model":"fraud-detector","version":"*","metrics":["count","errorCount"],"output":"latest"}`, true},
+		{"latency", `{"queryType":"latency","model":"churn-classifier","window":"10m"}`, true},
+		{"latency_latest_all_models", `{"queryType":"latency","percentiles":[95],"output":"latest"}`, true},
+		{"drift", `{"queryType":"drift","model":"fraud-detector","features":["amount","channel"],"methods":["psi","js","status"],"window":"10m"}`, true},
+		{"drift_latest", `{"queryType":"drift","model":"churn-classifier","output":"latest"}`, true},
+		{"drift_table", `{"queryType":"drift","model":"price-regressor","output":"table","methods":["psi","ks","wasserstein_norm"]}`, false},
+		{"drift_window_reference", `{"queryType":"drift","model":"fraud-detector","features":["amount"],"methods":["ks","ks_pvalue","status"],"output":"latest","reference":{"kind":"window","from":"now-1d","to":"now-23h"}}`, true},
+		{"distribution", `{"queryType":"distribution","model":"fraud-detector","features":["amount","channel"],"binning":{"bins":5}}`, false},
+		{"distribution_latency", `{"queryType":"distribution","model":"churn-classifier","features":["latency"],"reference":{"kind":"window","from":"now-2h","to":"now-1h"},"binning":{"strategy":"equalWidth","bins":4}}`, false},
+		{"predictions", `{"queryType":"predictions","model":"fraud-detector","percentiles":[50,90]}`, true},
+		{"predictions_numeric", `{"queryType":"predictions","model":"price-regressor","percentiles":[50],"output":"latest"}`, true},
+		{"endpoints", `{"queryType":"endpoints"}`, false},
+		{"health", `{"queryType":"health"}`, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var probe map[string]any
+			require.NoError(t, json.Unmarshal([]byte(c.query), &probe))
+			r := h.One(context.Background(), backend.PluginContext{}, backend.DataQuery{
+				RefID: "A", JSON: []byte(c.query), Interval: 5 * time.Minute, MaxDataPoints: 1000,
+				TimeRange: backend.TimeRange{From: goldenFrom, To: goldenTo},
+			}, c.alert)
+			require.NoError(t, r.Error)
+			if c.alert {
+				require.NoError(t, frames.CheckAlertReady(r.Frames))
+			}
+			experimental.CheckGoldenJSONResponse(t, "testdata/golden", c.name, &r, updateGolden)
+		})
+	}
+}

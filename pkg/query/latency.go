@@ -1,0 +1,119 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
+	"github.com/modellens/mlmonitoring-datasource/pkg/stats"
+)
+
+// quantileLabel formats a percentile p ∈ (0, 100] as the `quantile` label: 95 → "0.95".
+func quantileLabel(p float64) string {
+	return strconv.FormatFloat(p/100, 'f', -1, 64)
+}
+
+// latency answers `latency`: per window, the exact type-7 percentiles (numpy.percentile) of the
+// records' latency_ms, errors included; label `quantile`, unit ms. A window without latencies
+// gives NaN and a notice.
+func (h *Handler) latency(ctx context.Context, r *request) (data.Frames, error) {
+	q := &r.q
+	ps := q.Percentiles
+	if len(ps) == 0 {
+		ps = DefaultPercentiles
+	}
+	ps = dedupeFloats(ps)
+	g, err := newGrid(r.dq, q.Window, q.Output == OutputLatest)
+	if err != nil {
+		return nil, err
+	}
+	src, err := h.cat.Resolve(ctx, q.Source, q.Model)
+	if err != nil {
+		return nil, err
+	}
+	if src.Metrics != nil {
+		res, err := src.Metrics.Latency(ctx, metricsRequest(q, g), ps)
+		if err != nil {
+			return nil, sourceError(src.Name, err)
+		}
+		return seriesFrames(res, g, func(data.Labels) string { return LatencyUnit }, src.Name), nil
+	}
+	if src.Log == nil {
+		return nil, userError("latency queries need a prediction log, the demo fleet or Prometheus, not %q", src.Name)
+	}
+	models, err := h.cat.models(ctx, src, q.Model)
+	if err != nil {
+		return nil, err
+	}
+	start, end := g.fetchRange()
+	fetchedAll, notices, err := h.fetchRecords(ctx, src, models, q.Version, start, end)
+	if err != nil {
+		return nil, err
+	}
+	var out seriesSet
+	var scratch []float64
+	pv := make([]float64, len(ps))
+	empty := 0
+	for _, f := range fetchedAll {
+		b := f.batch
+		for _, grp := range groups(b, q.Version) {
+			vals := make([][]float64, len(ps))
+			for i := range vals {
+				vals[i] = make([]float64, len(g.times))
+			}
+			g.windows(b.TS, grp.idx, func(i int, _ time.Time, lo, hi int) {
+				scratch = scratch[:0]
+				for _, k := range grp.idx[lo:hi] {
+					if int(k) < len(b.LatencyMs) {
+						if v := b.LatencyMs[k]; !math.IsNaN(v) {
+							scratch = append(scratch, v)
+						}
+					}
+				}
+				if len(scratch) == 0 {
+					empty++
+					for j := range ps {
+						vals[j][i] = math.NaN()
+					}
+					return
+				}
+				pv = stats.Percentiles(scratch, ps, pv[:0])
+				for j := range ps {
+					vals[j][i] = pv[j]
+				}
+			})
+			for j, p := range ps {
+				l := labels(f.model.Name, q, &grp)
+				l["quantile"] = quantileLabel(p)
+				out.add(l, "value", LatencyUnit, g.times, vals[j])
+			}
+		}
+	}
+	if empty > 0 {
+		notices = append(notices, frames.InfoNotice(fmt.Sprintf("%d window(s) had no records with a latency: no value there", empty)))
+	}
+	return out.frames(g, frames.Info{Source: src.Name, Notices: notices}), nil
+}
+
+// dedupeFloats removes repeated values, keeping the first occurrence.
+func dedupeFloats(xs []float64) []float64 {
+	out := make([]float64, 0, len(xs))
+	for _, x := range xs {
+		dup := false
+		for _, y := range out {
+			if x == y {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, x)
+		}
+	}
+	return out
+}

@@ -1,0 +1,97 @@
+package query
+
+import (
+	"math"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source"
+)
+
+// seriesSet collects the series of one response before they become frames.
+type seriesSet struct {
+	series []frames.Series
+}
+
+func (s *seriesSet) add(l data.Labels, name, unit string, times []time.Time, values []float64) {
+	s.series = append(s.series, frames.Series{Name: name, Labels: l, Times: times, Values: values, Unit: unit})
+}
+
+// frames returns time series, or for a single-point grid one number per series (its last value).
+func (s *seriesSet) frames(g grid, info frames.Info) data.Frames {
+	if !g.latest {
+		return frames.TimeSeries(s.series, info)
+	}
+	nums := make([]frames.Number, 0, len(s.series))
+	for _, x := range s.series {
+		v := math.NaN()
+		if len(x.Values) > 0 {
+			v = x.Values[len(x.Values)-1]
+		}
+		nums = append(nums, frames.Number{Name: x.Name, Labels: x.Labels, Value: v, Unit: x.Unit})
+	}
+	return frames.Numbers(nums, info)
+}
+
+// metricsRequest is the metrics-store request for a query's grid.
+func metricsRequest(q *Query, g grid) source.MetricsRequest {
+	return source.MetricsRequest{
+		Model:   q.Model,
+		Version: q.Version,
+		Start:   g.times[0],
+		End:     g.times[len(g.times)-1],
+		Step:    g.step,
+		Window:  g.window,
+	}
+}
+
+// seriesFrames turns a metrics-store answer into frames. Error bars (Lower, Upper) become series of
+// their own with label bound="lower"/"upper" in time-series output; `latest` keeps the values only.
+func seriesFrames(res *source.SeriesResult, g grid, unit func(data.Labels) string, src string) data.Frames {
+	info := frames.Info{Source: src}
+	if res == nil {
+		return frames.TimeSeries(nil, info)
+	}
+	info.Query = res.Query
+	for _, n := range res.Notices {
+		info.Notices = append(info.Notices, frames.InfoNotice(n))
+	}
+	var set seriesSet
+	for _, s := range res.Series {
+		if len(s.Times) == 0 || len(s.Times) != len(s.Values) {
+			continue
+		}
+		l := data.Labels(s.Labels).Copy()
+		u := unit(l)
+		set.add(l, "value", u, s.Times, s.Values)
+		if g.latest {
+			continue
+		}
+		if len(s.Lower) == len(s.Times) {
+			lb := l.Copy()
+			lb["bound"] = "lower"
+			set.add(lb, "value", u, s.Times, s.Lower)
+		}
+		if len(s.Upper) == len(s.Times) {
+			ub := l.Copy()
+			ub["bound"] = "upper"
+			set.add(ub, "value", u, s.Times, s.Upper)
+		}
+	}
+	return set.frames(g, info)
+}
+
+// dedupe removes repeated names, keeping the first occurrence.
+func dedupe(xs []string) []string {
+	seen := make(map[string]bool, len(xs))
+	out := make([]string, 0, len(xs))
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
