@@ -44,7 +44,7 @@ type radixBufs struct {
 // For len(x) >= 512 it is a least-significant-digit radix sort (six 11-bit passes, passes whose
 // digit is the same for every element skipped) on the IEEE-754 bits mapped to an order-preserving
 // unsigned key (negative numbers: all bits flipped; others: sign bit set); shorter slices use
-// sort.Float64s. ±Inf sort to the ends, -0 sorts before +0. x is expected to hold no NaN (use
+// sort.Float64s. ±Inf sort to the ends; -0 and +0 are equal and their relative order is unspecified. x is expected to hold no NaN (use
 // DropNaN first); if it does, nothing panics, but where the NaNs end up is unspecified.
 func SortFloat64s(x []float64) {
 	n := len(x)
