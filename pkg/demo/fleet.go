@@ -180,7 +180,7 @@ func (f *Fleet) generate(ctx context.Context, m *modelSpec, version int32, start
 			// Event windows start and end on whole seconds, so the error ratio is constant
 			// within a second.
 			for v := range m.versions {
-				x.errP[v], _ = errorRatio(m, int32(v), base)
+				x.errP[v] = errorRatio(m, int32(v), base)
 			}
 		}
 		for i := 0; i < n; i++ {

@@ -70,6 +70,8 @@ type modelSpec struct {
 	// labelShare is the share of successful records that carry a ground-truth label.
 	labelShare float64
 	drifted    []string
+	// events are the model's error bursts and outages.
+	events []event
 	// sample fills the features of x; drift selects the drifted distributions.
 	sample func(r *rng, drift bool, x *row)
 	// predict runs the toy model of a version on the features.
@@ -428,6 +430,7 @@ func init() {
 			m.id = mix64(m.id ^ uint64(c))
 		}
 		m.shareCum = cumulative(m.shares)
+		m.events = resolveEvents(m)
 		for _, med := range m.latencyMedian {
 			m.logMedian = append(m.logMedian, math.Log(med))
 		}

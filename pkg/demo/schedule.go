@@ -136,21 +136,56 @@ func timeOfDay(ns int64) int64 {
 	return d
 }
 
-// errorRatio returns the probability that a record of (m, version) at ns is an error, and whether
-// the model is in an outage.
-func errorRatio(m *modelSpec, version int32, ns int64) (float64, bool) {
-	for i := range outages {
-		o := &outages[i]
-		if o.Model == m.name && (o.Version == "" || o.Version == m.versions[version]) && o.containsNano(ns) {
-			return 1, true
+// event is a daily window of one model, resolved for fast lookup (version -1 = every version).
+type event struct {
+	version    int32
+	start, dur int64
+	ratio      float64
+	outage     bool
+}
+
+func resolveEvents(m *modelSpec) []event {
+	var out []event
+	add := func(w Window, outage bool) {
+		if w.Model != m.name {
+			return
 		}
+		v := int32(-1)
+		if w.Version != "" {
+			v = m.versionIndex(w.Version)
+		}
+		out = append(out, event{version: v, start: int64(w.Start), dur: int64(w.Duration), ratio: w.ErrorRatio, outage: outage})
 	}
+	for _, o := range outages {
+		add(o, true)
+	}
+	for _, b := range bursts {
+		add(b, false)
+	}
+	return out
+}
+
+// errorRatio returns the probability that a record of (m, version) at ns is an error: 1 during an
+// outage, else the highest of the baseline and the bursts in force.
+func errorRatio(m *modelSpec, version int32, ns int64) float64 {
 	p := BaselineErrorRatio
-	for i := range bursts {
-		b := &bursts[i]
-		if b.Model == m.name && (b.Version == "" || b.Version == m.versions[version]) && b.containsNano(ns) && b.ErrorRatio > p {
-			p = b.ErrorRatio
+	tod := timeOfDay(ns)
+	for i := range m.events {
+		e := &m.events[i]
+		if e.version >= 0 && e.version != version {
+			continue
 		}
+		d := tod - e.start
+		if d < 0 {
+			d += day
+		}
+		if d >= e.dur {
+			continue
+		}
+		if e.outage {
+			return 1
+		}
+		p = max(p, e.ratio)
 	}
-	return p, false
+	return p
 }
