@@ -1,0 +1,185 @@
+// Package plugin is the thin Grafana SDK adapter of ModelLens: the instance factory, QueryData
+// through a QueryTypeMux built once, CheckHealth, CallResource through a resource mux built once,
+// and Dispose.
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/datasource"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/instancemgmt"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/resource/httpadapter"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
+	"github.com/modellens/mlmonitoring-datasource/pkg/query"
+	"github.com/modellens/mlmonitoring-datasource/pkg/resources"
+	"github.com/modellens/mlmonitoring-datasource/pkg/settings"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/predlog"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/prometheus"
+)
+
+// ID is the plugin id (plugin.json).
+const ID = "modellens-mlmonitoring-datasource"
+
+// healthTimeout bounds each source's check in CheckHealth.
+const healthTimeout = 10 * time.Second
+
+// Compile-time checks that Datasource implements the handlers Grafana calls.
+var (
+	_ backend.QueryDataHandler      = (*Datasource)(nil)
+	_ backend.CheckHealthHandler    = (*Datasource)(nil)
+	_ backend.CallResourceHandler   = (*Datasource)(nil)
+	_ instancemgmt.InstanceDisposer = (*Datasource)(nil)
+)
+
+// Datasource is one configured ModelLens data source.
+type Datasource struct {
+	settings  *settings.Settings
+	client    *http.Client
+	handler   *query.Handler
+	mux       *datasource.QueryTypeMux
+	resources backend.CallResourceHandler
+	deps      query.Deps
+}
+
+// NewDatasource is the instance factory: it parses the settings (a bad setting is a downstream
+// error naming it), builds one HTTP client from the SDK's options, the configured sources, the
+// reference cache, the query mux and the resource mux.
+func NewDatasource(ctx context.Context, dis backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
+	s, err := settings.Parse(dis.JSONData, dis.DecryptedSecureJSONData)
+	if err != nil {
+		return nil, backend.DownstreamError(err)
+	}
+	opts, err := dis.HTTPClientOptions(ctx)
+	if err != nil {
+		return nil, backend.DownstreamError(fmt.Errorf("http client options: %w", err))
+	}
+	if opts.Timeouts == nil {
+		t := httpclient.DefaultTimeoutOptions
+		opts.Timeouts = &t
+	}
+	opts.Timeouts.Timeout = s.Timeout
+	client, err := httpclient.New(opts)
+	if err != nil {
+		return nil, backend.PluginError(fmt.Errorf("http client: %w", err))
+	}
+	return newDatasource(s, client)
+}
+
+func newDatasource(s *settings.Settings, client *http.Client) (*Datasource, error) {
+	d := &Datasource{settings: s, client: client}
+	deps := query.Deps{MaxSamples: s.MaxSamples, Logger: log.DefaultLogger}
+	if s.PredictionLog.URL != "" {
+		pl, err := predlog.New(client, predlog.Options{BaseURL: s.PredictionLog.URL, Token: s.PredictionLogToken})
+		if err != nil {
+			return nil, backend.DownstreamError(err)
+		}
+		deps.PredictionLog = pl
+	}
+	if s.Demo {
+		deps.Demo = demo.NewFleet(demo.DefaultSeed)
+	}
+	if s.Prometheus.URL != "" {
+		pm, err := prometheus.New(client, s.Prometheus, s.PrometheusToken)
+		if err != nil {
+			return nil, backend.DownstreamError(err)
+		}
+		deps.Metrics = pm
+	}
+	d.deps = deps
+	d.handler = query.New(deps)
+	d.mux = d.handler.Mux()
+	d.resources = httpadapter.New(resources.New(d.handler))
+	return d, nil
+}
+
+// QueryData answers every query of the request; failures are per query.
+func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
+	return d.mux.QueryData(ctx, req)
+}
+
+// CallResource serves the editor's resources (pkg/resources).
+func (d *Datasource) CallResource(ctx context.Context, req *backend.CallResourceRequest, sender backend.CallResourceResponseSender) error {
+	return d.resources.CallResource(ctx, req, sender)
+}
+
+// CheckHealth checks every configured source and names the ones that fail. Messages never carry
+// secrets.
+func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
+	type check struct {
+		name string
+		fn   func(context.Context) (string, error)
+	}
+	var checks []check
+	if d.deps.PredictionLog != nil {
+		checks = append(checks, check{"prediction log", func(ctx context.Context) (string, error) {
+			ms, err := d.deps.PredictionLog.Models(ctx)
+			return fmt.Sprintf("%d models", len(ms)), err
+		}})
+	}
+	if d.deps.Metrics != nil {
+		checks = append(checks, check{"Prometheus", func(ctx context.Context) (string, error) {
+			ms, err := d.deps.Metrics.Models(ctx)
+			return fmt.Sprintf("%d models", len(ms)), err
+		}})
+	}
+	for _, ep := range d.deps.Endpoints {
+		checks = append(checks, check{"endpoint " + ep.Name, func(ctx context.Context) (string, error) {
+			ms, err := ep.Client.Models(ctx)
+			return fmt.Sprintf("%d models", len(ms)), err
+		}})
+	}
+	if d.deps.Demo != nil {
+		checks = append(checks, check{"demo fleet", func(ctx context.Context) (string, error) {
+			ms, err := d.deps.Demo.Models(ctx)
+			return fmt.Sprintf("%d models", len(ms)), err
+		}})
+	}
+	if len(checks) == 0 {
+		return &backend.CheckHealthResult{Status: backend.HealthStatusError,
+			Message: "No source configured: set the Prediction Log URL, the Prometheus URL, a model endpoint, or turn on the demo fleet."}, nil
+	}
+	var ok, bad []string
+	for _, c := range checks {
+		cctx, cancel := context.WithTimeout(ctx, healthTimeout)
+		what, err := c.fn(cctx)
+		cancel()
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("%s: %s", c.name, healthError(err)))
+			continue
+		}
+		ok = append(ok, fmt.Sprintf("%s (%s)", c.name, what))
+	}
+	if len(bad) > 0 {
+		msg := "Failed: " + strings.Join(bad, "; ")
+		if len(ok) > 0 {
+			msg += ". Working: " + strings.Join(ok, ", ")
+		}
+		return &backend.CheckHealthResult{Status: backend.HealthStatusError, Message: msg}, nil
+	}
+	return &backend.CheckHealthResult{Status: backend.HealthStatusOk, Message: "OK: " + strings.Join(ok, ", ")}, nil
+}
+
+// healthError is the text of a source error for the health message.
+func healthError(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timed out"
+	}
+	return err.Error()
+}
+
+// Dispose closes idle connections; Grafana calls it when the settings change or the instance is
+// evicted.
+func (d *Datasource) Dispose() {
+	if d.client != nil {
+		d.client.CloseIdleConnections()
+	}
+}

@@ -1,0 +1,118 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/stretchr/testify/require"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
+)
+
+const secret = "tok-9f8e7d6c5b4a"
+
+func newTestDatasource(t *testing.T, jsonData string, secure map[string]string) *Datasource {
+	t.Helper()
+	inst, err := NewDatasource(context.Background(), backend.DataSourceInstanceSettings{
+		UID: "ml", JSONData: json.RawMessage(jsonData), DecryptedSecureJSONData: secure,
+	})
+	require.NoError(t, err)
+	d := inst.(*Datasource)
+	t.Cleanup(d.Dispose)
+	return d
+}
+
+func TestBadSettingsAreDownstream(t *testing.T) {
+	for _, js := range []string{`{"timeoutSeconds":-1}`, `{"predictionLog":{"url":"ftp://x"}}`, `{`, `{"prometheus":{"url":"http://p","preset":"nope"}}`} {
+		_, err := NewDatasource(context.Background(), backend.DataSourceInstanceSettings{JSONData: json.RawMessage(js),
+			DecryptedSecureJSONData: map[string]string{"predictionLogToken": secret}})
+		require.Error(t, err, js)
+		require.True(t, backend.IsDownstreamError(err), js)
+		require.NotContains(t, err.Error(), secret)
+	}
+}
+
+// TestAlertQueryDemo runs queries as the alerting engine sends them: no user, the FromAlert
+// header, the query type only in the JSON.
+func TestAlertQueryDemo(t *testing.T) {
+	d := newTestDatasource(t, `{}`, nil) // nothing configured: the demo fleet
+	to := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	req := &backend.QueryDataRequest{
+		PluginContext: backend.PluginContext{User: nil},
+		Headers:       map[string]string{backend.FromAlertHeaderName: "true"},
+		Queries: []backend.DataQuery{
+			{RefID: "A", JSON: []byte(`{"queryType":"drift","model":"fraud-detector","features":["amount"],"methods":["psi","status"],"output":"latest"}`),
+				Interval: time.Minute, MaxDataPoints: 100, TimeRange: backend.TimeRange{From: to.Add(-time.Hour), To: to}},
+			{RefID: "B", QueryType: "latency", JSON: []byte(`{"model":"churn-classifier","window":"5m"}`),
+				Interval: time.Minute, MaxDataPoints: 100, TimeRange: backend.TimeRange{From: to.Add(-time.Hour), To: to}},
+			{RefID: "C", JSON: []byte(`{"queryType":"traffic","model":"missing"}`),
+				Interval: time.Minute, TimeRange: backend.TimeRange{From: to.Add(-time.Hour), To: to}},
+		},
+	}
+	resp, err := d.QueryData(context.Background(), req)
+	require.NoError(t, err)
+	for _, id := range []string{"A", "B"} {
+		r := resp.Responses[id]
+		require.NoError(t, r.Error, id)
+		require.NotEmpty(t, r.Frames, id)
+		require.NoError(t, frames.CheckAlertReady(r.Frames), id)
+	}
+	require.Len(t, resp.Responses["A"].Frames, 2)
+	require.ErrorContains(t, resp.Responses["C"].Error, `model "missing" not found`)
+	require.Equal(t, backend.ErrorSourceDownstream, resp.Responses["C"].ErrorSource)
+}
+
+func TestCheckHealth(t *testing.T) {
+	d := newTestDatasource(t, `{"demo":true}`, nil)
+	res, err := d.CheckHealth(context.Background(), &backend.CheckHealthRequest{})
+	require.NoError(t, err)
+	require.Equal(t, backend.HealthStatusOk, res.Status, res.Message)
+	require.Contains(t, res.Message, "demo fleet (3 models)")
+
+	var gotAuth string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAuth = r.Header.Get("Authorization")
+		http.Error(w, "database down", http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	d = newTestDatasource(t, `{"demo":true,"predictionLog":{"url":"`+srv.URL+`"}}`, map[string]string{"predictionLogToken": secret})
+	res, err = d.CheckHealth(context.Background(), &backend.CheckHealthRequest{})
+	require.NoError(t, err)
+	require.Equal(t, backend.HealthStatusError, res.Status)
+	require.True(t, strings.HasPrefix(res.Message, "Failed: prediction log: "), res.Message)
+	require.Contains(t, res.Message, "Working: demo fleet")
+	require.NotContains(t, res.Message, secret)
+	require.Equal(t, "Bearer "+secret, gotAuth)
+
+	d = newTestDatasource(t, `{"demo":false}`, nil)
+	res, err = d.CheckHealth(context.Background(), &backend.CheckHealthRequest{})
+	require.NoError(t, err)
+	require.Equal(t, backend.HealthStatusError, res.Status)
+	require.Contains(t, res.Message, "No source configured")
+}
+
+func TestCallResource(t *testing.T) {
+	d := newTestDatasource(t, `{}`, nil)
+	var got *backend.CallResourceResponse
+	err := d.CallResource(context.Background(), &backend.CallResourceRequest{Method: http.MethodGet, Path: "models", URL: "models?source=demo"},
+		backend.CallResourceResponseSenderFunc(func(r *backend.CallResourceResponse) error { got = r; return nil }))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, got.Status)
+	var models []struct {
+		Name     string   `json:"name"`
+		Versions []string `json:"versions"`
+	}
+	require.NoError(t, json.Unmarshal(got.Body, &models))
+	require.Len(t, models, 3)
+	err = d.CallResource(context.Background(), &backend.CallResourceRequest{Method: http.MethodGet, Path: "models/nope/features", URL: "models/nope/features"},
+		backend.CallResourceResponseSenderFunc(func(r *backend.CallResourceResponse) error { got = r; return nil }))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNotFound, got.Status)
+	require.Contains(t, string(got.Body), `"error"`)
+}
