@@ -199,6 +199,15 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 	if err != nil {
 		return nil, err
 	}
+	if h.deps.Metrics != nil {
+		src, err := h.cat.Resolve(ctx, q.Source, q.Model)
+		if err != nil {
+			return nil, err
+		}
+		if src.Metrics != nil {
+			return h.driftFromMetrics(ctx, r, src, g)
+		}
+	}
 	var extra []string
 	if q.Output == OutputTable {
 		extra = tableExtra

@@ -247,8 +247,33 @@ func (f *fakeMetrics) Traffic(_ context.Context, req source.MetricsRequest, metr
 	return res, nil
 }
 
-func (f *fakeMetrics) FeatureHistograms(context.Context, source.MetricsRequest, []string) ([]source.HistogramSeries, []string, error) {
-	return nil, nil, nil
+// FeatureHistograms answers feature "x" of iris: the reference request (one point) has edges
+// [1, 2, 3, 4] and counts [10 10 10 5 5]; current requests have edges [1, 2, 3] and counts
+// [10 10 10 10] at the first point, [5 10 10 15] after.
+func (f *fakeMetrics) FeatureHistograms(_ context.Context, req source.MetricsRequest, _ []string) ([]source.HistogramSeries, []string, error) {
+	f.mu.Lock()
+	f.requests = append(f.requests, req)
+	f.mu.Unlock()
+	hs := source.HistogramSeries{Labels: map[string]string{"model": "iris", "feature": "x"}}
+	if req.Start.Equal(req.End) && req.Window == req.Step && req.Window > time.Hour {
+		hs.Edges = []float64{1, 2, 3, 4}
+		hs.Times = []time.Time{req.End}
+		hs.Counts = [][]float64{{10, 10, 10, 5, 5}}
+		return []source.HistogramSeries{hs}, []string{"reference from histograms"}, nil
+	}
+	hs.Edges = []float64{1, 2, 3}
+	for t, i := req.Start, 0; !t.After(req.End); t, i = t.Add(req.Step), i+1 {
+		hs.Times = append(hs.Times, t)
+		if i == 0 {
+			hs.Counts = append(hs.Counts, []float64{10, 10, 10, 10})
+		} else {
+			hs.Counts = append(hs.Counts, []float64{5, 10, 10, 15})
+		}
+		if req.Step <= 0 {
+			break
+		}
+	}
+	return []source.HistogramSeries{hs}, nil, nil
 }
 
 func (f *fakeMetrics) Targets(context.Context) ([]source.Target, error) { return f.targets, nil }

@@ -316,9 +316,37 @@ func TestPrometheusSeam(t *testing.T) {
 	health, _ := tf.FieldByName("health")
 	require.Equal(t, healthReady, health.At(0))
 
+	// Drift from feature histograms against a reference window.
+	r = run(h, map[string]any{"queryType": "drift", "model": "iris", "reference": map[string]any{"kind": "window", "from": "now-7d", "to": "now-6d"},
+		"methods": []string{"psi", "js", "status"}}, t0, t0.Add(2*time.Minute), time.Minute)
+	requireOK(t, r)
+	got = byLabels(t, r.Frames)
+	// p = [10 10 10 10]/40 (reference [10 10 10 5 5] coarsened to the common edges [1, 2, 3]),
+	// q = [5 10 10 15]/40: psi = Σ (q−p)·ln(q/p) = 0.1373265360835137 and
+	// scipy.spatial.distance.jensenshannon(p, q) = 0.1300424460870473 (tolerance 1e-12).
+	psi := got[`feature=x, method=psi, model=iris`]
+	require.Len(t, psi, 3)
+	require.InDelta(t, 0, psi[0], 1e-12)
+	require.InDelta(t, 0.1373265360835137, psi[1], 1e-12)
+	require.InDelta(t, 0.1300424460870473, got[`feature=x, method=js, model=iris`][2], 1e-12)
+	require.Equal(t, []float64{0, 2, 2}, got[`feature=x, method=status, model=iris`]) // psi 0.137: warning; js 0.130 >= 0.1: drift
+	last := fm.requests[len(fm.requests)-1]
+	require.Equal(t, t0.Add(2*time.Minute).Add(-6*24*time.Hour), last.End)
+	require.Equal(t, 24*time.Hour, last.Window)
+
 	r = run(h, map[string]any{"queryType": "drift", "model": "iris"}, t0, t0.Add(time.Hour), time.Minute)
-	require.ErrorContains(t, r.Error, "need the prediction log or the demo fleet")
+	require.ErrorContains(t, r.Error, "reference window")
 	require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource)
+	r = run(h, map[string]any{"queryType": "drift", "model": "iris", "methods": []string{"ks"}, "reference": map[string]any{"kind": "window", "from": "now-7d", "to": "now-6d"}},
+		t0, t0.Add(time.Hour), time.Minute)
+	require.ErrorContains(t, r.Error, "method ks needs raw samples")
+}
+
+func TestCoarsen(t *testing.T) {
+	require.Equal(t, []float64{1, 5, 9}, coarsen([]float64{1, 2, 3, 4}, []float64{1, 2, 3, 4, 5}, []float64{1, 3}))
+	require.Equal(t, []float64{15}, coarsen([]float64{1, 2, 3, 4}, []float64{1, 2, 3, 4, 5}, nil))
+	require.Equal(t, []float64{1, 2, 3, 4, 5}, coarsen([]float64{1, 2, 3, 4}, []float64{1, 2, 3, 4, 5}, []float64{1, 2, 3, 4}))
+	require.Equal(t, []float64{1, 3}, commonEdges([]float64{1, 2, 3}, []float64{0, 1, 3}))
 }
 
 func TestHealthEndpoints(t *testing.T) {
