@@ -36,6 +36,7 @@ type Rule struct {
 	ExecErrState string            `yaml:"execErrState"`
 	DashboardUID string            `yaml:"dashboardUid"`
 	PanelID      int               `yaml:"panelId"`
+	IsPaused     bool              `yaml:"isPaused"`
 	Labels       map[string]string `yaml:"labels"`
 	Annotations  map[string]string `yaml:"annotations"`
 	Data         []RuleQuery       `yaml:"data"`

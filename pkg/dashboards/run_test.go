@@ -1,0 +1,304 @@
+package dashboards
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+	"github.com/stretchr/testify/require"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
+	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
+	"github.com/modellens/mlmonitoring-datasource/pkg/query"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source"
+)
+
+// A fixed range: the demo fleet is a pure function of (seed, model, time), so the answers are the
+// same on every run.
+var (
+	runTo   = time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC)
+	runFrom = runTo.Add(-2 * time.Hour)
+)
+
+// binding is one choice of variable values, as the frontend's applyTemplateVariables passes them
+// on: the model, version "*" (All), and the selected features: nil for All (the variable's All
+// value "*" makes the frontend drop the field, so the backend default, every feature, applies),
+// else the selection. A repeated panel gets one feature.
+type binding struct {
+	model    string
+	features []string
+	all      []string // every input feature of the model, for repeated panels
+}
+
+// interpolate rewrites a target the way the frontend does before it reaches the backend.
+func interpolate(t *testing.T, raw json.RawMessage, b binding, repeatFeature string) json.RawMessage {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(raw, &m))
+	if s, ok := m["model"].(string); ok && s == "$model" {
+		m["model"] = b.model
+	}
+	if s, ok := m["version"].(string); ok && s == "$version" {
+		m["version"] = query.WildcardAllVersions
+	}
+	if fs, ok := m["features"].([]any); ok {
+		var out []any
+		all := false
+		for _, f := range fs {
+			switch {
+			case f == "$feature" && repeatFeature != "":
+				out = append(out, repeatFeature)
+			case f == "$feature" && b.features == nil:
+				all = true
+			case f == "$feature":
+				for _, name := range b.features {
+					out = append(out, name)
+				}
+			default:
+				out = append(out, f)
+			}
+		}
+		if all {
+			delete(m, "features")
+		} else {
+			m["features"] = out
+		}
+	}
+	out, err := json.Marshal(m)
+	require.NoError(t, err)
+	return out
+}
+
+// fieldRefs are the field names or patterns a panel's options, overrides and transformations refer
+// to: each must match a field the data source returns, or the panel silently shows something else.
+func fieldRefs(t *testing.T, p Panel, transformations json.RawMessage) []string {
+	t.Helper()
+	var refs []string
+	var opts struct {
+		ReduceOptions struct {
+			Fields string `json:"fields"`
+		} `json:"reduceOptions"`
+		XField string `json:"xField"`
+	}
+	if len(p.Options) > 0 {
+		require.NoError(t, json.Unmarshal(p.Options, &opts))
+	}
+	if opts.ReduceOptions.Fields != "" {
+		refs = append(refs, opts.ReduceOptions.Fields)
+	}
+	if opts.XField != "" {
+		refs = append(refs, opts.XField)
+	}
+	var fc struct {
+		Overrides []struct {
+			Matcher struct {
+				ID      string `json:"id"`
+				Options string `json:"options"`
+			} `json:"matcher"`
+		} `json:"overrides"`
+	}
+	require.NoError(t, json.Unmarshal(p.FieldConfig, &fc))
+	for _, o := range fc.Overrides {
+		if o.Matcher.ID == "byName" || o.Matcher.ID == "byRegexp" {
+			refs = append(refs, o.Matcher.Options)
+		}
+	}
+	var tr []struct {
+		ID      string `json:"id"`
+		Options struct {
+			Filters []struct {
+				FieldName string `json:"fieldName"`
+			} `json:"filters"`
+			IncludeByName map[string]bool `json:"includeByName"`
+		} `json:"options"`
+	}
+	if len(transformations) > 0 {
+		require.NoError(t, json.Unmarshal(transformations, &tr))
+	}
+	for _, x := range tr {
+		for _, f := range x.Options.Filters {
+			refs = append(refs, f.FieldName)
+		}
+		for name := range x.Options.IncludeByName {
+			refs = append(refs, name)
+		}
+	}
+	return refs
+}
+
+// matches applies a Grafana field matcher pattern: /regex/flags or an exact name.
+func matches(pattern, name string) bool {
+	if strings.HasPrefix(pattern, "/") {
+		end := strings.LastIndex(pattern, "/")
+		expr := pattern[1:end]
+		if strings.Contains(pattern[end:], "i") {
+			expr = "(?i)" + expr
+		}
+		return regexp.MustCompile(expr).MatchString(name)
+	}
+	return pattern == name
+}
+
+func run(t *testing.T, h *query.Handler, raw json.RawMessage, alert bool) backend.DataResponse {
+	t.Helper()
+	var probe struct {
+		RefID     string `json:"refId"`
+		QueryType string `json:"queryType"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &probe))
+	req := &backend.QueryDataRequest{Queries: []backend.DataQuery{{
+		RefID: probe.RefID, QueryType: probe.QueryType, JSON: raw,
+		TimeRange: backend.TimeRange{From: runFrom, To: runTo}, Interval: 5 * time.Minute, MaxDataPoints: 500,
+	}}}
+	if alert {
+		req.Headers = map[string]string{backend.FromAlertHeaderName: "true"}
+	}
+	resp, err := h.QueryData(context.Background(), req)
+	require.NoError(t, err)
+	return resp.Responses[probe.RefID]
+}
+
+// TestDashboardQueriesRunOnTheDemoFleet opens every dashboard for every demo model and runs each
+// panel query through the real query handler: no query errors, every panel gets data, and every
+// field a panel refers to by name exists in what it gets.
+func TestDashboardQueriesRunOnTheDemoFleet(t *testing.T) {
+	ctx := context.Background()
+	fleet := demo.NewFleet(demo.DefaultSeed)
+	h := query.New(query.Deps{Demo: fleet})
+	models, err := fleet.Models(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, models)
+
+	for _, d := range loadAll(t) {
+		var raw struct {
+			Panels []json.RawMessage `json:"panels"`
+		}
+		require.NoError(t, json.Unmarshal(mustRead(t, d.Path), &raw))
+		transformations := map[int]json.RawMessage{}
+		var collect func(ps []json.RawMessage)
+		collect = func(ps []json.RawMessage) {
+			for _, p := range ps {
+				var x struct {
+					ID              int               `json:"id"`
+					Transformations json.RawMessage   `json:"transformations"`
+					Panels          []json.RawMessage `json:"panels"`
+				}
+				require.NoError(t, json.Unmarshal(p, &x))
+				transformations[x.ID] = x.Transformations
+				collect(x.Panels)
+			}
+		}
+		collect(raw.Panels)
+
+		bindings := []binding{{model: query.WildcardAllVersions}}
+		if m, _ := d.Variable("model"); !m.IncludeAll {
+			bindings = nil
+			for _, m := range models {
+				var all []string
+				for _, f := range m.Features {
+					all = append(all, f.Name)
+				}
+				bindings = append(bindings, binding{model: m.Name, all: all})
+				// One numeric and one categorical feature picked by hand.
+				picked := map[source.Kind]bool{}
+				for _, f := range m.Features {
+					if !picked[f.Type] {
+						picked[f.Type] = true
+						bindings = append(bindings, binding{model: m.Name, features: []string{f.Name}, all: all})
+					}
+				}
+			}
+		}
+		for _, b := range bindings {
+			for _, p := range d.AllPanels() {
+				if p.Type == "row" {
+					continue
+				}
+				repeats := []string{""}
+				if p.Repeat == "feature" {
+					repeats = b.features
+					if repeats == nil {
+						repeats = b.all
+					}
+				}
+				for _, rf := range repeats {
+					name := fmt.Sprintf("%s/%s%v/%s/%s", d.UID, b.model, b.features, p.Title, rf)
+					var names []string
+					for _, tg := range p.Targets {
+						r := run(t, h, interpolate(t, tg.Raw, b, rf), false)
+						require.NoError(t, r.Error, "%s target %s", name, tg.RefID)
+						for _, f := range r.Frames {
+							for _, fld := range f.Fields {
+								names = append(names, fld.Name)
+							}
+						}
+					}
+					require.NotEmpty(t, names, "%s: no data", name)
+					for _, ref := range fieldRefs(t, p, transformations[p.ID]) {
+						found := false
+						for _, n := range names {
+							found = found || matches(ref, n)
+						}
+						require.True(t, found, "%s refers to field %q, the data has %q", name, ref, names)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestAlertRuleQueriesRunOnTheDemoFleet runs each rule's data query as Grafana alerting does and
+// checks that the frames are what a Threshold/Reduce can evaluate directly.
+func TestAlertRuleQueriesRunOnTheDemoFleet(t *testing.T) {
+	h := query.New(query.Deps{Demo: demo.NewFleet(demo.DefaultSeed)})
+	for _, g := range loadRules(t).Groups {
+		for _, r := range g.Rules {
+			for _, q := range r.Data {
+				if q.DatasourceUID == ExprUID {
+					continue
+				}
+				raw, err := q.ModelJSON()
+				require.NoError(t, err)
+				resp := run(t, h, raw, true)
+				require.NoError(t, resp.Error, r.UID)
+				require.NotEmpty(t, resp.Frames, r.UID)
+				require.NoError(t, frames.CheckAlertReady(resp.Frames), r.UID)
+				raw2, err := q.ModelJSON()
+				require.NoError(t, err)
+				pq, err := Validate(raw2)
+				require.NoError(t, err)
+				numbers := 0
+				for _, f := range resp.Frames {
+					for _, fld := range f.Fields {
+						require.NotEqual(t, data.FieldTypeTime, fld.Type(), "%s: alert frames carry no time field", r.UID)
+						if !fld.Type().Numeric() {
+							continue
+						}
+						numbers++
+						require.Contains(t, fld.Labels, "model", r.UID)
+						require.Contains(t, fld.Labels, "version", r.UID)
+						// The threshold applies to every number the query returns: a query restricted to
+						// some features (or outputs) must return only those.
+						if len(pq.Features) > 0 && !r.IsPaused {
+							key := "feature"
+							if pq.QueryType == query.TypePredictions {
+								key = "output"
+							}
+							require.Contains(t, pq.Features, fld.Labels[key], "%s: %s returned a number for %s=%q", r.UID, pq.QueryType, key, fld.Labels[key])
+						}
+					}
+				}
+				require.Positive(t, numbers, r.UID)
+				if r.IsPaused {
+					t.Logf("%s is paused: not checking that it receives only the series it asks for", r.UID)
+				}
+			}
+		}
+	}
+}
