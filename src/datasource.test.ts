@@ -4,7 +4,7 @@ import { lastValueFrom } from 'rxjs';
 import { DataSource } from './datasource';
 import { FakeTemplateSrv, fixtureDataSource, instanceSettings } from './__fixtures__/fixtures';
 import { ModelLensQuery, ModelLensVariableQuery } from './types';
-import { parseVariableQuery } from './variables';
+import { ModelLensVariableSupport, parseVariableQuery } from './variables';
 
 describe('DataSource', () => {
   it('defaults new queries to traffic rate', () => {
@@ -134,7 +134,8 @@ describe('DataSource', () => {
         targets: [query],
         scopedVars: {},
       } as unknown as DataQueryRequest<ModelLensVariableQuery>;
-      const res = await lastValueFrom(ds.variables!.query!(request) as ReturnType<NonNullable<DataSource['variables']>['query']>);
+      expect(ds.variables).toBeInstanceOf(ModelLensVariableSupport);
+      const res = await lastValueFrom((ds.variables as ModelLensVariableSupport).query(request));
       return res.data;
     };
 

@@ -1,4 +1,4 @@
-import React, { useEffect, useState } from 'react';
+import React, { useState } from 'react';
 import { Input } from '@grafana/ui';
 
 interface Props {
@@ -18,7 +18,12 @@ interface Props {
  */
 export function BlurInput({ id, value, onCommit, placeholder, width, invalid, type, ...rest }: Props) {
   const [text, setText] = useState(value);
-  useEffect(() => setText(value), [value]);
+  // When the query changes from outside (undo, another editor), show the new value.
+  const [shownValue, setShownValue] = useState(value);
+  if (value !== shownValue) {
+    setShownValue(value);
+    setText(value);
+  }
   const commit = () => {
     if (text !== value) {
       onCommit(text);

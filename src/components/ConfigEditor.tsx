@@ -1,7 +1,18 @@
 import React, { useState } from 'react';
 import { DataSourcePluginOptionsEditorProps, SelectableValue } from '@grafana/data';
 import { Auth, AuthMethod, ConfigSection, convertLegacyAuthProps } from '@grafana/plugin-ui';
-import { Button, IconButton, InlineField, InlineFieldRow, InlineSwitch, Input, SecretInput, Select } from '@grafana/ui';
+import {
+  Box,
+  Button,
+  Divider,
+  IconButton,
+  InlineField,
+  InlineFieldRow,
+  InlineSwitch,
+  Input,
+  SecretInput,
+  Select,
+} from '@grafana/ui';
 
 import {
   DEFAULT_MAX_SAMPLES,
@@ -144,6 +155,8 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         </InlineField>
       </ConfigSection>
 
+      <Divider />
+
       <ConfigSection title="Prediction log" description="A Prediction Log API: raw prediction records and the training reference.">
         <InlineField
           label="URL"
@@ -162,6 +175,8 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         </InlineField>
         {secret('predictionLogToken', 'Token', 'Sent as a bearer token to the Prediction Log API')}
       </ConfigSection>
+
+      <Divider />
 
       <ConfigSection title="Prometheus" description="Model-server metrics in Prometheus, Mimir, Thanos or VictoriaMetrics.">
         <InlineField
@@ -238,6 +253,8 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         </InlineField>
       </ConfigSection>
 
+      <Divider />
+
       <ConfigSection title="Model endpoints" description="Model servers the plugin may call for health and metadata.">
         {endpoints.map((e, i) => {
           const problem = e.url ? urlProblem(e.url) : 'URL is required';
@@ -278,16 +295,20 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             </InlineFieldRow>
           );
         })}
-        <Button
-          variant="secondary"
-          icon="plus"
-          size="sm"
-          onClick={() => setEndpoints([...endpoints, { name: '', url: '', protocol: 'oip' }])}
-        >
-          Add endpoint
-        </Button>
+        <Box marginBottom={1}>
+          <Button
+            variant="secondary"
+            icon="plus"
+            size="sm"
+            onClick={() => setEndpoints([...endpoints, { name: '', url: '', protocol: 'oip' }])}
+          >
+            Add endpoint
+          </Button>
+        </Box>
         {secret('endpointToken', 'Endpoint token', 'Sent as a bearer token to every model endpoint')}
       </ConfigSection>
+
+      <Divider />
 
       <ConfigSection title="Limits">
         <InlineField
@@ -346,15 +367,13 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         </InlineField>
       </ConfigSection>
 
-      <ConfigSection
-        title="Authentication"
-        description="Basic auth, TLS client certificates and custom headers for every upstream (in addition to the bearer tokens above)."
-      >
-        <Auth
-          {...convertLegacyAuthProps({ config: options, onChange: onOptionsChange })}
-          visibleMethods={[AuthMethod.NoAuth, AuthMethod.BasicAuth]}
-        />
-      </ConfigSection>
+      <Divider />
+
+      {/* Basic auth, TLS client certificates and custom headers, applied to every upstream. */}
+      <Auth
+        {...convertLegacyAuthProps({ config: options, onChange: onOptionsChange })}
+        visibleMethods={[AuthMethod.NoAuth, AuthMethod.BasicAuth]}
+      />
     </div>
   );
 }

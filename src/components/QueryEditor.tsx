@@ -581,7 +581,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
               <InlineField label="Thresholds" labelWidth={LABEL_WIDTH} htmlFor="ml-threshold-add">
                 <Select<string>
                   inputId="ml-threshold-add"
-                  width={30}
+                  width={40}
                   placeholder="Override a method's thresholds"
                   options={thresholdMethods
                     .filter((m) => !(m in thresholds))
