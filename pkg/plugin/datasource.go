@@ -24,10 +24,14 @@ import (
 	"github.com/modellens/mlmonitoring-datasource/pkg/settings"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/predlog"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/prometheus"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/refcache"
 )
 
 // ID is the plugin id (plugin.json).
 const ID = "modellens-mlmonitoring-datasource"
+
+// ReferenceTTL is how long a prepared reference sample is reused.
+const ReferenceTTL = 10 * time.Minute
 
 // healthTimeout bounds each source's check in CheckHealth.
 const healthTimeout = 10 * time.Second
@@ -48,6 +52,7 @@ type Datasource struct {
 	mux       *datasource.QueryTypeMux
 	resources backend.CallResourceHandler
 	deps      query.Deps
+	refs      *refcache.Cache
 }
 
 // NewDatasource is the instance factory: it parses the settings (a bad setting is a downstream
@@ -75,8 +80,8 @@ func NewDatasource(ctx context.Context, dis backend.DataSourceInstanceSettings) 
 }
 
 func newDatasource(s *settings.Settings, client *http.Client) (*Datasource, error) {
-	d := &Datasource{settings: s, client: client}
-	deps := query.Deps{MaxSamples: s.MaxSamples, Logger: log.DefaultLogger}
+	d := &Datasource{settings: s, client: client, refs: refcache.New(ReferenceTTL)}
+	deps := query.Deps{MaxSamples: s.MaxSamples, Logger: log.DefaultLogger, References: d.refs}
 	if s.PredictionLog.URL != "" {
 		pl, err := predlog.New(client, predlog.Options{BaseURL: s.PredictionLog.URL, Token: s.PredictionLogToken})
 		if err != nil {
@@ -176,9 +181,12 @@ func healthError(err error) string {
 	return err.Error()
 }
 
-// Dispose closes idle connections; Grafana calls it when the settings change or the instance is
-// evicted.
+// Dispose drops the reference cache and closes idle connections; Grafana calls it when the
+// settings change or the instance is evicted.
 func (d *Datasource) Dispose() {
+	if d.refs != nil {
+		d.refs.Dispose()
+	}
 	if d.client != nil {
 		d.client.CloseIdleConnections()
 	}

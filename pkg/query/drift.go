@@ -159,7 +159,7 @@ func (h *Handler) references(ctx context.Context, src Resolved, r *request, m *s
 				return nil, nil, userError("the reference window %s – %s has %d records of model %q%s; drift needs at least %d",
 					from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), len(grp.idx), m.Name, versionSuffix(ver), minReferenceRows)
 			}
-			refs[ver] = newLocalRef(b, grp.idx)
+			refs[ver] = prepareRecords(m.Name, ver, b, grp.idx)
 			notices = append(notices, frames.InfoNotice(fmt.Sprintf("reference: model %s%s, window %s – %s, %d records",
 				m.Name, versionSuffix(ver), from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), len(grp.idx))))
 		}

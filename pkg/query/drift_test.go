@@ -13,6 +13,7 @@ import (
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/refcache"
 )
 
 // driftFixture: reference x = 1..20 and colours a×10, b×8, c×2; current (in the hour after t0)
@@ -360,4 +361,21 @@ func (r *rng) u() float64 {
 
 func (r *rng) norm() float64 {
 	return math.Sqrt(-2*math.Log(r.u())) * math.Cos(2*math.Pi*r.u())
+}
+
+// TestReferenceCached checks that the reference sample is fetched once across queries when a
+// reference cache is configured, and on every query without one.
+func TestReferenceCached(t *testing.T) {
+	fl := driftFixture()
+	h := New(Deps{PredictionLog: fl, References: refcache.New(time.Minute)})
+	for i := 0; i < 3; i++ {
+		latest(t, h, map[string]any{"queryType": "drift", "model": "iris", "features": []string{"x"}})
+	}
+	require.Equal(t, 1, fl.refCalls)
+	fl = driftFixture()
+	h = New(Deps{PredictionLog: fl})
+	for i := 0; i < 2; i++ {
+		latest(t, h, map[string]any{"queryType": "drift", "model": "iris", "features": []string{"x"}})
+	}
+	require.Equal(t, 2, fl.refCalls)
 }

@@ -43,6 +43,8 @@ type Deps struct {
 	Demo          DemoFleet
 	Metrics       source.Metrics
 	Endpoints     []Endpoint
+	// References caches prepared reference samples (nil: fetch and prepare on every query).
+	References ReferenceCache
 	// MaxSamples caps the records fetched per model and query (0: no cap).
 	MaxSamples int
 	// Concurrency bounds how many queries of one request run at once (default 4).

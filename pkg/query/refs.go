@@ -4,16 +4,37 @@ import (
 	"context"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/refcache"
 )
 
-// datasetReference returns the prepared reference sample of a model (version "" for all versions).
+// ReferenceCache keeps prepared reference samples between queries (*refcache.Cache).
+type ReferenceCache interface {
+	Get(ctx context.Context, key string, fetch func(ctx context.Context) (*source.Batch, error)) (*refcache.Prepared, error)
+}
+
+// datasetReference returns the prepared reference sample of a model (version "" for all
+// versions), through the reference cache keyed by source, model and version.
 func (h *Handler) datasetReference(ctx context.Context, src Resolved, model, version string) (refSample, error) {
-	b, err := src.Log.Reference(ctx, model, version)
+	fetch := func(ctx context.Context) (*source.Batch, error) {
+		b, err := src.Log.Reference(ctx, model, version)
+		if err != nil {
+			return nil, sourceError(src.Name, err)
+		}
+		if b == nil {
+			b = &source.Batch{Model: model}
+		}
+		return b, nil
+	}
+	if h.deps.References == nil {
+		b, err := fetch(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return refcache.NewPrepared(model, version, b, nil), nil
+	}
+	p, err := h.deps.References.Get(ctx, src.Name+"\x00"+refcache.Key(model, version), fetch)
 	if err != nil {
 		return nil, sourceError(src.Name, err)
 	}
-	if b == nil {
-		b = &source.Batch{Model: model}
-	}
-	return newLocalRef(b, nil), nil
+	return p, nil
 }

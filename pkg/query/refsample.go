@@ -1,15 +1,12 @@
 package query
 
 import (
-	"math"
-	"sort"
-	"sync"
-
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
-	"github.com/modellens/mlmonitoring-datasource/pkg/stats"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/refcache"
 )
 
-// refSample is a prepared reference: what drift and distribution compare current data with.
+// refSample is a prepared reference: what drift and distribution compare current data with
+// (*refcache.Prepared implements it).
 type refSample interface {
 	// Rows is the number of reference records.
 	Rows() int
@@ -22,143 +19,64 @@ type refSample interface {
 	Binned(variable, strategy string, bins int) (edges, counts []float64)
 }
 
-// localRef prepares a reference from records (a batch, or the positions idx of a batch), memoising
-// sorted values and binnings. It is safe for concurrent use.
-type localRef struct {
-	b   *source.Batch
-	idx []int32
+var _ refSample = (*refcache.Prepared)(nil)
 
-	mu     sync.Mutex
-	sorted map[string][]float64
-	cats   map[string]catCounts
-	binned map[binKey]binned
-}
-
-type catCounts struct {
-	cats   []string
-	counts []float64
-}
-
-type binKey struct {
-	variable, strategy string
-	bins               int
-}
-
-type binned struct{ edges, counts []float64 }
-
-func newLocalRef(b *source.Batch, idx []int32) *localRef {
-	return &localRef{b: b, idx: idx, sorted: map[string][]float64{}, cats: map[string]catCounts{}, binned: map[binKey]binned{}}
-}
-
-func (r *localRef) Rows() int {
-	if r.idx != nil {
-		return len(r.idx)
+// prepareRecords prepares the records idx of b as a reference (not cached).
+func prepareRecords(model, version string, b *source.Batch, idx []int32) *refcache.Prepared {
+	if len(idx) != b.Len() {
+		b = subBatch(b, idx)
 	}
-	return r.b.Len()
+	return refcache.NewPrepared(model, version, b, nil)
 }
 
-func (r *localRef) each(n int, fn func(k int)) {
-	if r.idx != nil {
-		for _, k := range r.idx {
-			if int(k) < n {
-				fn(int(k))
-			}
-		}
-		return
+// subBatch copies the records idx of b into a new batch (for a version's share of a reference
+// window).
+func subBatch(b *source.Batch, idx []int32) *source.Batch {
+	out := &source.Batch{Model: b.Model, Versions: b.Versions, FeatureNames: b.FeatureNames,
+		Features: make(map[string]*source.Column, len(b.Features)), Truncated: b.Truncated}
+	n := len(idx)
+	out.TS = make([]int64, 0, n)
+	out.Version = make([]int32, 0, n)
+	out.LatencyMs = make([]float64, 0, n)
+	out.Error = make([]bool, 0, n)
+	out.Score = make([]float64, 0, n)
+	for _, k := range idx {
+		out.TS = append(out.TS, b.TS[k])
+		out.Version = append(out.Version, at(b.Version, k, -1))
+		out.LatencyMs = append(out.LatencyMs, at(b.LatencyMs, k, nan))
+		out.Error = append(out.Error, at(b.Error, k, false))
+		out.Score = append(out.Score, at(b.Score, k, nan))
 	}
-	for k := 0; k < n; k++ {
-		fn(k)
+	out.Prediction = subColumn(b.Prediction, idx)
+	out.Label = subColumn(b.Label, idx)
+	for name, c := range b.Features {
+		out.Features[name] = subColumn(c, idx)
 	}
-}
-
-func (r *localRef) Sorted(variable string) []float64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.sortedLocked(variable)
-}
-
-func (r *localRef) sortedLocked(variable string) []float64 {
-	if s, ok := r.sorted[variable]; ok {
-		return s
-	}
-	var out []float64
-	if c := r.b.Column(variable); c != nil && c.Kind != source.Categorical {
-		out = make([]float64, 0, r.Rows())
-		r.each(len(c.Num), func(k int) {
-			if v := c.Num[k]; !math.IsNaN(v) {
-				out = append(out, v)
-			}
-		})
-		stats.SortFloat64s(out)
-	}
-	r.sorted[variable] = out
 	return out
 }
 
-func (r *localRef) Categories(variable string) ([]string, []float64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if cc, ok := r.cats[variable]; ok {
-		return cc.cats, cc.counts
+func at[T any](xs []T, k int32, def T) T {
+	if int(k) < len(xs) {
+		return xs[k]
 	}
-	var cc catCounts
-	if c := r.b.Column(variable); c != nil && c.Kind == source.Categorical {
-		counts := make([]float64, len(c.Dict))
-		r.each(len(c.Cat), func(k int) {
-			if code := c.Cat[k]; code >= 0 && int(code) < len(counts) {
-				counts[code]++
-			}
-		})
-		for i, n := range counts {
-			if n > 0 {
-				cc.cats = append(cc.cats, c.Dict[i])
-				cc.counts = append(cc.counts, n)
-			}
-		}
-		sortCats(cc.cats, cc.counts)
-	}
-	r.cats[variable] = cc
-	return cc.cats, cc.counts
+	return def
 }
 
-func (r *localRef) Binned(variable, strategy string, bins int) ([]float64, []float64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	k := binKey{variable, strategy, bins}
-	if b, ok := r.binned[k]; ok {
-		return b.edges, b.counts
-	}
-	sorted := r.sortedLocked(variable)
-	edges := computeEdges(sorted, strategy, bins)
-	counts := stats.CountsSorted(edges, sorted, nil)
-	r.binned[k] = binned{edges, counts}
-	return edges, counts
-}
-
-// computeEdges returns the interior bin edges of a sorted reference (DESIGN §5 binning).
-func computeEdges(sorted []float64, strategy string, bins int) []float64 {
-	if len(sorted) == 0 {
+func subColumn(c *source.Column, idx []int32) *source.Column {
+	if c == nil {
 		return nil
 	}
-	if strategy == BinningEqualWidth {
-		return stats.EqualWidthEdges(sorted, bins)
+	out := &source.Column{Kind: c.Kind, Dict: c.Dict}
+	if c.Kind == source.Categorical {
+		out.Cat = make([]int32, 0, len(idx))
+		for _, k := range idx {
+			out.Cat = append(out.Cat, at(c.Cat, k, -1))
+		}
+		return out
 	}
-	return stats.QuantileEdges(sorted, bins)
-}
-
-// sortCats orders categories by name, keeping counts aligned.
-func sortCats(cats []string, counts []float64) {
-	sort.Sort(catSorter{cats, counts})
-}
-
-type catSorter struct {
-	cats   []string
-	counts []float64
-}
-
-func (s catSorter) Len() int           { return len(s.cats) }
-func (s catSorter) Less(i, j int) bool { return s.cats[i] < s.cats[j] }
-func (s catSorter) Swap(i, j int) {
-	s.cats[i], s.cats[j] = s.cats[j], s.cats[i]
-	s.counts[i], s.counts[j] = s.counts[j], s.counts[i]
+	out.Num = make([]float64, 0, len(idx))
+	for _, k := range idx {
+		out.Num = append(out.Num, at(c.Num, k, nan))
+	}
+	return out
 }
