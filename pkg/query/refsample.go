@@ -1,6 +1,8 @@
 package query
 
 import (
+	"math"
+
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/refcache"
 )
@@ -43,9 +45,9 @@ func subBatch(b *source.Batch, idx []int32) *source.Batch {
 	for _, k := range idx {
 		out.TS = append(out.TS, b.TS[k])
 		out.Version = append(out.Version, at(b.Version, k, -1))
-		out.LatencyMs = append(out.LatencyMs, at(b.LatencyMs, k, nan))
+		out.LatencyMs = append(out.LatencyMs, at(b.LatencyMs, k, nanValue))
 		out.Error = append(out.Error, at(b.Error, k, false))
-		out.Score = append(out.Score, at(b.Score, k, nan))
+		out.Score = append(out.Score, at(b.Score, k, nanValue))
 	}
 	out.Prediction = subColumn(b.Prediction, idx)
 	out.Label = subColumn(b.Label, idx)
@@ -54,6 +56,8 @@ func subBatch(b *source.Batch, idx []int32) *source.Batch {
 	}
 	return out
 }
+
+var nanValue = math.NaN()
 
 func at[T any](xs []T, k int32, def T) T {
 	if int(k) < len(xs) {
@@ -76,7 +80,7 @@ func subColumn(c *source.Column, idx []int32) *source.Column {
 	}
 	out.Num = make([]float64, 0, len(idx))
 	for _, k := range idx {
-		out.Num = append(out.Num, at(c.Num, k, nan))
+		out.Num = append(out.Num, at(c.Num, k, nanValue))
 	}
 	return out
 }
