@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"sync"
 	"time"
@@ -292,7 +293,14 @@ func (f *fakeEndpoint) Ready(_ context.Context, model string) (bool, error) {
 	return f.ready[model], nil
 }
 
-func (f *fakeEndpoint) Models(context.Context) ([]string, error) { return f.models, f.err }
+func (f *fakeEndpoint) Models(context.Context) ([]string, error) {
+	if f.models == nil && f.err == nil {
+		return nil, errors.New("404 Not Found: no repository index")
+	}
+	return f.models, f.err
+}
+
+func (f *fakeEndpoint) ServerReady(context.Context) (bool, error) { return f.err == nil, f.err }
 
 // run answers one query through the handler.
 func run(h *Handler, q map[string]any, from, to time.Time, interval time.Duration) backend.DataResponse {

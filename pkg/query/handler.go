@@ -29,6 +29,8 @@ type EndpointClient interface {
 	Ready(ctx context.Context, model string) (bool, error)
 	// Models lists the models the endpoint serves.
 	Models(ctx context.Context) ([]string, error)
+	// ServerReady reports whether the server is ready (OIP server ready).
+	ServerReady(ctx context.Context) (bool, error)
 }
 
 // Endpoint is a named, configured model endpoint.

@@ -361,7 +361,13 @@ func TestHealthEndpoints(t *testing.T) {
 		`endpoint=kserve, model=wine`: {0},
 		`endpoint=down, model=*`:      {0},
 	}, byLabels(t, r.Frames))
-	require.Contains(t, notices(r.Frames), "endpoint down: cannot list models: connection refused")
+	require.Contains(t, notices(r.Frames), "endpoint down: connection refused")
+	// An endpoint without a model index: its server readiness under model "*".
+	h2 := New(Deps{Endpoints: []Endpoint{{Name: "kserve", Client: &fakeEndpoint{}}}})
+	r2 := run(h2, map[string]any{"queryType": "health"}, t0, t0.Add(time.Hour), time.Minute)
+	requireOK(t, r2)
+	require.Equal(t, map[string][]float64{`endpoint=kserve, model=*`: {1}}, byLabels(t, r2.Frames))
+	require.Contains(t, notices(r2.Frames), "server readiness")
 	r = run(h, map[string]any{"queryType": "health", "model": "iris"}, t0, t0.Add(time.Hour), time.Minute)
 	requireOK(t, r)
 	require.Equal(t, map[string][]float64{`endpoint=kserve, model=iris`: {1}, `endpoint=down, model=iris`: {0}}, byLabels(t, r.Frames))

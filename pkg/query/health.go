@@ -31,7 +31,8 @@ func (h *Handler) resolveHealth(ctx context.Context, name, model string) (Resolv
 }
 
 // health answers `health`: one number per endpoint and model, 1 when ready and 0 when not (or
-// unreachable, with a notice). Labels `endpoint`, `model`. In demo mode, the fleet's readiness at
+// unreachable, with a notice); an endpoint that cannot list its models gives its server readiness
+// under model "*". Labels `endpoint`, `model`. In demo mode, the fleet's readiness at
 // the end of the range (endpoint "demo"); with Prometheus, the up state of each scrape target.
 func (h *Handler) health(ctx context.Context, r *request) (data.Frames, error) {
 	q := &r.q
@@ -55,8 +56,14 @@ func (h *Handler) health(ctx context.Context, r *request) (data.Frames, error) {
 			if allModels(q.Model) {
 				ms, err := ep.Client.Models(ctx)
 				if err != nil {
-					info.Notices = append(info.Notices, frames.WarningNotice(fmt.Sprintf("endpoint %s: cannot list models: %v", ep.Name, err)))
-					add(data.Labels{"endpoint": ep.Name, "model": "*"}, false)
+					// No model list: the server's readiness stands for all its models.
+					ok, rerr := ep.Client.ServerReady(ctx)
+					if rerr != nil {
+						info.Notices = append(info.Notices, frames.WarningNotice(fmt.Sprintf("endpoint %s: %v", ep.Name, rerr)))
+					} else {
+						info.Notices = append(info.Notices, frames.InfoNotice(fmt.Sprintf("endpoint %s lists no models (%v): server readiness shown as model \"*\"", ep.Name, err)))
+					}
+					add(data.Labels{"endpoint": ep.Name, "model": "*"}, ok && rerr == nil)
 					continue
 				}
 				models = ms
