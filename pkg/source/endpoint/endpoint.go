@@ -1,0 +1,433 @@
+// Package endpoint is the client of a model endpoint that speaks the Open Inference Protocol v2
+// (KServe "V2", Triton, MLServer, the demo model server): server liveness and readiness, model
+// readiness, the model repository index and model metadata.
+//
+// Readiness is decided on the status code alone, since servers differ in their bodies (Triton
+// and MLServer answer with empty bodies and 400 when not ready, KServe with JSON and 503): 200 is
+// ready; 400, 404 and 503 are "not ready" (false, nil); anything else is an error.
+package endpoint
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/settings"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source"
+)
+
+// Limits.
+const (
+	// MaxBodyBytes caps a repository index or metadata response.
+	MaxBodyBytes int64 = 8 << 20
+	// DefaultTimeout bounds a call whose context has no deadline.
+	DefaultTimeout = 30 * time.Second
+	// maxHealthBody is how much of a health response is read (for the error excerpt).
+	maxHealthBody = 4 << 10
+)
+
+// RepositoryModel is one entry of the repository index (POST /v2/repository/index). Version,
+// State and Reason are empty when the server does not say (Triton lists never-loaded models by
+// name only; the GET /v2/models fallback gives names only).
+type RepositoryModel struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+	// State is READY, UNAVAILABLE, LOADING, UNLOADING or UNKNOWN.
+	State  string `json:"state,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Ready reports whether the index says the model is ready.
+func (m RepositoryModel) Ready() bool { return strings.EqualFold(m.State, "READY") }
+
+// TensorMetadata describes one input or output of a model.
+type TensorMetadata struct {
+	Name     string  `json:"name"`
+	Datatype string  `json:"datatype"`
+	Shape    []int64 `json:"shape"`
+}
+
+// ModelMetadata is the answer of GET /v2/models/{name}.
+type ModelMetadata struct {
+	Name     string           `json:"name"`
+	Versions []string         `json:"versions"`
+	Platform string           `json:"platform"`
+	Inputs   []TensorMetadata `json:"inputs"`
+	Outputs  []TensorMetadata `json:"outputs"`
+	// Parameters holds MLServer's model parameters when present.
+	Parameters map[string]any `json:"parameters,omitempty"`
+}
+
+// Client calls one configured model endpoint. It is safe for concurrent use.
+type Client struct {
+	http  *http.Client
+	name  string
+	base  string
+	token string
+}
+
+// Supports reports whether endpoints of a protocol speak the Open Inference Protocol (oip,
+// triton); "metrics" endpoints only expose Prometheus metrics.
+func Supports(protocol string) bool {
+	return protocol == settings.ProtocolOIP || protocol == settings.ProtocolTriton || protocol == ""
+}
+
+// New returns a client of ep, sending token (when set) as a bearer token. client is the
+// instance's HTTP client; nil means a plain client with DefaultTimeout.
+func New(client *http.Client, ep settings.Endpoint, token string) (*Client, error) {
+	name := strings.TrimSpace(ep.Name)
+	if name == "" {
+		name = "(unnamed)"
+	}
+	if !Supports(ep.Protocol) {
+		return nil, fmt.Errorf("endpoint %s: protocol %q has no inference API (use oip or triton)", name, ep.Protocol)
+	}
+	base := strings.TrimRight(strings.TrimSpace(ep.URL), "/")
+	u, err := url.Parse(base)
+	switch {
+	case base == "":
+		return nil, fmt.Errorf("endpoint %s: the URL is empty", name)
+	case err != nil:
+		return nil, fmt.Errorf("endpoint %s: the URL is not valid", name)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("endpoint %s: the URL must start with http:// or https://", name)
+	case u.Host == "":
+		return nil, fmt.Errorf("endpoint %s: the URL has no host", name)
+	case u.User != nil:
+		return nil, fmt.Errorf("endpoint %s: the URL must not contain credentials; use the endpoint token setting", name)
+	case u.RawQuery != "" || u.Fragment != "":
+		return nil, fmt.Errorf("endpoint %s: the URL must not have a query or fragment", name)
+	}
+	if client == nil {
+		client = &http.Client{Timeout: DefaultTimeout}
+	}
+	return &Client{http: client, name: name, base: base, token: token}, nil
+}
+
+// Name is the endpoint's configured name.
+func (c *Client) Name() string { return c.name }
+
+// Live reports server liveness (GET /v2/health/live).
+func (c *Client) Live(ctx context.Context) (bool, error) {
+	return c.health(ctx, "/v2/health/live")
+}
+
+// ServerReady reports server readiness (GET /v2/health/ready).
+func (c *Client) ServerReady(ctx context.Context) (bool, error) {
+	return c.health(ctx, "/v2/health/ready")
+}
+
+// Ready reports whether the endpoint serves the model and it is ready
+// (GET /v2/models/{model}/ready). An unknown model is not ready.
+func (c *Client) Ready(ctx context.Context, model string) (bool, error) {
+	p, err := c.modelPath(model)
+	if err != nil {
+		return false, err
+	}
+	return c.health(ctx, p+"/ready")
+}
+
+func (c *Client) health(ctx context.Context, path string) (bool, error) {
+	resp, cancel, err := c.do(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return false, err
+	}
+	defer cancel()
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+		io.Copy(io.Discard, io.LimitReader(resp.Body, maxHealthBody))
+		return true, nil
+	case http.StatusBadRequest, http.StatusNotFound, http.StatusServiceUnavailable:
+		io.Copy(io.Discard, io.LimitReader(resp.Body, maxHealthBody))
+		return false, nil
+	}
+	return false, c.statusErr(http.MethodGet, path, resp, nil)
+}
+
+// Models lists the models of the repository index (POST /v2/repository/index, served by Triton,
+// MLServer and the demo server). A server without the index (KServe's Python server answers 404)
+// is asked GET /v2/models instead, which lists names only.
+func (c *Client) Models(ctx context.Context) ([]RepositoryModel, error) {
+	const path = "/v2/repository/index"
+	resp, cancel, err := c.do(ctx, http.MethodPost, path, []byte("{}"))
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		var out []RepositoryModel
+		if err := c.decode(ctx, http.MethodPost, path, resp, &out); err != nil {
+			return nil, err
+		}
+		for i, m := range out {
+			if m.Name == "" {
+				return nil, c.downstream(fmt.Errorf("endpoint %s: POST %s: entry %d has no name", c.name, path, i))
+			}
+		}
+		if out == nil {
+			out = []RepositoryModel{}
+		}
+		return out, nil
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented:
+		io.Copy(io.Discard, io.LimitReader(resp.Body, maxHealthBody))
+		return c.listModels(ctx)
+	}
+	return nil, c.statusErr(http.MethodPost, path, resp, nil)
+}
+
+// listModels is KServe's GET /v2/models → {"models":["a","b"]}.
+func (c *Client) listModels(ctx context.Context) ([]RepositoryModel, error) {
+	const path = "/v2/models"
+	resp, cancel, err := c.do(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, c.statusErr(http.MethodGet, path, resp, nil)
+	}
+	var body struct {
+		Models []string `json:"models"`
+	}
+	if err := c.decode(ctx, http.MethodGet, path, resp, &body); err != nil {
+		return nil, err
+	}
+	out := make([]RepositoryModel, 0, len(body.Models))
+	for _, n := range body.Models {
+		if n != "" {
+			out = append(out, RepositoryModel{Name: n})
+		}
+	}
+	return out, nil
+}
+
+// ModelNames lists the distinct model names of Models, in index order.
+func (c *Client) ModelNames(ctx context.Context) ([]string, error) {
+	ms, err := c.Models(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(ms))
+	names := make([]string, 0, len(ms))
+	for _, m := range ms {
+		if !seen[m.Name] {
+			seen[m.Name] = true
+			names = append(names, m.Name)
+		}
+	}
+	return names, nil
+}
+
+// Metadata returns a model's metadata (GET /v2/models/{model}). A 404 wraps source.ErrUnknownModel.
+func (c *Client) Metadata(ctx context.Context, model string) (*ModelMetadata, error) {
+	path, err := c.modelPath(model)
+	if err != nil {
+		return nil, err
+	}
+	resp, cancel, err := c.do(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var cause error
+		if resp.StatusCode == http.StatusNotFound {
+			cause = source.ErrUnknownModel
+		}
+		return nil, c.statusErr(http.MethodGet, path, resp, cause)
+	}
+	var md ModelMetadata
+	if err := c.decode(ctx, http.MethodGet, path, resp, &md); err != nil {
+		return nil, err
+	}
+	return &md, nil
+}
+
+func (c *Client) modelPath(model string) (string, error) {
+	if model == "" || model == "." || model == ".." {
+		return "", backend.DownstreamError(fmt.Errorf("endpoint %s: invalid model name %q", c.name, model))
+	}
+	return "/v2/models/" + url.PathEscape(model), nil
+}
+
+// do sends one request. The returned cancel must be called once the body has been read.
+func (c *Client) do(ctx context.Context, method, path string, body []byte) (*http.Response, context.CancelFunc, error) {
+	cancel := context.CancelFunc(func() {})
+	if _, ok := ctx.Deadline(); !ok {
+		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		cancel()
+		return nil, nil, backend.PluginError(fmt.Errorf("endpoint %s: %s %s: cannot build the request", c.name, method, path))
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		cancel()
+		return nil, nil, c.transportErr(ctx, method, path, err)
+	}
+	return resp, cancel, nil
+}
+
+// decode reads a JSON body of at most MaxBodyBytes into v.
+func (c *Client) decode(ctx context.Context, method, path string, resp *http.Response, v any) error {
+	if resp.ContentLength > MaxBodyBytes {
+		return c.downstream(fmt.Errorf("endpoint %s: %s %s: response larger than %d bytes", c.name, method, path, MaxBodyBytes))
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
+	if err != nil {
+		return c.transportErr(ctx, method, path, err)
+	}
+	if int64(len(raw)) > MaxBodyBytes {
+		return c.downstream(fmt.Errorf("endpoint %s: %s %s: response larger than %d bytes", c.name, method, path, MaxBodyBytes))
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return c.downstream(fmt.Errorf("endpoint %s: %s %s: invalid JSON (%s)", c.name, method, path, jsonProblem(err)))
+	}
+	return nil
+}
+
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return "syntax error at byte " + strconv.FormatInt(se.Offset, 10)
+	case errors.As(err, &te):
+		return fmt.Sprintf("%s where %s was expected", te.Value, te.Type)
+	}
+	return printable(err.Error(), 120)
+}
+
+// statusErr turns an unexpected status into an error with a short excerpt of the body.
+func (c *Client) statusErr(method, path string, resp *http.Response, cause error) error {
+	msg := fmt.Sprintf("endpoint %s: %s %s: %s", c.name, method, path, statusText(resp.StatusCode))
+	if ex := bodyExcerpt(resp.Body); ex != "" {
+		msg += ": " + ex
+	}
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		msg += " (check the endpoint token)"
+	}
+	var err error = errors.New(msg)
+	if cause != nil {
+		err = fmt.Errorf("%s: %w", msg, cause)
+	}
+	if backend.ErrorSourceFromHTTPStatus(resp.StatusCode) == backend.ErrorSourcePlugin {
+		return backend.PluginError(redact(err, c.token))
+	}
+	return c.downstream(err)
+}
+
+func (c *Client) downstream(err error) error { return backend.DownstreamError(redact(err, c.token)) }
+
+func (c *Client) transportErr(ctx context.Context, method, path string, err error) error {
+	var ne net.Error
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return c.downstream(fmt.Errorf("endpoint %s: %s %s: the upstream timed out: %w", c.name, method, path, context.DeadlineExceeded))
+	case errors.Is(ctx.Err(), context.Canceled), errors.Is(err, context.Canceled):
+		return c.downstream(fmt.Errorf("endpoint %s: %s %s: the request was cancelled: %w", c.name, method, path, context.Canceled))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return c.downstream(fmt.Errorf("endpoint %s: %s %s: the response ended early (truncated): %w", c.name, method, path, err))
+	}
+	return c.downstream(fmt.Errorf("endpoint %s: %s %s: %w", c.name, method, path, err))
+}
+
+func statusText(code int) string {
+	if t := http.StatusText(code); t != "" {
+		return strconv.Itoa(code) + " " + t
+	}
+	return "HTTP " + strconv.Itoa(code)
+}
+
+// bodyExcerpt returns the {"error": ...} (OIP) or {"detail": ...} (FastAPI) message of an error
+// body, or the title of an HTML page, or its first 200 printable characters.
+func bodyExcerpt(r io.Reader) string {
+	raw, _ := io.ReadAll(io.LimitReader(r, maxHealthBody))
+	text := string(raw)
+	var e struct {
+		Error  any `json:"error"`
+		Detail any `json:"detail"`
+	}
+	if json.Unmarshal(raw, &e) == nil {
+		if s, ok := e.Error.(string); ok {
+			text = s
+		} else if s, ok := e.Detail.(string); ok {
+			text = s
+		}
+	} else if lower := strings.ToLower(text); strings.Contains(lower, "<title>") {
+		i := strings.Index(lower, "<title>") + len("<title>")
+		if j := strings.Index(lower[i:], "</title>"); j >= 0 {
+			text = text[i : i+j]
+		}
+	}
+	return printable(text, 200)
+}
+
+// printable collapses whitespace, drops control characters and cuts s to n runes.
+func printable(s string, n int) string {
+	var b strings.Builder
+	count, space := 0, false
+	for _, r := range strings.TrimSpace(s) {
+		if r == utf8.RuneError || r < 0x20 || r == 0x7f || r == ' ' {
+			space = space || r == ' ' || r == '\n' || r == '\t' || r == '\r'
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+			count++
+		}
+		space = false
+		if count >= n {
+			b.WriteString("…")
+			break
+		}
+		b.WriteRune(r)
+		count++
+	}
+	return b.String()
+}
+
+// redacted hides a secret in an error message while keeping the error chain.
+type redacted struct {
+	err    error
+	secret string
+}
+
+func (r *redacted) Error() string { return strings.ReplaceAll(r.err.Error(), r.secret, "[redacted]") }
+func (r *redacted) Unwrap() error { return r.err }
+
+func redact(err error, secret string) error {
+	if secret == "" || err == nil {
+		return err
+	}
+	return &redacted{err: err, secret: secret}
+}
