@@ -372,3 +372,26 @@ func TestLabelOverrides(t *testing.T) {
 		t.Fatalf("series %+v", res.Series)
 	}
 }
+
+// Concurrent queries on one source (Grafana runs a dashboard's queries in parallel).
+func TestConcurrentQueries(t *testing.T) {
+	srv := recordingServer(t, "generic-gorates", "")
+	s := testSource(t, srv.URL, settings.Prometheus{Preset: settings.PresetGeneric})
+	want, err := s.Traffic(context.Background(), recReq("", ""), allTraffic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = testSource(t, srv.URL, settings.Prometheus{Preset: settings.PresetGeneric})
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := s.Traffic(context.Background(), recReq("", ""), allTraffic)
+			if err != nil || len(got.Series) != len(want.Series) || got.Series[0].Values[3] != want.Series[0].Values[3] {
+				t.Errorf("concurrent traffic: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+}

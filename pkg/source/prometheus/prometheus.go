@@ -154,11 +154,12 @@ func (b *limitedBody) Close() error { return b.rc.Close() }
 // closed range selectors and the 2.42 zero-point order); anywhere else Prometheus computes them.
 // An answer (a version, or an API error from a server without the endpoint) settles it; a failure
 // to reach the server leaves it to the next query.
-func (s *Source) detect(ctx context.Context) {
+// It returns whether to compute rates in Go.
+func (s *Source) detect(ctx context.Context) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.detected || s.tenant { // Mimir/Cortex report their own versions and semantics
-		return
+		return s.goRates
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -169,9 +170,10 @@ func (s *Source) detect(ctx context.Context) {
 		s.serverVer = bi.Version
 		s.goRates = goRatesFor(bi.Version)
 	case !errors.As(err, &perr):
-		return
+		return false
 	}
 	s.detected = true
+	return s.goRates
 }
 
 func goRatesFor(version string) bool {

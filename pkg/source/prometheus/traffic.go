@@ -99,11 +99,11 @@ func (s *Source) Traffic(ctx context.Context, req source.MetricsRequest, metrics
 		}
 		errSel = g.sel(name, p.errLabel+"=~"+quote(p.errRegex))
 	}
-	s.detect(ctx)
+	goRates := s.detect(ctx)
 	groups := map[string]*trafficSums{}
 	var queries []string
 	done := false
-	if s.goRates {
+	if goRates {
 		var tooLarge bool
 		queries, tooLarge, err = s.trafficFromSamples(ctx, total, errMatch, g, w, groups, res)
 		if err != nil {
