@@ -19,7 +19,7 @@ RUN npx -y npm@10 ci --no-audit --no-fund
 COPY . .
 RUN npm run build
 
-FROM golang:${GO_VERSION}-bookworm AS backend
+FROM golang:${GO_VERSION} AS backend
 WORKDIR /src
 ENV CGO_ENABLED=0
 COPY go.mod go.sum ./
