@@ -426,3 +426,10 @@ func TestUpstreamFailures(t *testing.T) {
 	require.Error(t, r.Error)
 	require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource, fmt.Sprint(r.Error))
 }
+
+func TestGridPointCap(t *testing.T) {
+	g, err := newGrid(backend.DataQuery{Interval: time.Second, TimeRange: backend.TimeRange{From: t0, To: t0.Add(30 * 24 * time.Hour)}}, "", false)
+	require.NoError(t, err)
+	require.LessOrEqual(t, len(g.times), maxPoints+1)
+	require.Equal(t, 130*time.Second, g.step) // ceil(30 d / 20,000) = 129.6 s, rounded up to whole seconds
+}

@@ -64,14 +64,17 @@ func (h *Handler) traffic(ctx context.Context, r *request) (data.Frames, error) 
 			for i := range vals {
 				vals[i] = make([]float64, len(g.times))
 			}
+			// errBefore[j] counts the error records among idx[:j]: a window's errors in O(1).
+			errBefore := make([]int, len(grp.idx)+1)
+			for j, k := range grp.idx {
+				errBefore[j+1] = errBefore[j]
+				if int(k) < len(b.Error) && b.Error[k] {
+					errBefore[j+1]++
+				}
+			}
 			g.windows(b.TS, grp.idx, func(i int, _ time.Time, lo, hi int) {
 				n := hi - lo
-				errs := 0
-				for _, k := range grp.idx[lo:hi] {
-					if int(k) < len(b.Error) && b.Error[k] {
-						errs++
-					}
-				}
+				errs := errBefore[hi] - errBefore[lo]
 				for m, name := range metrics {
 					var v float64
 					switch name {

@@ -13,6 +13,9 @@ import (
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 )
 
+// maxPoints caps the points of a series whatever MaxDataPoints asks for.
+const maxPoints = 20_000
+
 // grid is the set of evaluation times of a query and the window each point summarises: the point at
 // t covers the records with t − window < ts <= t (DESIGN §5).
 type grid struct {
@@ -24,8 +27,9 @@ type grid struct {
 
 // newGrid places points at step-aligned times (multiples of step since the Unix epoch) within
 // [From, To]. The step is the query interval (at least 1s), widened so that no more than
-// MaxDataPoints points are returned. The window defaults to the step. For a single-point output
-// (`latest`, `table`) the only point is To and the window defaults to the whole range.
+// MaxDataPoints points (at most maxPoints) are returned. The window defaults to the step. For a
+// single-point output (`latest`, `table`) the only point is To and the window defaults to the
+// whole range.
 func newGrid(dq backend.DataQuery, window string, single bool) (grid, error) {
 	from, to := dq.TimeRange.From, dq.TimeRange.To
 	if !from.Before(to) {
@@ -50,7 +54,11 @@ func newGrid(dq backend.DataQuery, window string, single bool) (grid, error) {
 		step = time.Second
 	}
 	span := to.Sub(from)
-	if mdp := dq.MaxDataPoints; mdp > 0 && int64(span/step) >= mdp {
+	mdp := dq.MaxDataPoints
+	if mdp <= 0 || mdp > maxPoints {
+		mdp = maxPoints
+	}
+	if int64(span/step) >= mdp {
 		step = time.Duration((int64(span) + mdp - 1) / mdp)
 		step = ((step + time.Second - 1) / time.Second) * time.Second
 	}
