@@ -395,3 +395,32 @@ func TestConcurrentQueries(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A proxy that only allows GET (405 on POST) still gets the matrix queries, as client_golang does.
+func TestGetFallback(t *testing.T) {
+	var posts, gets atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			posts.Add(1)
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		gets.Add(1)
+		if r.URL.Path == "/api/v1/status/buildinfo" {
+			http.NotFound(w, r)
+			return
+		}
+		if r.URL.Query().Get("query") == "" {
+			t.Errorf("GET without the query: %s", r.URL)
+		}
+		io.WriteString(w, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"model_name":"m"},"values":[[1000,"2"]]}]}}`)
+	}))
+	defer srv.Close()
+	res, err := mustNew(t, srv.URL, settings.PresetGeneric).Traffic(context.Background(), faultReq(), []string{MetricRate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Series) != 1 || res.Series[0].Values[0] != 2 || posts.Load() == 0 || gets.Load() < 2 {
+		t.Fatalf("series %+v, %d POST, %d GET", res.Series, posts.Load(), gets.Load())
+	}
+}
