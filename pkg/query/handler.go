@@ -49,7 +49,8 @@ type Deps struct {
 	References ReferenceCache
 	// MaxSamples caps the records fetched per model and query (0: no cap).
 	MaxSamples int
-	// Concurrency bounds how many queries of one request run at once (default 4).
+	// Concurrency bounds how many queries of one request run at once (default 4; lower when
+	// Grafana's concurrent_query_count is lower).
 	Concurrency int
 	Logger      log.Logger
 }
@@ -110,9 +111,15 @@ func (h *Handler) QueryData(ctx context.Context, req *backend.QueryDataRequest) 
 	resp := backend.NewQueryDataResponse()
 	// Alert rule evaluations (FromAlert header, no user) answer exactly like dashboard queries.
 	alert := req.Headers[backend.FromAlertHeaderName] != ""
+	limit := h.deps.Concurrency
+	if cfg := req.PluginContext.GrafanaConfig; cfg != nil {
+		if n, err := cfg.ConcurrentQueryCount(); err == nil && n > 0 && n < limit {
+			limit = n
+		}
+	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, h.deps.Concurrency)
+	sem := make(chan struct{}, limit)
 	for _, dq := range req.Queries {
 		wg.Add(1)
 		sem <- struct{}{}
