@@ -8,17 +8,21 @@ import "math"
 // p = P(D_N >= d) = scipy.stats.kstwo.sf(d, N), the survival function of the one-sample
 // two-sided Kolmogorov statistic for N samples.
 //
-// The survival function follows Simard & L'Ecuyer (2011), as scipy does, with cheap branches:
+// The survival function follows the case split of Simard & L'Ecuyer (2011), as scipy does, with
+// cheaper methods where scipy's are expensive:
 //   - N·d <= 1 (Ruben–Gambino): P = 1 − N!/N^N·(2Nd−1)^N (1 when N·d <= ½);
 //   - N·d >= N−1 (Ruben–Gambino): P = 2(1−d)^N;
-//   - N <= 140: the exact one-sided Smirnov tail 2·P(D⁺_N >= d) (Birnbaum–Tingey sum) when
-//     d >= ½ or N·d² > 4, otherwise 1 − Pomeranz's exact recursion for P(D_N < d);
-//   - N > 140: 0 when N·d² >= 370; when N·d² >= 2.2 the one-sided tail doubled,
-//     2·exp(−2Nd² − 2d/3 + 4d²/9 − 4Nd⁴/9) (the asymptotic expansion of ln P(D⁺_N >= d) to
-//     order 1/N; relative error below 0.25% for N > 140, falling as N^(−3/2)); otherwise
-//     1 − the Pelz–Good expansion of P(D_N < d) (absolute error below 1e-6 here).
+//   - N <= 20: exact, as scipy: the one-sided Smirnov tail doubled, 2·P(D⁺_N >= d)
+//     (Birnbaum–Tingey sum), when d >= ½ or N·d² > 4, otherwise 1 − Pomeranz's recursion for
+//     P(D_N < d);
+//   - 20 < N <= 140: 2·P(D⁺_N >= d) by the exact sum when d >= ½ or N·d² >= 1.5, otherwise
+//     1 − the Pelz–Good expansion of P(D_N < d) (relative error below 3e-4 against scipy);
+//   - N > 140: 0 when N·d² >= 370; when N·d² >= 2.2 the one-sided tail doubled, with
+//     P(D⁺_N >= d) ≈ exp(−2Nd² − 2d/3 + 4d²/9 − 4Nd⁴/9) (the expansion of ln P in powers of
+//     N^(−1/2) at fixed z = d√N, to order 1/N; relative error below 0.25%, falling as N^(−3/2));
+//     otherwise 1 − Pelz–Good (absolute error below 1e-6 here).
 //
-// So p is scipy's value to about 1e-10 for N <= 140 and within 0.3% (relative) above, at a
+// So p equals scipy's value to about 1e-10 for N <= 20 and within 0.3% (relative) above, at a
 // cost of nanoseconds (N > 140) to a few microseconds (N <= 140). The result is clipped to
 // [0, 1]. d <= 0 gives 1, d >= 1 gives 0; d NaN, n < 1 or m < 1 give NaN, and so does
 // n = m = 1 (en = 0.5 rounds to N = 0, where scipy's kstwo is undefined too).
@@ -72,11 +76,17 @@ func KolmogorovSF(x float64, n int) float64 {
 		return clip01(2 * math.Pow(1-x, fn))
 	}
 	nxx := t * x
-	if n <= 140 {
+	if n <= 20 {
 		if x >= 0.5 || nxx > 4 {
 			return clip01(2 * smirnovExact(n, x))
 		}
 		return clip01(1 - pomeranzCDF(n, x))
+	}
+	if n <= 140 {
+		if x >= 0.5 || nxx >= 1.5 {
+			return clip01(2 * smirnovExact(n, x))
+		}
+		return clip01(1 - pelzGoodCDF(fn, x))
 	}
 	if nxx >= 370 {
 		return 0
@@ -115,20 +125,22 @@ func logFactorialOverPow(n float64) float64 {
 }
 
 // smirnovExact returns the one-sided Smirnov tail P(D⁺_n >= x) by the Birnbaum–Tingey formula
-// x·Σ_{j=0}^{⌊n(1−x)⌋} C(n,j)·(1−x−j/n)^(n−j)·(x+j/n)^(j−1), summed in log space (all terms are
-// positive). Used for n <= 140.
+// x·Σ_{j=0}^{⌊n(1−x)⌋} C(n,j)·(1−x−j/n)^(n−j)·(x+j/n)^(j−1), each term in log space with ln C(n,j)
+// updated incrementally (all terms are positive, so the sum is accurate). O(n); used for n <= 140.
 func smirnovExact(n int, x float64) float64 {
 	fn := float64(n)
 	jmax := int(math.Floor(fn * (1 - x)))
 	if jmax > n {
 		jmax = n
 	}
-	lgn, _ := math.Lgamma(fn + 1)
+	logC := 0.0 // ln C(n, j)
 	sum := 0.0
 	for j := 0; j <= jmax; j++ {
 		fj := float64(j)
+		if j > 0 {
+			logC += math.Log((fn - fj + 1) / fj)
+		}
 		lo := 1 - x - fj/fn
-		hi := x + fj/fn
 		var lt float64
 		if n-j > 0 {
 			if lo <= 0 {
@@ -136,9 +148,7 @@ func smirnovExact(n int, x float64) float64 {
 			}
 			lt = (fn - fj) * math.Log(lo)
 		}
-		lgj, _ := math.Lgamma(fj + 1)
-		lgnj, _ := math.Lgamma(fn - fj + 1)
-		sum += math.Exp(lgn - lgj - lgnj + lt + (fj-1)*math.Log(hi))
+		sum += math.Exp(logC + lt + (fj-1)*math.Log(x+fj/fn))
 	}
 	return x * sum
 }
@@ -223,7 +233,7 @@ func pelzGoodCDF(n, x float64) float64 {
 
 // pomeranzCDF returns P(D_n <= x) by Pomeranz's (1974) exact recursion, ported from scipy's
 // _kolmogn_Pomeranz: 2n+1 convolutions of a row vector with truncated Poisson weights, rescaled
-// by 2^±128 to avoid under- and overflow, times n!. O(n·(nx)²); used for n <= 140, nx² <= 4.
+// by 2^±128 to avoid under- and overflow, times n!. O(n·(nx)²); used for n <= 20, nx² <= 4.
 func pomeranzCDF(n int, x float64) float64 {
 	const e128 = 128
 	ep128 := math.Ldexp(1, e128)
@@ -241,9 +251,14 @@ func pomeranzCDF(n int, x float64) float64 {
 		roundf = 1
 	}
 	npwrs := 2 * (ll + 1)
-	gpower := make([]float64, npwrs)
-	twogpower := make([]float64, npwrs)
-	onem2gpower := make([]float64, npwrs)
+	var store [5][64]float64 // no allocation for the sizes used (npwrs <= 20)
+	vec := func(i int) []float64 {
+		if npwrs <= len(store[i]) {
+			return store[i][:npwrs]
+		}
+		return make([]float64, npwrs)
+	}
+	gpower, twogpower, onem2gpower := vec(0), vec(1), vec(2)
 	gpower[0], twogpower[0], onem2gpower[0] = 1, 1, 1
 	gOverN, twoGOverN, oneM2GOverN := g/fn, 2*g/fn, (1-2*g)/fn
 	for m := 1; m < npwrs; m++ {
@@ -252,8 +267,7 @@ func pomeranzCDF(n int, x float64) float64 {
 		twogpower[m] = twogpower[m-1] * twoGOverN / fm
 		onem2gpower[m] = onem2gpower[m-1] * oneM2GOverN / fm
 	}
-	v0 := make([]float64, npwrs)
-	v1 := make([]float64, npwrs)
+	v0, v1 := vec(3), vec(4)
 	v1[0] = 1
 	v0s, v1s := 0, 0
 	expnt := 0

@@ -8,10 +8,10 @@ import (
 )
 
 // randSample returns n values of one of several shapes: continuous, heavily tied, with ±Inf and
-// ±0, or constant.
+// ±0, constant, or narrow (one top-16-bit radix bucket holding everything).
 func randSample(r *rand.Rand, n int) []float64 {
 	x := make([]float64, n)
-	shape := r.IntN(5)
+	shape := r.IntN(6)
 	for i := range x {
 		switch shape {
 		case 0:
@@ -32,6 +32,8 @@ func randSample(r *rand.Rand, n int) []float64 {
 			}
 		case 3:
 			x[i] = 42
+		case 4:
+			x[i] = 1000 + 1e-3*r.NormFloat64()
 		default:
 			x[i] = r.ExpFloat64()
 		}

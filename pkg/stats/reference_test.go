@@ -93,7 +93,7 @@ func TestDistancesReference(t *testing.T) {
 
 // KS statistic (1e-12: both are the same ratio of integer counts), Wasserstein (1e-9), the
 // normalised Wasserstein, and the asymptotic p-value end to end: 1e-9 relative where the
-// effective size round(n·m/(n+m)) <= 140 (exact computation), otherwise the DESIGN §5 tolerance
+// effective size round(n·m/(n+m)) <= 20 (exact computation), otherwise the DESIGN §5 tolerance
 // (1% relative where scipy >= 1e-4, below 1e-3 where scipy < 1e-4).
 func TestTwoSampleReference(t *testing.T) {
 	for _, c := range refTwoSample {
@@ -107,7 +107,7 @@ func TestTwoSampleReference(t *testing.T) {
 		n, m := float64(len(ref)), float64(len(cur))
 		N := math.RoundToEven(n * m / (n + m))
 		switch {
-		case N <= 140:
+		case N <= 20:
 			if !closeRel(p, c.KSP, 1e-9, 1e-15) {
 				t.Errorf("KSPValue %s (N=%v): got %v, want %v", name, N, p, c.KSP)
 			}

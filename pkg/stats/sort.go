@@ -2,6 +2,7 @@ package stats
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -24,28 +25,28 @@ func DropNaN(x []float64) []float64 {
 // library: below it the fixed cost of the radix histograms dominates.
 const radixMinN = 512
 
-const (
-	radixBits    = 11
-	radixBuckets = 1 << radixBits
-	radixMask    = radixBuckets - 1
-	radixPasses  = (64 + radixBits - 1) / radixBits // 6
-)
-
-// radixScratch pools the key buffers of SortFloat64s so that repeated sorts of similar sizes do
-// not allocate.
+// radixScratch pools the key buffers and the top-digit histogram of SortFloat64s so that repeated
+// sorts of similar sizes do not allocate.
 var radixScratch sync.Pool
 
 type radixBufs struct {
 	a, b []uint64
+	top  []uint32
 }
 
 // SortFloat64s sorts x in ascending order.
 //
-// For len(x) >= 512 it is a least-significant-digit radix sort (six 11-bit passes, passes whose
-// digit is the same for every element skipped) on the IEEE-754 bits mapped to an order-preserving
-// unsigned key (negative numbers: all bits flipped; others: sign bit set); shorter slices use
-// sort.Float64s. ±Inf sort to the ends; -0 and +0 are equal and their relative order is unspecified. x is expected to hold no NaN (use
-// DropNaN first); if it does, nothing panics, but where the NaNs end up is unspecified.
+// Slices shorter than 512 use sort.Float64s. Longer ones are radix-sorted on the IEEE-754 bits
+// mapped to an order-preserving unsigned key (negative numbers: all bits flipped; others: sign
+// bit set): one most-significant-digit pass distributes the keys on their top 16 bits (sign,
+// exponent and 4 mantissa bits, so buckets follow the data's scale), then each bucket is sorted on
+// the low 48 bits by least-significant-digit passes (8-bit digits for buckets that fit in cache,
+// 12-bit digits for larger ones; passes whose digit is constant are skipped; buckets under 128 keys
+// use a comparison sort). It is O(n) and does not allocate once its pooled buffers are warm.
+//
+// ±Inf sort to the ends; -0 and +0 are equal and their relative order is unspecified. x is
+// expected to hold no NaN (use DropNaN first); if it does, nothing panics, but where the NaNs end
+// up is unspecified.
 func SortFloat64s(x []float64) {
 	n := len(x)
 	if n < radixMinN {
@@ -54,46 +55,129 @@ func SortFloat64s(x []float64) {
 	}
 	bufs, _ := radixScratch.Get().(*radixBufs)
 	if bufs == nil {
-		bufs = &radixBufs{}
+		bufs = &radixBufs{top: make([]uint32, 1<<16)}
 	}
 	if cap(bufs.a) < n {
 		bufs.a = make([]uint64, n)
 		bufs.b = make([]uint64, n)
 	}
-	src, dst := bufs.a[:n], bufs.b[:n]
-
-	var hist [radixPasses][radixBuckets]int
+	keys, out := bufs.a[:n], bufs.b[:n]
+	top := bufs.top
+	clear(top)
 	for i, v := range x {
 		k := floatKey(v)
-		src[i] = k
-		for p := 0; p < radixPasses; p++ {
-			hist[p][(k>>(p*radixBits))&radixMask]++
-		}
+		keys[i] = k
+		top[k>>48]++
 	}
-	for p := 0; p < radixPasses; p++ {
-		h := &hist[p]
-		shift := p * radixBits
-		// Skip a pass whose digit is constant over the data.
-		if h[(src[0]>>shift)&radixMask] == n {
-			continue
-		}
-		sum := 0
-		for d := range h {
-			c := h[d]
-			h[d] = sum
-			sum += c
-		}
-		for _, k := range src {
-			d := (k >> shift) & radixMask
-			dst[h[d]] = k
-			h[d]++
-		}
-		src, dst = dst, src
+	var sum uint32
+	for d, c := range top {
+		top[d] = sum
+		sum += c
 	}
-	for i, k := range src {
+	for _, k := range keys {
+		d := k >> 48
+		out[top[d]] = k
+		top[d]++
+	}
+	// top[d] is now the end of bucket d.
+	lo := 0
+	for _, end := range top {
+		hi := int(end)
+		if hi-lo > 1 {
+			sortLow48(out[lo:hi], keys[lo:hi])
+		}
+		lo = hi
+	}
+	for i, k := range out {
 		x[i] = keyFloat(k)
 	}
 	radixScratch.Put(bufs)
+}
+
+// sortLow48 sorts keys that share their top 16 bits by their low 48 bits, using tmp (same length)
+// as scratch; the result is in s.
+func sortLow48(s, tmp []uint64) {
+	n := len(s)
+	switch {
+	case n < 128:
+		slices.Sort(s)
+		return
+	case n <= 1<<15:
+		lsdPasses8(s, tmp)
+	default:
+		lsdPasses12(s, tmp)
+	}
+}
+
+// lsdPasses8 sorts s on bits 0..47 with six 8-bit LSD passes (for cache-sized s).
+func lsdPasses8(s, tmp []uint64) {
+	n := len(s)
+	var h [6][256]uint32
+	for _, k := range s {
+		h[0][k&255]++
+		h[1][(k>>8)&255]++
+		h[2][(k>>16)&255]++
+		h[3][(k>>24)&255]++
+		h[4][(k>>32)&255]++
+		h[5][(k>>40)&255]++
+	}
+	src, dst := s, tmp
+	for p := range h {
+		shift := uint(p * 8)
+		hp := &h[p]
+		if int(hp[(src[0]>>shift)&255]) == n {
+			continue
+		}
+		var sum uint32
+		for d, c := range hp {
+			hp[d] = sum
+			sum += c
+		}
+		for _, k := range src {
+			d := (k >> shift) & 255
+			dst[hp[d]] = k
+			hp[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &s[0] {
+		copy(s, src)
+	}
+}
+
+// lsdPasses12 sorts s on bits 0..47 with four 12-bit LSD passes (for large s: fewer passes over
+// memory).
+func lsdPasses12(s, tmp []uint64) {
+	n := len(s)
+	h := new([4][4096]uint32)
+	for _, k := range s {
+		h[0][k&4095]++
+		h[1][(k>>12)&4095]++
+		h[2][(k>>24)&4095]++
+		h[3][(k>>36)&4095]++
+	}
+	src, dst := s, tmp
+	for p := range h {
+		shift := uint(p * 12)
+		hp := &h[p]
+		if int(hp[(src[0]>>shift)&4095]) == n {
+			continue
+		}
+		var sum uint32
+		for d, c := range hp {
+			hp[d] = sum
+			sum += c
+		}
+		for _, k := range src {
+			d := (k >> shift) & 4095
+			dst[hp[d]] = k
+			hp[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &s[0] {
+		copy(s, src)
+	}
 }
 
 // floatKey maps a float64 to an unsigned integer with the same order (for non-NaN values).
