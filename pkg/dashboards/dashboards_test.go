@@ -149,6 +149,15 @@ func TestEveryPanelAndTargetUsesTheDatasourceVariable(t *testing.T) {
 			if d.UID == "modellens-details" {
 				require.Positive(t, nested, "the details dashboard keeps panels in a collapsed row")
 			}
+			// Panels on the grid do not overlap.
+			ps := d.AllPanels()
+			for i := range ps {
+				for j := i + 1; j < len(ps); j++ {
+					a, b := ps[i].GridPos, ps[j].GridPos
+					overlap := a.X < b.X+b.W && b.X < a.X+a.W && a.Y < b.Y+b.H && b.Y < a.Y+a.H
+					require.False(t, overlap, "panels %q and %q overlap", ps[i].Title, ps[j].Title)
+				}
+			}
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -290,4 +291,16 @@ func TestProvisionedServerURLsPointAtComposeServices(t *testing.T) {
 		}
 	}
 	require.Equal(t, 4, urls, "the Prometheus data source, and the demo server data source's prediction log, Prometheus and endpoint")
+}
+
+// TestPrometheusConfigWithPromtool checks provisioning/prometheus/prometheus.yml with Prometheus'
+// own checker when promtool is installed (the Debian prometheus package CI installs has it).
+func TestPrometheusConfigWithPromtool(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Skip("promtool is not installed")
+	}
+	out, err := exec.Command(promtool, "check", "config", filepath.Join(repoRoot(t), "provisioning", "prometheus", "prometheus.yml")).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "SUCCESS")
 }
