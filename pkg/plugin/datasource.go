@@ -99,6 +99,11 @@ func newDatasource(s *settings.Settings, client *http.Client) (*Datasource, erro
 		}
 		deps.Metrics = pm
 	}
+	eps, err := endpoints(s, d)
+	if err != nil {
+		return nil, backend.DownstreamError(err)
+	}
+	deps.Endpoints = eps
 	d.deps = deps
 	d.handler = query.New(deps)
 	d.mux = d.handler.Mux()
@@ -138,8 +143,11 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 	}
 	for _, ep := range d.deps.Endpoints {
 		checks = append(checks, check{"endpoint " + ep.Name, func(ctx context.Context) (string, error) {
-			ms, err := ep.Client.Models(ctx)
-			return fmt.Sprintf("%d models", len(ms)), err
+			ok, err := ep.Client.ServerReady(ctx)
+			if err == nil && !ok {
+				err = errors.New("server not ready")
+			}
+			return "ready", err
 		}})
 	}
 	if d.deps.Demo != nil {

@@ -116,3 +116,45 @@ func TestCallResource(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, got.Status)
 	require.Contains(t, string(got.Body), `"error"`)
 }
+
+// TestEndpointHealth serves the Open Inference Protocol health routes of one model and checks the
+// health query, the endpoints table's health column and CheckHealth through real clients.
+func TestEndpointHealth(t *testing.T) {
+	var gotAuth string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAuth = r.Header.Get("Authorization")
+		switch r.URL.Path {
+		case "/v2/health/ready", "/v2/models/fraud-detector/ready":
+			w.WriteHeader(http.StatusOK)
+		case "/v2/repository/index":
+			_, _ = w.Write([]byte(`[{"name":"fraud-detector","version":"1","state":"READY"},{"name":"churn-classifier","state":"UNAVAILABLE"}]`))
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	d := newTestDatasource(t, `{"demo":true,"endpoints":[{"name":"kserve","url":"`+srv.URL+`"},{"name":"scrape","url":"`+srv.URL+`","protocol":"metrics"}]}`,
+		map[string]string{"endpointToken": secret})
+	require.Len(t, d.deps.Endpoints, 1, "metrics endpoints have no inference client")
+	to := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	resp, err := d.QueryData(context.Background(), &backend.QueryDataRequest{Queries: []backend.DataQuery{
+		{RefID: "A", JSON: []byte(`{"queryType":"health"}`), TimeRange: backend.TimeRange{From: to.Add(-time.Hour), To: to}},
+	}})
+	require.NoError(t, err)
+	r := resp.Responses["A"]
+	require.NoError(t, r.Error)
+	require.NoError(t, frames.CheckAlertReady(r.Frames))
+	got := map[string]float64{}
+	for _, f := range r.Frames {
+		v, err := frames.Values(f)
+		require.NoError(t, err)
+		got[f.Fields[0].Labels.String()] = v[0]
+	}
+	require.Equal(t, map[string]float64{"endpoint=kserve, model=churn-classifier": 0, "endpoint=kserve, model=fraud-detector": 1}, got)
+	require.Equal(t, "Bearer "+secret, gotAuth)
+
+	res, err := d.CheckHealth(context.Background(), &backend.CheckHealthRequest{})
+	require.NoError(t, err)
+	require.Equal(t, backend.HealthStatusOk, res.Status, res.Message)
+	require.Contains(t, res.Message, "endpoint kserve (ready)")
+}
