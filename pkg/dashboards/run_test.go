@@ -302,3 +302,90 @@ func TestAlertRuleQueriesRunOnTheDemoFleet(t *testing.T) {
 		}
 	}
 }
+
+// evaluate runs a rule's data query at time `to` and applies the rule's threshold to every number,
+// as Grafana does after the (no-op) Reduce: it returns the label sets that fire.
+func evaluate(t *testing.T, h *query.Handler, r Rule, to time.Time) []data.Labels {
+	t.Helper()
+	var raw json.RawMessage
+	var op string
+	var limit float64
+	for _, q := range r.Data {
+		if q.DatasourceUID != ExprUID {
+			var err error
+			raw, err = q.ModelJSON()
+			require.NoError(t, err)
+			window := time.Duration(q.RelativeTimeRange.From-q.RelativeTimeRange.To) * time.Second
+			saved := [2]time.Time{runFrom, runTo}
+			runFrom, runTo = to.Add(-window), to
+			defer func() { runFrom, runTo = saved[0], saved[1] }()
+		}
+		if q.RefID == r.Condition {
+			ev := q.Model["conditions"].([]any)[0].(map[string]any)["evaluator"].(map[string]any)
+			op = ev["type"].(string)
+			limit = normalise(ev["params"])[0].(float64)
+		}
+	}
+	resp := run(t, h, raw, true)
+	require.NoError(t, resp.Error)
+	var firing []data.Labels
+	for _, f := range resp.Frames {
+		for _, fld := range f.Fields {
+			if !fld.Type().Numeric() || fld.Len() == 0 {
+				continue
+			}
+			v, err := fld.FloatAt(0)
+			require.NoError(t, err)
+			fire := map[string]bool{"gt": v > limit, "gte": v >= limit, "lt": v < limit, "lte": v <= limit}
+			f, ok := fire[op]
+			require.True(t, ok, "threshold type %s", op)
+			if f {
+				firing = append(firing, fld.Labels)
+			}
+		}
+	}
+	return firing
+}
+
+// TestDriftRulesFireOnTheDemoDrift evaluates the drift rules on the demo fleet, whose input drift is
+// known (demo.DriftStart to midnight UTC, in demo.DriftedFeatures): after the start, the feature
+// drift rule fires for exactly the drifted features of every model and version, and the prediction
+// drift rule fires; before it, neither fires.
+func TestDriftRulesFireOnTheDemoDrift(t *testing.T) {
+	h := query.New(query.Deps{Demo: demo.NewFleet(demo.DefaultSeed)})
+	rules := map[string]Rule{}
+	for _, g := range loadRules(t).Groups {
+		for _, r := range g.Rules {
+			rules[r.UID] = r
+		}
+	}
+	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	before := day.Add(demo.DriftStart - 30*time.Minute)
+	during := day.Add(demo.DriftStart + 8*time.Hour)
+	require.False(t, demo.DriftActive(before.Add(-time.Hour)))
+	require.True(t, demo.DriftActive(during.Add(-time.Hour)))
+
+	require.Empty(t, evaluate(t, h, rules["modellens-feature-drift"], before))
+	got := map[string][]string{}
+	for _, l := range evaluate(t, h, rules["modellens-feature-drift"], during) {
+		key := l["model"] + "/" + l["version"]
+		got[key] = append(got[key], l["feature"])
+	}
+	models, err := demo.NewFleet(demo.DefaultSeed).Models(context.Background())
+	require.NoError(t, err)
+	want := map[string][]string{}
+	for _, m := range models {
+		for _, v := range m.Versions {
+			if fs := demo.DriftedFeatures[m.Name]; len(fs) > 0 {
+				want[m.Name+"/"+v] = fs
+			}
+		}
+	}
+	require.Equal(t, len(want), len(got), "firing %v, drifted %v", got, want)
+	for k, fs := range want {
+		require.ElementsMatch(t, fs, got[k], k)
+	}
+
+	require.Empty(t, evaluate(t, h, rules["modellens-prediction-drift"], before))
+	require.NotEmpty(t, evaluate(t, h, rules["modellens-prediction-drift"], during))
+}
