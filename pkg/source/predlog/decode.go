@@ -136,7 +136,12 @@ type decoder struct {
 	featIndex map[string]int
 	// next is the feature expected next: records usually list features in the same order, so a
 	// string comparison usually replaces the map lookup.
-	next    int
+	next int
+	// featKey says whether feature i's name can be matched as raw bytes (no escapes needed).
+	featKey []bool
+	// order is the top-level key order of the previous record.
+	order [16]int
+
 	pred    *slot
 	label   *slot
 	latency *slot
@@ -189,6 +194,7 @@ func newDecoder(opt decodeOptions, capacity int) *decoder {
 		s := newSlot(kindOf(f.Type), capacity)
 		d.featIndex[f.Name] = len(d.features)
 		d.features = append(d.features, s)
+		d.featKey = append(d.featKey, plainKey(f.Name))
 		d.batch.FeatureNames = append(d.batch.FeatureNames, f.Name)
 		d.batch.Features[f.Name] = s.col
 	}
@@ -396,18 +402,32 @@ func (d *decoder) object() error {
 		sc.i++
 		return nil
 	}
-	for {
+	for pos := 0; ; pos++ {
 		if sc.peek() != '"' {
 			return sc.eofOr("expected object key")
 		}
-		key, err := sc.str()
-		if err != nil {
-			return err
+		// Records usually repeat the key order of the previous one: try the key seen at this
+		// position last time with a plain prefix comparison before scanning the key.
+		id := fieldUnknown
+		if pos < len(d.order) {
+			if p := d.order[pos]; p != fieldUnknown && sc.matchKey(fieldNames[p]) {
+				id = p
+			}
 		}
-		if err := sc.expect(':'); err != nil {
-			return err
+		if id == fieldUnknown {
+			key, err := sc.str()
+			if err != nil {
+				return err
+			}
+			if err := sc.expect(':'); err != nil {
+				return err
+			}
+			id = fieldOf(key)
+			if pos < len(d.order) {
+				d.order[pos] = id
+			}
 		}
-		if err := d.field(key); err != nil {
+		if err := d.field(id); err != nil {
 			return err
 		}
 		switch sc.peek() {
@@ -422,10 +442,35 @@ func (d *decoder) object() error {
 	}
 }
 
-func (d *decoder) field(key []byte) error {
+// Top-level record fields (DESIGN §6).
+const (
+	fieldUnknown = iota
+	fieldTS
+	fieldModel
+	fieldVersion
+	fieldStatus
+	fieldLatency
+	fieldScore
+	fieldPrediction
+	fieldLabel
+	fieldFeatures
+)
+
+var fieldNames = [...]string{"", "ts", "model", "version", "status", "latency_ms", "score", "prediction", "label", "features"}
+
+func fieldOf(key []byte) int {
+	for id := fieldTS; id < len(fieldNames); id++ {
+		if fieldNames[id] == string(key) {
+			return id
+		}
+	}
+	return fieldUnknown
+}
+
+func (d *decoder) field(id int) error {
 	sc := &d.sc
-	switch string(key) {
-	case "ts":
+	switch id {
+	case fieldTS:
 		if sc.peek() != '"' {
 			return sc.eofOr(`"ts" must be an RFC 3339 string`)
 		}
@@ -439,7 +484,7 @@ func (d *decoder) field(key []byte) error {
 			return &syntaxError{off: off, msg: fmt.Sprintf(`"ts" %q: %v`, clip(v), err)}
 		}
 		d.ts, d.hasTS = ts, true
-	case "model":
+	case fieldModel:
 		switch sc.peek() {
 		case '"':
 			v, err := sc.str()
@@ -454,7 +499,7 @@ func (d *decoder) field(key []byte) error {
 		default:
 			return sc.eofOr(`"model" must be a string`)
 		}
-	case "version":
+	case fieldVersion:
 		switch c := sc.peek(); {
 		case c == '"':
 			v, err := sc.str()
@@ -476,7 +521,7 @@ func (d *decoder) field(key []byte) error {
 		default:
 			return sc.eofOr(`"version" must be a string`)
 		}
-	case "status":
+	case fieldStatus:
 		switch sc.peek() {
 		case '"':
 			v, err := sc.str()
@@ -488,15 +533,15 @@ func (d *decoder) field(key []byte) error {
 			d.isError = false
 			return sc.skip(0)
 		}
-	case "latency_ms":
+	case fieldLatency:
 		return d.value(d.latency)
-	case "score":
+	case fieldScore:
 		return d.value(d.score)
-	case "prediction":
+	case fieldPrediction:
 		return d.value(d.pred)
-	case "label":
+	case fieldLabel:
 		return d.value(d.label)
-	case "features":
+	case fieldFeatures:
 		return d.featureObject()
 	default:
 		return sc.skip(0)
@@ -529,19 +574,20 @@ func (d *decoder) featureObject() error {
 		if sc.peek() != '"' {
 			return sc.eofOr("expected feature name")
 		}
-		key, err := sc.str()
-		if err != nil {
-			return err
-		}
-		if err := sc.expect(':'); err != nil {
-			return err
-		}
 		i, ok := d.next, false
-		if i < len(d.features) && d.batch.FeatureNames[i] == string(key) {
+		if i < len(d.features) && d.featKey[i] && sc.matchKey(d.batch.FeatureNames[i]) {
 			ok = true
 		} else {
+			key, err := sc.str()
+			if err != nil {
+				return err
+			}
+			if err := sc.expect(':'); err != nil {
+				return err
+			}
 			i, ok = d.featIndex[string(key)]
 		}
+		var err error
 		if ok {
 			d.next = i + 1
 			err = d.value(d.features[i])

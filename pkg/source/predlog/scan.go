@@ -165,6 +165,35 @@ func (s *scanner) str() ([]byte, error) {
 	return nil, s.fail("line ends early (truncated record)")
 }
 
+// matchKey consumes `"name"` followed by optional spaces and ':' when the line has exactly that
+// at the current position (name must need no escaping: see plainKey).
+func (s *scanner) matchKey(name string) bool {
+	b, i := s.b, s.i
+	end := i + 1 + len(name)
+	if end >= len(b) || b[end] != '"' || string(b[i+1:end]) != name {
+		return false
+	}
+	j := end + 1
+	for j < len(b) && (b[j] == ' ' || b[j] == '\t') {
+		j++
+	}
+	if j >= len(b) || b[j] != ':' {
+		return false
+	}
+	s.i = j + 1
+	return true
+}
+
+// plainKey reports whether a key is written the same raw and JSON-escaped (so matchKey applies).
+func plainKey(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if !plain[name[i]] {
+			return false
+		}
+	}
+	return true
+}
+
 // number consumes a JSON number token and returns its bytes.
 func (s *scanner) number() ([]byte, error) {
 	start := s.i
