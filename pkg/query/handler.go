@@ -185,20 +185,25 @@ func withQueryType(raw json.RawMessage, qt string) json.RawMessage {
 	return out
 }
 
-// errorResponse maps an error to a per-query response: errors carrying a source keep it; context
-// cancellation and deadline are downstream (the upstream was too slow); the rest are our bugs.
+// errorResponse maps an error to a per-query response: errors carrying a source keep it (status
+// 400 for a bad query, 504 for a timeout, 502 for another upstream failure, 500 for our bugs);
+// context cancellation and deadline are downstream (the upstream was too slow); the rest are our
+// bugs.
 func errorResponse(err error) backend.DataResponse {
 	var ws backend.ErrorWithSource
 	switch {
 	case errors.As(err, &ws):
 		r := backend.ErrorResponseWithErrorSource(err)
-		if ws.ErrorSource() == backend.ErrorSourceDownstream {
-			r.Status = backend.StatusBadRequest
-			if errors.Is(err, context.DeadlineExceeded) {
-				r.Status = backend.StatusTimeout
-			}
-		} else {
+		var bad *BadQueryError
+		switch {
+		case ws.ErrorSource() != backend.ErrorSourceDownstream:
 			r.Status = backend.StatusInternal
+		case errors.As(err, &bad):
+			r.Status = backend.StatusBadRequest
+		case errors.Is(err, context.DeadlineExceeded):
+			r.Status = backend.StatusTimeout
+		default:
+			r.Status = backend.StatusBadGateway
 		}
 		return r
 	case errors.Is(err, context.DeadlineExceeded):

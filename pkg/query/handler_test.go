@@ -238,6 +238,7 @@ func TestBadQueryIsPerQuery(t *testing.T) {
 	requireOK(t, resp.Responses["A"])
 	require.ErrorContains(t, resp.Responses["B"].Error, "percentile 200 is outside (0, 100]")
 	require.Equal(t, backend.ErrorSourceDownstream, resp.Responses["B"].ErrorSource)
+	require.Equal(t, backend.StatusBadRequest, resp.Responses["B"].Status)
 	requireOK(t, resp.Responses["C"])
 }
 
@@ -402,6 +403,7 @@ func TestUpstreamFailures(t *testing.T) {
 	r := run(h, map[string]any{"queryType": "traffic", "model": "iris"}, t0, t0.Add(time.Minute), time.Minute)
 	require.Error(t, r.Error)
 	require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource)
+	require.Equal(t, backend.StatusBadGateway, r.Status)
 	require.NotContains(t, r.Error.Error(), "s3cret-token")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
