@@ -269,6 +269,12 @@ func TestPredictionsClassShares(t *testing.T) {
 		// numpy.percentile([0.9, 0.7, 0.5], 50) = 0.7
 		"model=iris, output=score, quantile=0.5": 0.7,
 	}, got)
+	got = latest(t, h, map[string]any{"queryType": "predictions", "model": "iris", "percentiles": []float64{50}, "features": []string{"score"}})
+	require.Equal(t, map[string]float64{"model=iris, output=score, quantile=0.5": 0.7}, got)
+	got = latest(t, h, map[string]any{"queryType": "predictions", "model": "iris", "features": []string{"prediction"}})
+	require.Len(t, got, 2)
+	r := run(h, map[string]any{"queryType": "predictions", "model": "iris", "features": []string{"x"}}, t0, t0.Add(time.Hour), time.Minute)
+	require.ErrorContains(t, r.Error, `predictions queries take features "prediction" and "score" only, not "x"`)
 }
 
 func TestEndpointsTable(t *testing.T) {

@@ -17,7 +17,8 @@ import (
 // predictions answers `predictions`: per window, the share of each predicted class (label `class`,
 // unit percentunit) of a categorical prediction, or the type-7 percentiles of a numeric prediction
 // (label `quantile`), both with output="prediction"; and the percentiles of the score
-// (output="score"). Records without a prediction (or score) are skipped.
+// (output="score"). Records without a prediction (or score) are skipped. `features` restricts the
+// answer to "prediction" and/or "score".
 func (h *Handler) predictions(ctx context.Context, r *request) (data.Frames, error) {
 	q := &r.q
 	ps := q.Percentiles
@@ -25,6 +26,17 @@ func (h *Handler) predictions(ctx context.Context, r *request) (data.Frames, err
 		ps = DefaultPercentiles
 	}
 	ps = dedupeFloats(ps)
+	wantPred, wantScore := len(q.Features) == 0, len(q.Features) == 0
+	for _, f := range q.Features {
+		switch f {
+		case FeaturePrediction:
+			wantPred = true
+		case FeatureScore:
+			wantScore = true
+		default:
+			return nil, userError("predictions queries take features %q and %q only, not %q", FeaturePrediction, FeatureScore, f)
+		}
+	}
 	g, err := newGrid(r.dq, q.Window, q.Output == OutputLatest)
 	if err != nil {
 		return nil, err
@@ -91,13 +103,15 @@ func (h *Handler) predictions(ctx context.Context, r *request) (data.Frames, err
 			grp := grp
 			pred := b.Prediction
 			switch {
-			case pred == nil:
+			case !wantPred || pred == nil:
 			case pred.Kind == source.Categorical:
 				classShares(&out, g, q, f.model.Name, &grp, b.TS, pred, &empty)
 			default:
 				percentileSeries(f.model.Name, &grp, b.TS, pred.Num, DefaultOutputLabel)
 			}
-			percentileSeries(f.model.Name, &grp, b.TS, b.Score, ScoreOutputLabel)
+			if wantScore {
+				percentileSeries(f.model.Name, &grp, b.TS, b.Score, ScoreOutputLabel)
+			}
 		}
 	}
 	if empty > 0 {
