@@ -244,6 +244,9 @@ func TestTwoSampleProperties(t *testing.T) {
 		if math.Abs(w-Wasserstein(b, a)) > 1e-12*math.Max(1, w) || !(w >= 0) {
 			t.Fatalf("Wasserstein %v negative or asymmetric", w)
 		}
+		if d2, w2 := KSWasserstein(a, b); d2 != d || !same(w2, w) {
+			t.Fatalf("KSWasserstein = %v, %v; KS, Wasserstein = %v, %v", d2, w2, d, w)
+		}
 		p := KSPValue(d, len(a), len(b))
 		if len(a)+len(b) > 2 && !(p >= 0 && p <= 1) {
 			t.Fatalf("KSPValue %v out of [0,1]", p)

@@ -123,6 +123,9 @@ func TestTwoSampleReference(t *testing.T) {
 		if w := Wasserstein(ref, cur); !closeRel(w, c.W, refRel, refAbs) {
 			t.Errorf("Wasserstein %s: got %v, want %v", name, w, c.W)
 		}
+		if d2, w2 := KSWasserstein(ref, cur); d2 != d || !closeRel(w2, c.W, refRel, refAbs) {
+			t.Errorf("KSWasserstein %s: got %v, %v; want %v, %v", name, d2, w2, c.KS, c.W)
+		}
 		if w := WassersteinNorm(ref, cur); !closeRel(w, c.WNorm, refRel, refAbs) {
 			t.Errorf("WassersteinNorm %s: got %v, want %v", name, w, c.WNorm)
 		}

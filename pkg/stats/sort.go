@@ -21,6 +21,17 @@ func DropNaN(x []float64) []float64 {
 	return x[:k]
 }
 
+// AppendNotNaN appends the non-NaN values of src to dst, in order, and returns the extended
+// slice: a copy and DropNaN in one pass, for filling a reusable scratch buffer.
+func AppendNotNaN(dst, src []float64) []float64 {
+	for _, v := range src {
+		if v == v {
+			dst = append(dst, v)
+		}
+	}
+	return dst
+}
+
 // radixMinN is the length below which SortFloat64s uses the comparison sort of the standard
 // library: below it the fixed cost of the radix histograms dominates.
 const radixMinN = 512

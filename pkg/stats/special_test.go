@@ -40,6 +40,17 @@ func TestDropNaN(t *testing.T) {
 	}
 }
 
+func TestAppendNotNaN(t *testing.T) {
+	dst := make([]float64, 0, 8)
+	got := AppendNotNaN(dst, []float64{nan, 1, nan, inf, 2})
+	if !sameSlice(got, []float64{1, inf, 2}) || &got[0] != &dst[:1][0] {
+		t.Errorf("AppendNotNaN = %v", got)
+	}
+	if got := AppendNotNaN([]float64{5}, nil); !sameSlice(got, []float64{5}) {
+		t.Errorf("AppendNotNaN to a non-empty dst = %v", got)
+	}
+}
+
 func TestQuantileSortedSpecial(t *testing.T) {
 	cases := []struct {
 		x    []float64
@@ -288,6 +299,9 @@ func TestKSSpecial(t *testing.T) {
 		if got := KS(c.a, c.b); !same(got, c.want) {
 			t.Errorf("KS(%v, %v) = %v, want %v", c.a, c.b, got, c.want)
 		}
+		if got, _ := KSWasserstein(c.a, c.b); !same(got, c.want) {
+			t.Errorf("KSWasserstein(%v, %v) KS = %v, want %v", c.a, c.b, got, c.want)
+		}
 	}
 }
 
@@ -353,6 +367,9 @@ func TestWassersteinSpecial(t *testing.T) {
 	for _, c := range cases {
 		if got := Wasserstein(c.a, c.b); !same(got, c.want) {
 			t.Errorf("Wasserstein(%v, %v) = %v, want %v", c.a, c.b, got, c.want)
+		}
+		if _, got := KSWasserstein(c.a, c.b); !same(got, c.want) {
+			t.Errorf("KSWasserstein(%v, %v) W = %v, want %v", c.a, c.b, got, c.want)
 		}
 	}
 	// A constant reference divides by 0.001.
