@@ -145,7 +145,7 @@ func matches(pattern, name string) bool {
 	return pattern == name
 }
 
-func run(t *testing.T, h *query.Handler, raw json.RawMessage, alert bool) backend.DataResponse {
+func run(t *testing.T, h backend.QueryDataHandler, raw json.RawMessage, alert bool) backend.DataResponse {
 	t.Helper()
 	var probe struct {
 		RefID     string `json:"refId"`

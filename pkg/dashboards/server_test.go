@@ -1,0 +1,90 @@
+package dashboards
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/instancemgmt"
+	"github.com/stretchr/testify/require"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
+	"github.com/modellens/mlmonitoring-datasource/pkg/plugin"
+)
+
+// TestProvisionedDatasourcesAnswerTheDashboards builds each provisioned ModelLens data source with
+// the plugin's real instance factory from its provisioned jsonData, the compose host names replaced
+// by test servers: the demo model server (Prediction Log API and Open Inference Protocol) for
+// demo-model:8090, and a server that answers 404 to everything for prometheus:9090 (no query of
+// the bundled dashboards may need Prometheus when the Prediction Log knows the model). Every
+// dashboard query and alert rule query must then answer without error.
+func TestProvisionedDatasourcesAnswerTheDashboards(t *testing.T) {
+	ctx := context.Background()
+	fleet := demo.NewFleet(demo.DefaultSeed)
+	server := httptest.NewServer(demo.NewServer(fleet, demo.ServerOptions{Clock: func() time.Time { return runTo }}))
+	defer server.Close()
+	noProm := httptest.NewServer(http.NotFoundHandler())
+	defer noProm.Close()
+
+	models, err := fleet.Models(ctx)
+	require.NoError(t, err)
+	instances := 0
+	for _, d := range loadDatasources(t).Datasources {
+		if d.Type != PluginID {
+			continue
+		}
+		instances++
+		b, err := json.Marshal(d.JSONData)
+		require.NoError(t, err)
+		js := strings.ReplaceAll(string(b), "http://demo-model:8090", server.URL)
+		js = strings.ReplaceAll(js, "http://prometheus:9090", noProm.URL)
+		inst, err := plugin.NewDatasource(ctx, backend.DataSourceInstanceSettings{UID: d.UID, Name: d.Name, Type: PluginID, JSONData: []byte(js)})
+		require.NoError(t, err, d.UID)
+		if disp, ok := inst.(instancemgmt.InstanceDisposer); ok {
+			defer disp.Dispose()
+		}
+		h, ok := inst.(backend.QueryDataHandler)
+		require.True(t, ok)
+
+		for _, dash := range loadAll(t) {
+			b := binding{model: "*"}
+			if m, _ := dash.Variable("model"); !m.IncludeAll {
+				b.model = models[0].Name
+				for _, f := range models[0].Features {
+					b.all = append(b.all, f.Name)
+				}
+			}
+			for _, p := range dash.AllPanels() {
+				rf := ""
+				if p.Repeat == "feature" {
+					rf = b.all[0]
+				}
+				for _, tg := range p.Targets {
+					r := run(t, h, interpolate(t, tg.Raw, b, rf), false)
+					require.NoError(t, r.Error, "%s: %s panel %q target %s", d.UID, dash.UID, p.Title, tg.RefID)
+					require.NotEmpty(t, r.Frames, "%s: %s panel %q", d.UID, dash.UID, p.Title)
+				}
+			}
+		}
+		for _, g := range loadRules(t).Groups {
+			for _, r := range g.Rules {
+				for _, q := range r.Data {
+					if q.DatasourceUID == ExprUID {
+						continue
+					}
+					raw, err := q.ModelJSON()
+					require.NoError(t, err)
+					resp := run(t, h, raw, true)
+					require.NoError(t, resp.Error, fmt.Sprintf("%s: rule %s", d.UID, r.UID))
+				}
+			}
+		}
+	}
+	require.Equal(t, 2, instances)
+}
