@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Platforms are the os_arch suffixes of the backend executables Grafana looks for
@@ -185,11 +186,16 @@ func PackagePlatforms(distDir, outZip, pluginID string, platforms []string) (err
 		}
 	}()
 	zw := zip.NewWriter(tmp)
-	if err = addDir(zw, pluginID+"/"); err != nil {
+	// Directory entries carry the dist directory's time (a zero time is not a valid zip date).
+	st, err := os.Stat(distDir)
+	if err != nil {
+		return err
+	}
+	if err = addDir(zw, pluginID+"/", st.ModTime().UTC()); err != nil {
 		return err
 	}
 	for _, d := range dirs {
-		if err = addDir(zw, pluginID+"/"+d+"/"); err != nil {
+		if err = addDir(zw, pluginID+"/"+d+"/", st.ModTime().UTC()); err != nil {
 			return err
 		}
 	}
@@ -214,8 +220,8 @@ func PackagePlatforms(distDir, outZip, pluginID string, platforms []string) (err
 	return os.Rename(tmp.Name(), outZip)
 }
 
-func addDir(zw *zip.Writer, name string) error {
-	h := &zip.FileHeader{Name: name, Method: zip.Store}
+func addDir(zw *zip.Writer, name string, modified time.Time) error {
+	h := &zip.FileHeader{Name: name, Method: zip.Store, Modified: modified}
 	h.SetMode(os.ModeDir | dirMode)
 	_, err := zw.CreateHeader(h)
 	return err

@@ -95,6 +95,9 @@ func TestPackageSyntheticDist(t *testing.T) {
 		require.Equal(t, os.FileMode(0o644), modes[testID+"/"+name].Perm(), name)
 	}
 	require.True(t, modes[testID+"/img/"].IsDir())
+	for _, f := range zr.File {
+		require.True(t, f.Modified.Year() >= 2000, "%s has no valid modification time", f.Name)
+	}
 
 	// Contents survive the round trip.
 	for _, f := range zr.File {
