@@ -289,3 +289,32 @@ func TestChi2Properties(t *testing.T) {
 		}
 	}
 }
+
+// Selection on patterns that defeat naive pivot choices (sorted, reversed, organ pipe, sawtooth,
+// all equal, two values) gives the same answer as sorting.
+func TestPercentilesPatterns(t *testing.T) {
+	const n = 20011
+	patterns := map[string]func(i int) float64{
+		"sorted":   func(i int) float64 { return float64(i) },
+		"reversed": func(i int) float64 { return float64(n - i) },
+		"organ":    func(i int) float64 { return float64(min(i, n-i)) },
+		"sawtooth": func(i int) float64 { return float64(i % 97) },
+		"equal":    func(i int) float64 { return 3 },
+		"two":      func(i int) float64 { return float64(i % 2) },
+		"mostly":   func(i int) float64 { return float64(i / (n - 3)) },
+	}
+	ps := []float64{0.01, 1, 25, 50, 50, 75, 90, 95, 99, 99.99, 100}
+	for name, gen := range patterns {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = gen(i)
+		}
+		s := sortedCopy(x)
+		got := Percentiles(x, ps, nil)
+		for i, p := range ps {
+			if want := QuantileSorted(s, p/100); got[i] != want {
+				t.Errorf("%s p=%v: got %v, want %v", name, p, got[i], want)
+			}
+		}
+	}
+}
