@@ -549,3 +549,28 @@ func TestPrintable(t *testing.T) {
 		}
 	}
 }
+
+func TestBodyAtTheLimit(t *testing.T) {
+	records := fixture(t, "records_churn.ndjson")
+	for _, chunked := range []bool{false, true} {
+		f := newFakeLog(t, map[string]http.HandlerFunc{"/api/v1/records": func(w http.ResponseWriter, r *http.Request) {
+			w.Write(records[:10])
+			if chunked {
+				w.(http.Flusher).Flush() // no Content-Length
+			}
+			w.Write(records[10:])
+		}})
+		c := f.client(Options{})
+		if _, err := c.Models(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		c.maxBody = int64(len(records))
+		if b, err := c.Records(context.Background(), window); err != nil || b.Len() != 4 {
+			t.Errorf("chunked %v: a body of exactly the limit: %v", chunked, err)
+		}
+		c.maxBody = int64(len(records)) - 1
+		if _, err := c.Records(context.Background(), window); err == nil || !strings.Contains(err.Error(), "larger than") {
+			t.Errorf("chunked %v: one byte over the limit: %v", chunked, err)
+		}
+	}
+}

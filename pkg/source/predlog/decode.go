@@ -134,9 +134,10 @@ type decoder struct {
 
 	features  []*slot
 	featIndex map[string]int
-	// next is the feature expected next: records usually list features in the same order, so a
-	// string comparison usually replaces the map lookup.
-	next int
+	// featOrder[pos] is the feature found at position pos of the previous record's features
+	// object (-1: none or undeclared): records usually list features in the same order, so a
+	// prefix comparison usually replaces scanning the key and the map lookup.
+	featOrder []int
 	// featKey says whether feature i's name can be matched as raw bytes (no escapes needed).
 	featKey []bool
 	// order is the top-level key order of the previous record.
@@ -197,6 +198,10 @@ func newDecoder(opt decodeOptions, capacity int) *decoder {
 		d.featKey = append(d.featKey, plainKey(f.Name))
 		d.batch.FeatureNames = append(d.batch.FeatureNames, f.Name)
 		d.batch.Features[f.Name] = s.col
+	}
+	d.featOrder = make([]int, len(d.features)+8)
+	for i := range d.featOrder {
+		d.featOrder[i] = -1
 	}
 	d.batch.Prediction = d.pred.col
 	d.batch.Label = d.label.col
@@ -562,7 +567,6 @@ func (d *decoder) featureObject() error {
 		return sc.eofOr(`"features" must be an object`)
 	}
 	sc.i++
-	d.next = 0
 	for _, s := range d.features {
 		s.set = false // a repeated "features" key replaces the earlier object, as in encoding/json
 	}
@@ -570,14 +574,17 @@ func (d *decoder) featureObject() error {
 		sc.i++
 		return nil
 	}
-	for {
+	for pos := 0; ; pos++ {
 		if sc.peek() != '"' {
 			return sc.eofOr("expected feature name")
 		}
-		i, ok := d.next, false
-		if i < len(d.features) && d.featKey[i] && sc.matchKey(d.batch.FeatureNames[i]) {
-			ok = true
-		} else {
+		i, ok := -1, false
+		if pos < len(d.featOrder) {
+			if p := d.featOrder[pos]; p >= 0 && d.featKey[p] && sc.matchKey(d.batch.FeatureNames[p]) {
+				i, ok = p, true
+			}
+		}
+		if !ok {
 			key, err := sc.str()
 			if err != nil {
 				return err
@@ -585,11 +592,15 @@ func (d *decoder) featureObject() error {
 			if err := sc.expect(':'); err != nil {
 				return err
 			}
-			i, ok = d.featIndex[string(key)]
+			if i, ok = d.featIndex[string(key)]; !ok {
+				i = -1
+			}
+			if pos < len(d.featOrder) {
+				d.featOrder[pos] = i
+			}
 		}
 		var err error
 		if ok {
-			d.next = i + 1
 			err = d.value(d.features[i])
 		} else {
 			err = sc.skip(0) // a feature the model does not declare is ignored
