@@ -2,6 +2,7 @@ package predlog
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -573,4 +575,44 @@ func TestBodyAtTheLimit(t *testing.T) {
 			t.Errorf("chunked %v: one byte over the limit: %v", chunked, err)
 		}
 	}
+}
+
+func TestConcurrentRecords(t *testing.T) {
+	data := genRecords(2000, window.Start.Add(time.Millisecond), 9)
+	f := newFakeLog(t, map[string]http.HandlerFunc{
+		"/api/v1/models":  serve([]byte(`{"models":[`+modelJSON(benchModel)+`]}`), "application/json"),
+		"/api/v1/records": serve(data, "application/x-ndjson"),
+	})
+	c := f.client(Options{})
+	var wg sync.WaitGroup
+	lens := make([]int, 8)
+	for i := range lens {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			req := window
+			req.Model = "churn"
+			req.Limit = 100 * (i + 1)
+			b, err := c.Records(context.Background(), req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			lens[i] = b.Len()
+		}(i)
+	}
+	wg.Wait()
+	for i, n := range lens {
+		if n != 100*(i+1) {
+			t.Errorf("request %d got %d records", i, n)
+		}
+	}
+}
+
+func modelJSON(m source.Model) string {
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
