@@ -385,3 +385,25 @@ func TestReferenceCached(t *testing.T) {
 	}
 	require.Equal(t, 2, fl.refCalls)
 }
+
+// BenchmarkLatencyQuery runs a latency query (p50, p95, p99) over 60 one-minute windows of 2,000
+// records each through the handler with a fake source.
+func BenchmarkLatencyQuery(b *testing.B) {
+	r := newRNG(2)
+	recs := make([]rec, 120_000)
+	for i := range recs {
+		recs[i] = rec{ts: t0.Add(time.Millisecond + time.Duration(i)*30*time.Millisecond), version: "v1", latency: math.Exp(r.norm())}
+	}
+	fl := &fakeLog{models: []source.Model{iris}, recs: map[string][]rec{"iris": recs}}
+	cur, _ := fl.Records(context.Background(), source.RecordsRequest{Model: "iris", Start: t0.Add(-time.Hour), End: t0.Add(time.Hour)})
+	h := New(Deps{PredictionLog: &fixedLog{models: fl.models, batch: cur}})
+	dq := backend.DataQuery{RefID: "A", JSON: []byte(`{"queryType":"latency","model":"iris"}`), Interval: time.Minute, MaxDataPoints: 1000,
+		TimeRange: backend.TimeRange{From: t0, To: t0.Add(time.Hour)}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if res := h.One(context.Background(), backend.PluginContext{}, dq, false); res.Error != nil {
+			b.Fatal(res.Error)
+		}
+	}
+}
