@@ -68,8 +68,12 @@ describe('DataSource', () => {
     });
 
     it('turns a multi-value version into one series per version, and All into *', () => {
-      expect(ds.applyTemplateVariables({ refId: 'A', queryType: 'latency', version: '$versions' }, {}).version).toBe('*');
-      expect(ds.applyTemplateVariables({ refId: 'A', queryType: 'latency', model: '$allFeatures' }, {}).model).toBe('*');
+      expect(ds.applyTemplateVariables({ refId: 'A', queryType: 'latency', version: '$versions' }, {}).version).toBe(
+        '*'
+      );
+      expect(ds.applyTemplateVariables({ refId: 'A', queryType: 'latency', model: '$allFeatures' }, {}).model).toBe(
+        '*'
+      );
       expect(ds.applyTemplateVariables({ refId: 'A', queryType: 'latency', version: '$oneFeature' }, {}).version).toBe(
         'amount'
       );
@@ -83,9 +87,12 @@ describe('DataSource', () => {
     });
 
     it('prefers scoped variables (repeated panels) over dashboard ones', () => {
-      const out = ds.applyTemplateVariables({ refId: 'A', queryType: 'traffic', model: '$model' }, {
-        model: { text: 'churn-model', value: 'churn-model' },
-      });
+      const out = ds.applyTemplateVariables(
+        { refId: 'A', queryType: 'traffic', model: '$model' },
+        {
+          model: { text: 'churn-model', value: 'churn-model' },
+        }
+      );
       expect(out.model).toBe('churn-model');
     });
 

@@ -123,28 +123,36 @@ export class DataSource extends DataSourceWithBackend<ModelLensQuery, ModelLensO
     return this.templateSrv.getVariables().map((v) => `$${v.name}`);
   }
 
+  /**
+   * Reads a backend resource. A source other than auto is passed as ?source=, so that the lists
+   * match what a query with that source would read.
+   */
+  private resource<T>(path: string, source?: string): Promise<T> {
+    return source && source !== 'auto' ? this.getResource<T>(path, { source }) : this.getResource<T>(path);
+  }
+
   /** GET models: every model with its versions, input features and prediction type. */
-  async getModels(): Promise<ModelInfo[]> {
-    const models = await this.getResource<ModelInfo[]>('models');
+  async getModels(source?: string): Promise<ModelInfo[]> {
+    const models = await this.resource<ModelInfo[]>('models', source);
     return Array.isArray(models) ? models : [];
   }
 
   /** GET models/{m}/versions; for no model or '*', the versions of every model. */
-  async getVersions(model: string | undefined, scopedVars?: ScopedVars): Promise<string[]> {
+  async getVersions(model: string | undefined, scopedVars?: ScopedVars, source?: string): Promise<string[]> {
     const name = this.interpolateSingle(model ?? '', scopedVars);
     if (name === '' || name === WILDCARD) {
-      const models = await this.getModels();
+      const models = await this.getModels(source);
       return unique(models.flatMap((m) => m.versions ?? []));
     }
-    const versions = await this.getResource<string[]>(`models/${encodeURIComponent(name)}/versions`);
+    const versions = await this.resource<string[]>(`models/${encodeURIComponent(name)}/versions`, source);
     return Array.isArray(versions) ? versions : [];
   }
 
   /** GET models/{m}/features (input features only); for no model or '*', those of every model. */
-  async getFeatures(model: string | undefined, scopedVars?: ScopedVars): Promise<FeatureInfo[]> {
+  async getFeatures(model: string | undefined, scopedVars?: ScopedVars, source?: string): Promise<FeatureInfo[]> {
     const name = this.interpolateSingle(model ?? '', scopedVars);
     if (name === '' || name === WILDCARD) {
-      const models = await this.getModels();
+      const models = await this.getModels(source);
       const seen = new Set<string>();
       return models
         .flatMap((m) => m.features ?? [])
@@ -156,7 +164,7 @@ export class DataSource extends DataSourceWithBackend<ModelLensQuery, ModelLensO
           return true;
         });
     }
-    const features = await this.getResource<FeatureInfo[]>(`models/${encodeURIComponent(name)}/features`);
+    const features = await this.resource<FeatureInfo[]>(`models/${encodeURIComponent(name)}/features`, source);
     return Array.isArray(features) ? features : [];
   }
 }

@@ -5,7 +5,15 @@ import { DataQuery } from '@grafana/schema';
 // may only grow; src/types.test.ts fails when this file and the Go model disagree.
 
 /** Query types the backend answers (Go: query.QueryTypes). */
-export const QUERY_TYPES = ['endpoints', 'health', 'traffic', 'latency', 'drift', 'distribution', 'predictions'] as const;
+export const QUERY_TYPES = [
+  'endpoints',
+  'health',
+  'traffic',
+  'latency',
+  'drift',
+  'distribution',
+  'predictions',
+] as const;
 export type QueryType = (typeof QUERY_TYPES)[number];
 
 /** Accepted values of Query.source (Go: query.Sources). */

@@ -50,7 +50,10 @@ const PROTOCOL_LABELS: Record<Protocol, string> = {
   metrics: 'Prometheus metrics',
 };
 
-const PROTOCOL_OPTIONS: Array<SelectableValue<Protocol>> = PROTOCOLS.map((p) => ({ label: PROTOCOL_LABELS[p], value: p }));
+const PROTOCOL_OPTIONS: Array<SelectableValue<Protocol>> = PROTOCOLS.map((p) => ({
+  label: PROTOCOL_LABELS[p],
+  value: p,
+}));
 
 /** Validates a URL the way pkg/settings does, for an early hint; the backend has the last word. */
 export function urlProblem(raw: string | undefined): string {
@@ -157,7 +160,10 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
 
       <Divider />
 
-      <ConfigSection title="Prediction log" description="A Prediction Log API: raw prediction records and the training reference.">
+      <ConfigSection
+        title="Prediction log"
+        description="A Prediction Log API: raw prediction records and the training reference."
+      >
         <InlineField
           label="URL"
           labelWidth={LABEL_WIDTH}
@@ -178,7 +184,10 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
 
       <Divider />
 
-      <ConfigSection title="Prometheus" description="Model-server metrics in Prometheus, Mimir, Thanos or VictoriaMetrics.">
+      <ConfigSection
+        title="Prometheus"
+        description="Model-server metrics in Prometheus, Mimir, Thanos or VictoriaMetrics."
+      >
         <InlineField
           label="URL"
           labelWidth={LABEL_WIDTH}
@@ -269,7 +278,13 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
                   onChange={(ev) => setEndpoint(i, { name: ev.currentTarget.value })}
                 />
               </InlineField>
-              <InlineField label="URL" labelWidth={6} htmlFor={`ml-endpoint-${i}-url`} invalid={!!problem} error={problem}>
+              <InlineField
+                label="URL"
+                labelWidth={6}
+                htmlFor={`ml-endpoint-${i}-url`}
+                invalid={!!problem}
+                error={problem}
+              >
                 <Input
                   id={`ml-endpoint-${i}-url`}
                   width={36}

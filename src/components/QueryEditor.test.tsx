@@ -59,10 +59,18 @@ describe('QueryEditor', () => {
     }
     expect(screen.queryByLabelText('Percentiles')).not.toBeInTheDocument();
 
+    expect(screen.getByLabelText('Table')).toBeInTheDocument();
+
     await user.click(screen.getByLabelText('Distribution'));
     expect(screen.getByLabelText('Features')).toBeInTheDocument();
     expect(screen.queryByLabelText('Methods')).not.toBeInTheDocument();
     expect(screen.queryByLabelText('Thresholds')).not.toBeInTheDocument();
+    // Distribution answers only with a table: no output choice.
+    expect(screen.queryByLabelText('Latest')).not.toBeInTheDocument();
+
+    await user.click(screen.getByLabelText('Health'));
+    expect(screen.queryByLabelText('Latest')).not.toBeInTheDocument();
+    expect(screen.getByLabelText('Version')).toBeInTheDocument();
 
     await user.click(screen.getByLabelText('Endpoints'));
     expect(screen.queryByLabelText('Version')).not.toBeInTheDocument();
@@ -160,6 +168,7 @@ describe('QueryEditor', () => {
     expect(await screen.findByText('"101" is not a percentile in (0, 100]')).toBeInTheDocument();
     expect(last().percentiles).toEqual([50, 90, 99.9]);
 
+    await user.click(screen.getByLabelText('Latest'));
     await user.click(screen.getByLabelText('Traffic'));
     await pick(user, 'Metrics', 'Error ratio');
     await pick(user, 'Metrics', 'Rate (records/s)');
@@ -167,8 +176,35 @@ describe('QueryEditor', () => {
       refId: 'B',
       queryType: 'traffic',
       percentiles: [50, 90, 99.9],
+      output: 'latest',
       metrics: ['errorRatio', 'rate'],
     });
+
+    // Distribution answers only with a table: the latest output goes, everything else stays.
+    await user.click(screen.getByLabelText('Distribution'));
+    expect(last()).toEqual({
+      refId: 'B',
+      queryType: 'distribution',
+      percentiles: [50, 90, 99.9],
+      metrics: ['errorRatio', 'rate'],
+    });
+  });
+
+  it('rejects bins outside [2, 1000]', async () => {
+    const { user, onChange } = setup({ refId: 'F', queryType: 'distribution' });
+    await user.type(screen.getByLabelText('Bins'), '1{enter}');
+    expect(await screen.findByText('Bins must be a whole number from 2 to 1000')).toBeInTheDocument();
+    expect(onChange).not.toHaveBeenCalled();
+  });
+
+  it('reads the resources of the chosen source', async () => {
+    const ds = fixtureDataSource();
+    const getResource = jest.spyOn(ds, 'getResource');
+    setup({ refId: 'G', queryType: 'drift', model: 'fraud-detector', source: 'prometheus' }, ds);
+    await waitFor(() =>
+      expect(getResource).toHaveBeenCalledWith('models/fraud-detector/features', { source: 'prometheus' })
+    );
+    expect(getResource).toHaveBeenCalledWith('models', { source: 'prometheus' });
   });
 
   it('preserves fields it does not know or does not show', async () => {
@@ -204,7 +240,8 @@ describe('QueryEditor', () => {
   it('shows an error when the backend cannot list models', async () => {
     const ds = fixtureDataSource();
     ds.getResource = (async () => {
-      throw { data: { message: 'prediction log unreachable' } };
+      // What getResource rejects with for a pkg/resources 502 answer.
+      throw { status: 502, data: { error: 'prediction log unreachable' } };
     }) as DataSource['getResource'];
     setup({ refId: 'E', queryType: 'traffic' }, ds);
     expect(await screen.findByText(/prediction log unreachable/)).toBeInTheDocument();
@@ -217,5 +254,7 @@ describe('parsePercentiles', () => {
     ['99.9 100', [99.9, 100]],
     ['', []],
   ])('parses %p', (text, want) => expect(parsePercentiles(text)).toEqual(want));
-  it.each(['0', '-5', '100.1', 'p95', 'NaN'])('rejects %p', (text) => expect(typeof parsePercentiles(text)).toBe('string'));
+  it.each(['0', '-5', '100.1', 'p95', 'NaN'])('rejects %p', (text) =>
+    expect(typeof parsePercentiles(text)).toBe('string')
+  );
 });

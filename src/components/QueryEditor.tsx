@@ -102,15 +102,47 @@ const BINNING_OPTIONS: Array<SelectableValue<BinningStrategy>> = [
 const DEFAULT_REFERENCE_WINDOW = { from: 'now-7d', to: 'now-6d' };
 
 /** Which fields each query type uses (DESIGN §4). */
-const FIELDS_BY_TYPE: Record<QueryType, ReadonlyArray<'version' | 'output' | 'window' | 'percentiles' | 'metrics' | 'features' | 'methods' | 'reference' | 'binning' | 'thresholds'>> = {
+const FIELDS_BY_TYPE: Record<
+  QueryType,
+  ReadonlyArray<
+    'version' | 'window' | 'percentiles' | 'metrics' | 'features' | 'methods' | 'reference' | 'binning' | 'thresholds'
+  >
+> = {
   endpoints: [],
-  health: ['version', 'output'],
-  traffic: ['version', 'output', 'window', 'metrics'],
-  latency: ['version', 'output', 'window', 'percentiles'],
-  predictions: ['version', 'output', 'window', 'percentiles'],
-  drift: ['version', 'output', 'window', 'features', 'methods', 'reference', 'binning', 'thresholds'],
-  distribution: ['version', 'output', 'window', 'features', 'reference', 'binning'],
+  health: ['version'],
+  traffic: ['version', 'window', 'metrics'],
+  latency: ['version', 'window', 'percentiles'],
+  predictions: ['version', 'window', 'percentiles'],
+  drift: ['version', 'window', 'features', 'methods', 'reference', 'binning', 'thresholds'],
+  distribution: ['version', 'window', 'features', 'reference', 'binning'],
 };
+
+/** The outputs each query type answers with, its default first (pkg/query outputsFor). */
+export const OUTPUTS_BY_TYPE: Record<QueryType, Output[]> = {
+  endpoints: ['table'],
+  distribution: ['table'],
+  health: ['latest'],
+  drift: ['timeseries', 'latest', 'table'],
+  traffic: ['timeseries', 'latest'],
+  latency: ['timeseries', 'latest'],
+  predictions: ['timeseries', 'latest'],
+};
+
+/** Bounds of binning.bins (pkg/query MinBins, MaxBins). */
+const MIN_BINS = 2;
+const MAX_BINS = 1000;
+
+/**
+ * Switches the query type, keeping every field; only an output the new type does not answer with
+ * is removed (the type's default applies), since the backend rejects it.
+ */
+export function withQueryType(query: ModelLensQuery, queryType: QueryType): ModelLensQuery {
+  const next: ModelLensQuery = { ...query, queryType };
+  if (next.output !== undefined && !OUTPUTS_BY_TYPE[queryType].includes(next.output)) {
+    delete next.output;
+  }
+  return next;
+}
 
 /** Returns a copy of the query with key set, or removed when the value is empty. */
 function withField<K extends keyof ModelLensQuery>(
@@ -181,23 +213,28 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
 
   const queryType: QueryType = query.queryType ?? 'traffic';
   const shown = new Set(FIELDS_BY_TYPE[queryType] ?? []);
+  const outputChoices = OUTPUTS_BY_TYPE[queryType] ?? [];
+  const source = query.source;
   const variables = useMemo(() => datasource.getVariableNames(), [datasource]);
 
   useEffect(() => {
     let cancelled = false;
-    datasource.getModels().then(
+    datasource.getModels(source).then(
       (m) => !cancelled && setModels(m),
       (e: unknown) => !cancelled && setLoadError(`Could not list models: ${errorText(e)}`)
     );
     return () => {
       cancelled = true;
     };
-  }, [datasource]);
+  }, [datasource, source]);
 
   const model = query.model ?? '';
   useEffect(() => {
     let cancelled = false;
-    Promise.all([datasource.getVersions(model), datasource.getFeatures(model)]).then(
+    Promise.all([
+      datasource.getVersions(model, undefined, source),
+      datasource.getFeatures(model, undefined, source),
+    ]).then(
       ([v, f]) => {
         if (!cancelled) {
           setVersions(v);
@@ -210,7 +247,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
     return () => {
       cancelled = true;
     };
-  }, [datasource, model]);
+  }, [datasource, model, source]);
 
   const update = (next: ModelLensQuery) => {
     onChange(next);
@@ -219,7 +256,10 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
   const set = <K extends keyof ModelLensQuery>(key: K, value: ModelLensQuery[K] | undefined) =>
     update(withField(query, key, value));
 
-  const modelOptions = withCurrent([...toOptions(models.map((m) => m.name)), ...toOptions(variables, 'Variable')], model);
+  const modelOptions = withCurrent(
+    [...toOptions(models.map((m) => m.name)), ...toOptions(variables, 'Variable')],
+    model
+  );
   const versionOptions = withCurrent(
     [
       { label: 'All versions together', value: '' },
@@ -263,7 +303,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
           <RadioButtonGroup<QueryType>
             options={QUERY_TYPE_OPTIONS}
             value={queryType}
-            onChange={(v) => update({ ...query, queryType: v })}
+            onChange={(v) => update(withQueryType(query, v))}
           />
         </InlineField>
       </InlineFieldRow>
@@ -397,7 +437,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
         </InlineFieldRow>
       )}
 
-      {(shown.has('window') || shown.has('output')) && (
+      {(shown.has('window') || outputChoices.length > 1) && (
         <InlineFieldRow>
           {shown.has('window') && (
             <InlineField
@@ -415,11 +455,11 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
               />
             </InlineField>
           )}
-          {shown.has('output') && (
+          {outputChoices.length > 1 && (
             <InlineField label="Output" labelWidth={10}>
               <RadioButtonGroup<Output>
-                options={OUTPUT_OPTIONS}
-                value={query.output ?? 'timeseries'}
+                options={OUTPUT_OPTIONS.filter((o) => outputChoices.includes(o.value!))}
+                value={query.output ?? outputChoices[0]}
                 onChange={(v) => set('output', v)}
               />
             </InlineField>
@@ -498,8 +538,11 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
               invalid={!!binsError}
               onCommit={(text) => {
                 const n = parseOptionalNumber(text);
-                if (typeof n === 'string' || (n !== undefined && (!Number.isInteger(n) || n < 1))) {
-                  setBinsError(`"${text.trim()}" is not a whole number of bins`);
+                if (
+                  typeof n === 'string' ||
+                  (n !== undefined && (!Number.isInteger(n) || n < MIN_BINS || n > MAX_BINS))
+                ) {
+                  setBinsError(`Bins must be a whole number from ${MIN_BINS} to ${MAX_BINS}`);
                   return;
                 }
                 setBinsError('');
@@ -600,8 +643,9 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
 
 function errorText(e: unknown): string {
   if (e && typeof e === 'object') {
-    const err = e as { data?: { message?: string }; message?: string; statusText?: string };
-    return err.data?.message ?? err.message ?? err.statusText ?? 'request failed';
+    // Resource errors arrive as {data: {error}} (pkg/resources) or {data: {message}} (Grafana).
+    const err = e as { data?: { error?: string; message?: string }; message?: string; statusText?: string };
+    return err.data?.error ?? err.data?.message ?? err.message ?? err.statusText ?? 'request failed';
   }
   return String(e);
 }

@@ -48,4 +48,3 @@ describe('VariableQueryEditor', () => {
     expect(screen.getByText(/unknown ModelLens variable query type "labels"/)).toBeInTheDocument();
   });
 });
-
