@@ -2,10 +2,21 @@
 // type-7 percentiles, binning, binned drift distances (PSI, Jensen–Shannon, Hellinger, TVD,
 // symmetric KL, L∞, MLRun's general drift), raw-sample measures (two-sample Kolmogorov–Smirnov
 // statistic and p-value, Wasserstein-1), the chi-square test of homogeneity and the drift status
-// thresholds.
+// thresholds (DESIGN §5). It imports only the standard library and gonum.
 //
-// Every function is defined against a named reference (numpy 1.24 / scipy 1.10) and tested
-// against values that reference produced on the same data. The package has no SDK imports and
-// never panics on bad numeric input: degenerate input (empty, mismatched lengths, NaN) gives NaN,
-// as each function's doc comment states.
+// Every function is defined against a named reference (numpy 1.24 / scipy 1.10, or MLRun for
+// KLD and the general drift value) and tested against values that reference produced on the
+// same data (reference_values_test.go, kolmogorov_grid_test.go; the generating scripts are in
+// testdata/).
+//
+// Conventions:
+//   - Bins: interior edges e0 < e1 < ... define len(edges)+1 bins, bin 0 = (-Inf, e0),
+//     bin i = [e_{i-1}, e_i), last = [e_last, +Inf); a value on an edge goes to the bin on its
+//     right.
+//   - Binned distances take p = reference proportions and q = current proportions.
+//   - Raw-sample measures take both samples sorted ascending (SortFloat64s) without NaN.
+//   - Functions that fill a slice take a dst and reuse it when its capacity is enough, so hot
+//     paths run without allocating.
+//   - Bad numeric input never panics: empty input, mismatched lengths, NaN where it is not
+//     allowed, or too few categories give NaN (each doc comment says exactly when).
 package stats
