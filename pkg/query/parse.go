@@ -51,8 +51,7 @@ func Parse(raw json.RawMessage) (Query, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return q, userError("empty query")
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&q); err != nil {
+	if err := json.Unmarshal(raw, &q); err != nil {
 		return q, userError("invalid query JSON: %s", jsonErrorText(err))
 	}
 	if err := Validate(&q); err != nil {

@@ -34,6 +34,7 @@ func TestParseInvalid(t *testing.T) {
 		{``, "empty query"},
 		{`{`, "invalid query JSON"},
 		{`[]`, "invalid query JSON"},
+		{`{"queryType":"traffic"} {}`, "invalid query JSON"},
 		{`{"queryType":"traffic","percentiles":"50"}`, `field "percentiles"`},
 		{`{}`, "queryType is required"},
 		{`{"queryType":"nope"}`, `unknown queryType "nope"`},
