@@ -142,6 +142,7 @@ func TestEdgesSpecial(t *testing.T) {
 		{[]float64{1, 1, 1, 1, 1, 1, 1, 1, 2, 3}, 5, []float64{1, 1.2000000000000002}}, // numpy.percentile(x, [20, 40, 60, 80]) = [1, 1, 1, 1.2000000000000002]
 		{[]float64{ninf, inf}, 2, nil}, // the only quantile is NaN
 		{[]float64{ninf, 0, 1, inf}, 2, []float64{0.5}},
+		{[]float64{1, 2, 3}, MaxBins + 1, nil},
 	}
 	for _, c := range q {
 		if got := QuantileEdges(c.x, c.bins); !sameSlice(got, c.want) {
@@ -163,6 +164,8 @@ func TestEdgesSpecial(t *testing.T) {
 		{[]float64{ninf, inf}, 2, nil},
 		{[]float64{ninf, 5, inf}, 2, []float64{5}},
 		{[]float64{1, math.Nextafter(1, 2)}, 4, []float64{1, math.Nextafter(1, 2)}}, // rounding collapses
+		{[]float64{0, 1}, MaxBins + 1, nil},
+		{[]float64{0, 1}, -3, nil},
 	}
 	for _, c := range e {
 		if got := EqualWidthEdges(c.x, c.bins); !sameSlice(got, c.want) {
