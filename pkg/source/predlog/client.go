@@ -291,10 +291,6 @@ func (c *Client) Reference(ctx context.Context, model, version string) (*source.
 	}
 	b, err := c.ndjson(ctx, "GET /reference", "/reference", q, decodeOptions{model: m}, c.limit(DefaultMaxSmallBytes))
 	if err != nil {
-		if errors.Is(err, source.ErrUnknownModel) {
-			// The model exists (it is in /models), so a 404 here means it has no reference.
-			return nil, c.downstream(fmt.Errorf("prediction log: model %q has no reference sample (%v): %w", model, err, source.ErrNoReference))
-		}
 		return nil, err
 	}
 	if b.Len() < 2 {
@@ -357,8 +353,12 @@ func (c *Client) get(ctx context.Context, op, path string, q url.Values, accept 
 	var cause error
 	switch resp.StatusCode {
 	case http.StatusNotFound:
-		if path == "/records" || path == "/reference" {
+		switch path {
+		case "/records":
 			cause = source.ErrUnknownModel
+		case "/reference":
+			// The model is in /models (checked first), so a 404 here means it has no reference.
+			cause = source.ErrNoReference
 		}
 	case http.StatusUnauthorized, http.StatusForbidden:
 		msg += " (check the prediction log token)"

@@ -243,9 +243,11 @@ func (s *scanner) number() ([]byte, error) {
 }
 
 // float consumes a JSON number token and returns its value together with its bytes, validating
-// the grammar and accumulating the decimal mantissa in the same pass. Values with at most 15
-// significant digits and a decimal exponent within ±22 are exact m·10^e products (one rounding,
-// as strconv would give); the rest are parsed by strconv.ParseFloat. Out-of-range values are ±Inf.
+// the grammar and accumulating the decimal mantissa in the same pass. Values whose decimal
+// mantissa m is at most 2^53 (exact in a float64) and whose decimal exponent e is within ±22
+// (10^|e| exact too) are computed as m·10^e or m/10^-e: one correctly rounded operation on exact
+// operands, the same result strconv gives (Clinger's fast path). The rest are parsed by
+// strconv.ParseFloat. Out-of-range values are ±Inf.
 func (s *scanner) float() (float64, []byte, error) {
 	b := s.b
 	start := s.i
@@ -317,7 +319,7 @@ func (s *scanner) float() (float64, []byte, error) {
 	}
 	s.i = i
 	tok := b[start:i]
-	if digits <= 15 && exp >= -22 && exp <= 22 {
+	if mant <= 1<<53 && digits <= 19 && exp >= -22 && exp <= 22 {
 		f := float64(mant)
 		if exp >= 0 {
 			f *= pow10[exp]
@@ -414,9 +416,9 @@ var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
 // parseFloat converts a decimal number (JSON grammar, or the looser grammar strconv accepts inside
-// a string) to float64, correctly rounded. Numbers with at most 15 significant digits and a small
-// decimal exponent take the exact fast path m·10^e (both operands exact, one rounding), the rest
-// go through strconv.ParseFloat. ok is false when b is not a number.
+// a string) to float64, correctly rounded, with the fast path of scanner.float for mantissas up to
+// 2^53 and exponents within ±22; the rest go through strconv.ParseFloat. ok is false when b is not
+// a number.
 func parseFloat(b []byte) (v float64, ok bool) {
 	i := 0
 	neg := false
@@ -481,7 +483,7 @@ func parseFloat(b []byte) (v float64, ok bool) {
 	if i != len(b) {
 		return slowFloat(b)
 	}
-	if digits <= 15 && exp >= -22 && exp <= 22 {
+	if mant <= 1<<53 && digits <= 19 && exp >= -22 && exp <= 22 {
 		f := float64(mant)
 		if exp >= 0 {
 			f *= pow10[exp]
