@@ -72,8 +72,20 @@ describe('QueryEditor', () => {
     expect(screen.queryByLabelText('Latest')).not.toBeInTheDocument();
     expect(screen.getByLabelText('Version')).toBeInTheDocument();
 
+    // Predictions: features restricted to the model's outputs.
+    await user.click(screen.getByLabelText('Predictions'));
+    expect(screen.getByLabelText('Percentiles')).toBeInTheDocument();
+    await user.click(screen.getByLabelText('Features'));
+    const outputs = await screen.findByLabelText('Select options menu');
+    expect(
+      within(outputs)
+        .getAllByRole('option')
+        .map((o) => o.textContent)
+    ).toEqual(['predictionModel output', 'scoreModel output']);
+    await user.keyboard('{Escape}');
+
     await user.click(screen.getByLabelText('Endpoints'));
-    expect(screen.queryByLabelText('Version')).not.toBeInTheDocument();
+    expect(screen.getByLabelText('Version')).toBeInTheDocument();
     expect(screen.queryByLabelText('Window')).not.toBeInTheDocument();
     expect(screen.getByLabelText('Model')).toBeInTheDocument();
   });

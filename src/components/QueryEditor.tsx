@@ -108,11 +108,11 @@ const FIELDS_BY_TYPE: Record<
     'version' | 'window' | 'percentiles' | 'metrics' | 'features' | 'methods' | 'reference' | 'binning' | 'thresholds'
   >
 > = {
-  endpoints: [],
+  endpoints: ['version'],
   health: ['version'],
   traffic: ['version', 'window', 'metrics'],
   latency: ['version', 'window', 'percentiles'],
-  predictions: ['version', 'window', 'percentiles'],
+  predictions: ['version', 'window', 'percentiles', 'features'],
   drift: ['version', 'window', 'features', 'methods', 'reference', 'binning', 'thresholds'],
   distribution: ['version', 'window', 'features', 'reference', 'binning'],
 };
@@ -269,13 +269,17 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
     ],
     query.version
   );
+  // Predictions queries take only the model's outputs; drift also input features; distribution
+  // also latency.
   const outputs = [FEATURE_PREDICTION, FEATURE_SCORE, ...(queryType === 'distribution' ? [FEATURE_LATENCY] : [])];
   const featureOptions = withCurrent(
-    [
-      ...features.map((f) => ({ label: f.name, value: f.name, description: f.type })),
-      ...toOptions(outputs, 'Model output'),
-      ...toOptions(variables, 'Variable'),
-    ],
+    queryType === 'predictions'
+      ? toOptions(outputs, 'Model output')
+      : [
+          ...features.map((f) => ({ label: f.name, value: f.name, description: f.type })),
+          ...toOptions(outputs, 'Model output'),
+          ...toOptions(variables, 'Variable'),
+        ],
     query.features
   );
 
@@ -402,15 +406,19 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
             label="Features"
             labelWidth={LABEL_WIDTH}
             htmlFor="ml-features"
-            tooltip="Default: every input feature of the model"
+            tooltip={
+              queryType === 'predictions'
+                ? 'prediction and/or score; default both'
+                : 'Default: every input feature of the model'
+            }
           >
             <MultiSelect<string>
               inputId="ml-features"
               width={60}
               options={featureOptions}
               value={query.features ?? []}
-              placeholder="All features"
-              allowCustomValue
+              placeholder={queryType === 'predictions' ? 'prediction and score' : 'All features'}
+              allowCustomValue={queryType !== 'predictions'}
               onChange={(v) => set('features', v.map((o) => o.value!).filter(Boolean))}
             />
           </InlineField>
