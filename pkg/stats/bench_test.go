@@ -135,24 +135,39 @@ func BenchmarkPercentileWindows(b *testing.B) {
 	}
 }
 
-// BenchmarkSortFloat64s sorts 1M normal values (the copy from the unsorted source, ~1% of the
-// time, is included). BenchmarkSortFloat64sStdlib is sort.Float64s on the same data, for scale.
+// BenchmarkSortFloat64s sorts 1M values of several shapes (the copy from the unsorted source,
+// ~1% of the time, is included). BenchmarkSortFloat64sStdlib is sort.Float64s on the normal data,
+// for scale.
 func BenchmarkSortFloat64s(b *testing.B) {
-	benchSort(b, SortFloat64s)
+	for _, shape := range []string{"normal", "narrow", "ints", "lognormal", "wide"} {
+		b.Run(shape, func(b *testing.B) { benchSort(b, shape, SortFloat64s) })
+	}
 }
 
 func BenchmarkSortFloat64sStdlib(b *testing.B) {
-	benchSort(b, sort.Float64s)
+	benchSort(b, "normal", sort.Float64s)
 }
 
-func benchSort(b *testing.B, sorter func([]float64)) {
+func benchSort(b *testing.B, shape string, sorter func([]float64)) {
 	const n = 1_000_000
 	r := rand.New(rand.NewPCG(2, 2))
 	src := make([]float64, n)
 	for i := range src {
-		src[i] = r.NormFloat64()
+		switch shape {
+		case "normal":
+			src[i] = r.NormFloat64()
+		case "narrow": // one top-16-bit bucket: the large-bucket path
+			src[i] = 1000 + 1e-3*r.NormFloat64()
+		case "ints": // heavy ties
+			src[i] = float64(r.IntN(1000))
+		case "lognormal":
+			src[i] = math.Exp(2 * r.NormFloat64())
+		case "wide": // exponents over ±1000: many small buckets
+			src[i] = math.Ldexp(r.Float64()-0.5, r.IntN(2000)-1000)
+		}
 	}
 	x := make([]float64, n)
+	sorter(append(x[:0:0], src...)) // warm the pooled buffers
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -43,6 +43,7 @@ var radixScratch sync.Pool
 type radixBufs struct {
 	a, b []uint64
 	top  []uint32
+	h12  [4][4096]uint32 // histograms of lsdPasses12
 }
 
 // SortFloat64s sorts x in ascending order.
@@ -95,7 +96,7 @@ func SortFloat64s(x []float64) {
 	for _, end := range top {
 		hi := int(end)
 		if hi-lo > 1 {
-			sortLow48(out[lo:hi], keys[lo:hi])
+			sortLow48(out[lo:hi], keys[lo:hi], &bufs.h12)
 		}
 		lo = hi
 	}
@@ -106,8 +107,8 @@ func SortFloat64s(x []float64) {
 }
 
 // sortLow48 sorts keys that share their top 16 bits by their low 48 bits, using tmp (same length)
-// as scratch; the result is in s.
-func sortLow48(s, tmp []uint64) {
+// and h12 as scratch; the result is in s.
+func sortLow48(s, tmp []uint64, h12 *[4][4096]uint32) {
 	n := len(s)
 	switch {
 	case n < 128:
@@ -116,7 +117,7 @@ func sortLow48(s, tmp []uint64) {
 	case n <= 1<<15:
 		lsdPasses8(s, tmp)
 	default:
-		lsdPasses12(s, tmp)
+		lsdPasses12(s, tmp, h12)
 	}
 }
 
@@ -158,9 +159,9 @@ func lsdPasses8(s, tmp []uint64) {
 
 // lsdPasses12 sorts s on bits 0..47 with four 12-bit LSD passes (for large s: fewer passes over
 // memory).
-func lsdPasses12(s, tmp []uint64) {
+func lsdPasses12(s, tmp []uint64, h *[4][4096]uint32) {
 	n := len(s)
-	h := new([4][4096]uint32)
+	*h = [4][4096]uint32{}
 	for _, k := range s {
 		h[0][k&4095]++
 		h[1][(k>>12)&4095]++
