@@ -20,12 +20,22 @@ import (
 // current sample is the window ending at the end of the range (default: the whole range).
 //
 // Latency is compared with the reference's latency_ms when the reference sample records latencies,
-// else the query must give a reference window (reference.kind "window").
+// else the query must give a reference window (reference.kind "window"). With Prometheus, the bins
+// are the feature histograms' buckets and the reference is a reference window.
 func (h *Handler) distribution(ctx context.Context, r *request) (data.Frames, error) {
 	q := &r.q
 	g, err := newGrid(r.dq, q.Window, true)
 	if err != nil {
 		return nil, err
+	}
+	if h.deps.Metrics != nil {
+		src, err := h.cat.Resolve(ctx, q.Source, q.Model)
+		if err != nil {
+			return nil, err
+		}
+		if src.Metrics != nil {
+			return h.distributionFromMetrics(ctx, r, src, g)
+		}
 	}
 	src, models, notices, err := h.prepareDrift(ctx, r, g, true, []string{})
 	if err != nil {

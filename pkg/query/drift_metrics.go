@@ -56,36 +56,12 @@ func (h *Handler) driftFromMetrics(ctx context.Context, r *request, src Resolved
 	}
 	spec.need = dedupe(append(slices.Clone(spec.methods), spec.statusFrom...))
 
-	now := r.dq.TimeRange.To
-	from, err := ParseTime(q.Reference.From, now)
+	cur, refBy, hn, err := histograms(ctx, r, src, g)
 	if err != nil {
-		return nil, userError("reference.from: %v", err)
+		return nil, err
 	}
-	to, err := ParseTime(q.Reference.To, now)
-	if err != nil {
-		return nil, userError("reference.to: %v", err)
-	}
-	cur, curNotes, err := src.Metrics.FeatureHistograms(ctx, metricsRequest(q, g), q.Features)
-	if err != nil {
-		return nil, sourceError(src.Name, err)
-	}
-	span := to.Sub(from)
-	ref, refNotes, err := src.Metrics.FeatureHistograms(ctx, source.MetricsRequest{Model: q.Model, Version: q.Version,
-		Start: to, End: to, Step: span, Window: span}, q.Features)
-	if err != nil {
-		return nil, sourceError(src.Name, err)
-	}
-	for _, n := range append(curNotes, refNotes...) {
-		notices = append(notices, frames.InfoNotice(n))
-	}
+	notices = append(notices, hn...)
 	notices = append(notices, frames.InfoNotice("drift from histogram buckets (the buckets are the bins)"))
-	refBy := map[string]*source.HistogramSeries{}
-	for i := range ref {
-		refBy[data.Labels(ref[i].Labels).String()] = &ref[i]
-	}
-	sort.Slice(cur, func(i, j int) bool {
-		return data.Labels(cur[i].Labels).String() < data.Labels(cur[j].Labels).String()
-	})
 	calc := &driftCalc{spec: &spec}
 	var out seriesSet
 	missing := 0
@@ -170,4 +146,85 @@ func coarsen(from, counts, to []float64) []float64 {
 		out[j] += c
 	}
 	return out
+}
+
+// histograms fetches the feature histograms of the query's grid and those of its reference window
+// (one point covering the window), the latter by label set. The current series are sorted by labels.
+func histograms(ctx context.Context, r *request, src Resolved, g grid) ([]source.HistogramSeries, map[string]*source.HistogramSeries, []data.Notice, error) {
+	q := &r.q
+	now := r.dq.TimeRange.To
+	from, err := ParseTime(q.Reference.From, now)
+	if err != nil {
+		return nil, nil, nil, userError("reference.from: %v", err)
+	}
+	to, err := ParseTime(q.Reference.To, now)
+	if err != nil {
+		return nil, nil, nil, userError("reference.to: %v", err)
+	}
+	cur, curNotes, err := src.Metrics.FeatureHistograms(ctx, metricsRequest(q, g), q.Features)
+	if err != nil {
+		return nil, nil, nil, sourceError(src.Name, err)
+	}
+	span := to.Sub(from)
+	ref, refNotes, err := src.Metrics.FeatureHistograms(ctx, source.MetricsRequest{Model: q.Model, Version: q.Version,
+		Start: to, End: to, Step: span, Window: span}, q.Features)
+	if err != nil {
+		return nil, nil, nil, sourceError(src.Name, err)
+	}
+	var notices []data.Notice
+	for _, n := range append(curNotes, refNotes...) {
+		notices = append(notices, frames.InfoNotice(n))
+	}
+	refBy := map[string]*source.HistogramSeries{}
+	for i := range ref {
+		refBy[data.Labels(ref[i].Labels).String()] = &ref[i]
+	}
+	sort.Slice(cur, func(i, j int) bool {
+		return data.Labels(cur[i].Labels).String() < data.Labels(cur[j].Labels).String()
+	})
+	return cur, refBy, notices, nil
+}
+
+// distributionFromMetrics answers a distribution query from feature histograms: per feature, the
+// bucket proportions of the window ending at the end of the range against those of the reference
+// window, on the bucket bounds both share.
+func (h *Handler) distributionFromMetrics(ctx context.Context, r *request, src Resolved, g grid) (data.Frames, error) {
+	q := &r.q
+	if q.Reference == nil || q.Reference.Kind != ReferenceWindow {
+		return nil, userError("with Prometheus, distribution compares feature histograms with a reference window: set reference.kind to %q with reference.from and reference.to", ReferenceWindow)
+	}
+	cur, refBy, notices, err := histograms(ctx, r, src, g)
+	if err != nil {
+		return nil, err
+	}
+	notices = append(notices, frames.InfoNotice("bins are the histogram buckets"))
+	var out data.Frames
+	for i := range cur {
+		c := &cur[i]
+		l := data.Labels(c.Labels)
+		rh := refBy[l.String()]
+		if rh == nil || len(rh.Counts) == 0 || len(c.Counts) == 0 {
+			notices = append(notices, frames.WarningNotice(fmt.Sprintf("%s: no data in the current or the reference window", l.String())))
+			continue
+		}
+		edges := commonEdges(c.Edges, rh.Edges)
+		rc := coarsen(rh.Edges, rh.Counts[len(rh.Counts)-1], edges)
+		cc := coarsen(c.Edges, c.Counts[len(c.Counts)-1], edges)
+		name := l["feature"]
+		if allModels(q.Model) || q.Version == WildcardAllVersions {
+			name = l["model"] + versionSuffix(l["version"]) + " / " + name
+		}
+		out = append(out, frames.Table(name, []*data.Field{
+			frames.StringField("bin", binLabels(edges)),
+			frames.NumberField("reference", "percentunit", proportions(rc)),
+			frames.NumberField("current", "percentunit", proportions(cc)),
+			frames.NumberField("reference count", "", rc),
+			frames.NumberField("current count", "", cc),
+		}, frames.Info{Source: src.Name}))
+	}
+	if len(out) == 0 {
+		return data.Frames{frames.Empty(data.FrameTypeTable, frames.Info{Source: src.Name, Notices: notices})}, nil
+	}
+	frames.AddNotices(out, notices...)
+	return out, nil
 }

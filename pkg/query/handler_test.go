@@ -343,6 +343,25 @@ func TestPrometheusSeam(t *testing.T) {
 	require.ErrorContains(t, r.Error, "method ks needs raw samples")
 }
 
+func TestDistributionFromMetrics(t *testing.T) {
+	h := New(Deps{Metrics: &fakeMetrics{}})
+	r := run(h, map[string]any{"queryType": "distribution", "model": "iris", "reference": map[string]any{"kind": "window", "from": "now-7d", "to": "now-6d"}},
+		t0, t0.Add(2*time.Minute), time.Minute)
+	require.NoError(t, r.Error)
+	require.Len(t, r.Frames, 1)
+	f := r.Frames[0]
+	require.Equal(t, "x", f.Name)
+	bins, _ := f.FieldByName("bin")
+	require.Equal(t, []string{"(-inf, 1)", "[1, 2)", "[2, 3)", "[3, +inf)"}, stringsOf(bins))
+	rc, _ := f.FieldByName("reference count")
+	require.Equal(t, []float64{10, 10, 10, 10}, floatsOf(rc)) // [10 10 10 5 5] on edges [1 2 3 4], coarsened
+	// The current window is one point (the fake's first point: [10 10 10 10]).
+	cc, _ := f.FieldByName("current")
+	require.Equal(t, []float64{0.25, 0.25, 0.25, 0.25}, floatsOf(cc))
+	r = run(h, map[string]any{"queryType": "distribution", "model": "iris"}, t0, t0.Add(time.Hour), time.Minute)
+	require.ErrorContains(t, r.Error, "reference window")
+}
+
 func TestCoarsen(t *testing.T) {
 	require.Equal(t, []float64{1, 5, 9}, coarsen([]float64{1, 2, 3, 4}, []float64{1, 2, 3, 4, 5}, []float64{1, 3}))
 	require.Equal(t, []float64{15}, coarsen([]float64{1, 2, 3, 4}, []float64{1, 2, 3, 4, 5}, nil))
