@@ -1,6 +1,16 @@
 // Package predlog is the client of the Prediction Log API v1 (DESIGN §6): model metadata from
 // GET /models, prediction records and reference samples as NDJSON from GET /records and
 // GET /reference, decoded in one streaming pass into columnar source.Batch values.
+//
+// Decoding rules: column kinds come from the model metadata (GET /models, cached for ModelsTTL).
+// A numeric variable takes a JSON number or a string holding one; null, any other string, a
+// boolean, an object, an array and non-finite values are null (NaN). A categorical variable takes
+// a string, or the literal text of a number or boolean; null and objects are null. Features the
+// model does not declare are ignored, missing ones are null. "status" equal to "error" (any case)
+// marks an error record. A record without "ts" or of another model, and any malformed line, is an
+// error naming the line. Records outside the requested range (start < ts <= end) or of another
+// version than the one asked for are dropped, and records that arrive out of time order are
+// sorted.
 package predlog
 
 import (
