@@ -234,6 +234,13 @@ func (c *Client) ModelNames(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
+// Health is the view of a Client that health queries use: Ready, ServerReady and Live as the
+// Client's, and Models listing model names only (ModelNames).
+type Health struct{ *Client }
+
+// Models lists the distinct model names the endpoint serves.
+func (h Health) Models(ctx context.Context) ([]string, error) { return h.ModelNames(ctx) }
+
 // Metadata returns a model's metadata (GET /v2/models/{model}). A 404 wraps source.ErrUnknownModel.
 func (c *Client) Metadata(ctx context.Context, model string) (*ModelMetadata, error) {
 	path, err := c.modelPath(model)

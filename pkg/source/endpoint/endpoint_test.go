@@ -386,3 +386,29 @@ func TestLimitsAndTimeouts(t *testing.T) {
 		noToken(t, err)
 	}
 }
+
+// healthClient is the interface the query layer declares for endpoints (query.EndpointClient).
+type healthClient interface {
+	Ready(ctx context.Context, model string) (bool, error)
+	Models(ctx context.Context) ([]string, error)
+	ServerReady(ctx context.Context) (bool, error)
+}
+
+func TestHealthView(t *testing.T) {
+	s := newServer(t, map[string]route{
+		"POST /v2/repository/index":   {200, fixture(t, "triton_index.json")},
+		"GET /v2/models/simple/ready": {200, nil},
+		"GET /v2/health/ready":        {400, nil},
+	})
+	var h healthClient = Health{s.client(t)}
+	names, err := h.Models(context.Background())
+	if err != nil || strings.Join(names, ",") != "densenet_onnx,simple,simple_string,inception_onnx" {
+		t.Errorf("names = %v, %v", names, err)
+	}
+	if ok, err := h.Ready(context.Background(), "simple"); !ok || err != nil {
+		t.Errorf("Ready = %v, %v", ok, err)
+	}
+	if ok, err := h.ServerReady(context.Background()); ok || err != nil {
+		t.Errorf("ServerReady = %v, %v", ok, err)
+	}
+}
