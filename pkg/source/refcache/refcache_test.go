@@ -443,3 +443,13 @@ func BenchmarkCachedBinned(b *testing.B) {
 		}
 	}
 }
+
+// refSample is the interface the query layer declares for a prepared reference.
+type refSample interface {
+	Rows() int
+	Sorted(variable string) []float64
+	Categories(variable string) (cats []string, counts []float64)
+	Binned(variable, strategy string, bins int) (edges, counts []float64)
+}
+
+var _ refSample = (*Prepared)(nil)
