@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -100,16 +101,24 @@ func (h *Handler) prepareDrift(ctx context.Context, r *request, g grid, allowLat
 		return src, nil, nil, err
 	}
 	notices = append(notices, fnotices...)
+	kept := out[:0]
 	for i := range out {
 		out[i].batch = fetchedAll[i].batch
 		refs, rnotices, err := h.references(ctx, src, r, &out[i].model, out[i].batch)
+		var bad *BadQueryError
+		if err != nil && allModels(q.Model) && errors.As(err, &bad) {
+			// Over every model, one model without a usable reference must not silence the others.
+			notices = append(notices, frames.WarningNotice(fmt.Sprintf("%s skipped: %v", out[i].model.Name, err)))
+			continue
+		}
 		if err != nil {
 			return src, nil, nil, err
 		}
 		out[i].refs = refs
 		notices = append(notices, rnotices...)
+		kept = append(kept, out[i])
 	}
-	return src, out, notices, nil
+	return src, kept, notices, nil
 }
 
 // references returns a model's reference per version group of the query.

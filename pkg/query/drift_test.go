@@ -151,6 +151,16 @@ func TestDriftErrors(t *testing.T) {
 	r = run(h, map[string]any{"queryType": "drift", "model": "iris"}, t0, t0.Add(time.Hour), time.Minute)
 	require.ErrorIs(t, r.Error, source.ErrNoReference)
 	require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource)
+	// Over every model, a model without a reference is skipped with a notice.
+	other := source.Model{Name: "alpha", Features: []source.Feature{{Name: "x", Type: source.Numeric}}}
+	fl.models = append(fl.models, other)
+	fl.recs["alpha"] = fl.recs["iris"]
+	fl.refs["alpha"] = driftFixture().refs["iris"]
+	h = New(Deps{PredictionLog: fl})
+	r = run(h, map[string]any{"queryType": "drift", "model": "*", "features": []string{"x"}, "methods": []string{"ks"}, "output": "latest"}, t0, t0.Add(time.Hour), time.Minute)
+	requireOK(t, r)
+	require.Equal(t, []string{"feature=x, method=ks, model=alpha"}, byLabelsKeys(t, r.Frames))
+	require.Contains(t, notices(r.Frames), "iris skipped")
 
 	r = run(h, map[string]any{"queryType": "drift", "model": "iris", "reference": map[string]any{"kind": "window", "from": "now-10d", "to": "now-9d"}}, t0, t0.Add(time.Hour), time.Minute)
 	require.ErrorContains(t, r.Error, "has 0 records")
@@ -406,4 +416,13 @@ func BenchmarkLatencyQuery(b *testing.B) {
 			b.Fatal(res.Error)
 		}
 	}
+}
+
+func byLabelsKeys(t *testing.T, fs data.Frames) []string {
+	t.Helper()
+	var out []string
+	for k := range byLabels(t, fs) {
+		out = append(out, k)
+	}
+	return out
 }
