@@ -66,9 +66,10 @@ type Client struct {
 	modelsTTL time.Duration
 	now       func() time.Time
 
-	mu       sync.Mutex
-	models   []source.Model
-	modelsAt time.Time
+	mu         sync.Mutex
+	models     []source.Model
+	modelsAt   time.Time
+	modelsCall *modelsCall
 }
 
 var _ source.PredictionLog = (*Client)(nil)
@@ -132,23 +133,52 @@ func (c *Client) Models(ctx context.Context) ([]source.Model, error) {
 }
 
 // cachedModels returns the model list, fetching it when stale or when force is set; fresh tells
-// whether this call fetched it.
+// whether the list was fetched during this call. Concurrent callers share one fetch (a dashboard
+// opening many panels at once asks GET /models once).
 func (c *Client) cachedModels(ctx context.Context, force bool) (ms []source.Model, fresh bool, err error) {
-	c.mu.Lock()
-	if !force && c.models != nil && c.now().Sub(c.modelsAt) < c.modelsTTL {
-		ms = c.models
+	for {
+		c.mu.Lock()
+		if !force && c.models != nil && c.now().Sub(c.modelsAt) < c.modelsTTL {
+			ms = c.models
+			c.mu.Unlock()
+			return ms, false, nil
+		}
+		if call := c.modelsCall; call != nil {
+			c.mu.Unlock()
+			select {
+			case <-call.done:
+			case <-ctx.Done():
+				return nil, false, c.transportErr(ctx, "GET /models", ctx.Err())
+			}
+			if call.err == nil {
+				return call.models, true, nil
+			}
+			if ctx.Err() == nil && (errors.Is(call.err, context.Canceled) || errors.Is(call.err, context.DeadlineExceeded)) {
+				continue // the caller that fetched gave up; this one has time left
+			}
+			return nil, false, call.err
+		}
+		call := &modelsCall{done: make(chan struct{})}
+		c.modelsCall = call
 		c.mu.Unlock()
-		return ms, false, nil
+
+		call.models, call.err = c.fetchModels(ctx)
+		c.mu.Lock()
+		if call.err == nil {
+			c.models, c.modelsAt = call.models, c.now()
+		}
+		c.modelsCall = nil
+		close(call.done)
+		c.mu.Unlock()
+		return call.models, call.err == nil, call.err
 	}
-	c.mu.Unlock()
-	ms, err = c.fetchModels(ctx)
-	if err != nil {
-		return nil, false, err
-	}
-	c.mu.Lock()
-	c.models, c.modelsAt = ms, c.now()
-	c.mu.Unlock()
-	return ms, true, nil
+}
+
+// modelsCall is one GET /models in flight.
+type modelsCall struct {
+	done   chan struct{}
+	models []source.Model
+	err    error
 }
 
 // model returns the metadata of one model, refetching the list once when the model is not in a

@@ -616,3 +616,40 @@ func modelJSON(m source.Model) string {
 	}
 	return string(b)
 }
+
+func TestModelsFetchedOnceUnderConcurrency(t *testing.T) {
+	body := fixture(t, "models.json")
+	f := newFakeLog(t, map[string]http.HandlerFunc{"/api/v1/models": func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(50 * time.Millisecond)
+		w.Write(body)
+	}})
+	c := f.client(Options{})
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if ms, err := c.Models(context.Background()); err != nil || len(ms) != 2 {
+				t.Errorf("Models = %d, %v", len(ms), err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := f.models.Load(); n != 1 {
+		t.Errorf("/models fetched %d times by 20 concurrent callers, want 1", n)
+	}
+	// A caller that gives up does not spoil the fetch for the others.
+	c = f.client(Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { _, err := c.Models(ctx); errc <- err }()
+	time.Sleep(2 * time.Millisecond)
+	ms, err := c.Models(context.Background())
+	if err != nil || len(ms) != 2 {
+		t.Errorf("patient caller: %d, %v", len(ms), err)
+	}
+	if err := <-errc; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("impatient caller: %v", err)
+	}
+}
