@@ -59,7 +59,7 @@ func (h *Handler) prepareDrift(ctx context.Context, r *request, g grid, allowLat
 	if src.Log == nil {
 		return src, nil, nil, userError("%s queries need the prediction log or the demo fleet: source %q has no raw records to compare with a reference", q.QueryType, src.Name)
 	}
-	models, err := h.cat.models(ctx, src, q.Model)
+	models, err := h.queryModels(ctx, src, q)
 	if err != nil {
 		return src, nil, nil, err
 	}

@@ -74,7 +74,7 @@ func (h *Handler) endpoints(ctx context.Context, r *request) (data.Frames, error
 func (h *Handler) endpointsFromLog(ctx context.Context, r *request, src Resolved) ([]endpointRow, []data.Notice, error) {
 	q := &r.q
 	from, to := r.dq.TimeRange.From, r.dq.TimeRange.To
-	models, err := h.cat.models(ctx, src, q.Model)
+	models, err := h.queryModels(ctx, src, q)
 	if err != nil {
 		return nil, nil, err
 	}

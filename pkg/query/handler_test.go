@@ -454,3 +454,15 @@ func TestGridPointCap(t *testing.T) {
 	require.LessOrEqual(t, len(g.times), maxPoints+1)
 	require.Equal(t, 130*time.Second, g.step) // ceil(30 d / 20,000) = 129.6 s, rounded up to whole seconds
 }
+
+func TestEveryModelOneVersion(t *testing.T) {
+	other := source.Model{Name: "alpha", Versions: []string{"a1"}}
+	fl := &fakeLog{models: []source.Model{iris, other}, recs: map[string][]rec{
+		"iris":  {{ts: t0.Add(time.Second), version: "v2"}},
+		"alpha": {{ts: t0.Add(time.Second), version: "a1"}},
+	}}
+	h := New(Deps{PredictionLog: fl})
+	r := run(h, map[string]any{"queryType": "traffic", "model": "*", "version": "v2", "metrics": []string{"count"}, "output": "latest"}, t0, t0.Add(time.Minute), time.Minute)
+	requireOK(t, r)
+	require.Equal(t, map[string][]float64{`metric=count, model=iris, version=v2`: {1}}, byLabels(t, r.Frames))
+}

@@ -48,7 +48,7 @@ func (h *Handler) predictions(ctx context.Context, r *request) (data.Frames, err
 	if src.Log == nil {
 		return nil, userError("predictions queries need the prediction log or the demo fleet (source %q has no prediction records)", src.Name)
 	}
-	models, err := h.cat.models(ctx, src, q.Model)
+	models, err := h.queryModels(ctx, src, q)
 	if err != nil {
 		return nil, err
 	}

@@ -263,3 +263,19 @@ func (h *Handler) Model(ctx context.Context, name, model string) (*source.Model,
 	}
 	return &ms[0], nil
 }
+
+// queryModels returns the models a query covers. Over every model with a named version, the models
+// that list their versions without that one are left out (a model that lists none is kept).
+func (h *Handler) queryModels(ctx context.Context, r Resolved, q *Query) ([]source.Model, error) {
+	models, err := h.cat.models(ctx, r, q.Model)
+	if err != nil || !allModels(q.Model) || q.Version == "" || q.Version == WildcardAllVersions {
+		return models, err
+	}
+	out := make([]source.Model, 0, len(models))
+	for _, m := range models {
+		if len(m.Versions) == 0 || m.HasVersion(q.Version) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}

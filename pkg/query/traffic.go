@@ -46,7 +46,7 @@ func (h *Handler) traffic(ctx context.Context, r *request) (data.Frames, error) 
 	if src.Log == nil {
 		return nil, userError("traffic queries need a prediction log, the demo fleet or Prometheus, not %q", src.Name)
 	}
-	models, err := h.cat.models(ctx, src, q.Model)
+	models, err := h.queryModels(ctx, src, q)
 	if err != nil {
 		return nil, err
 	}
