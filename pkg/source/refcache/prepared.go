@@ -20,6 +20,10 @@ const (
 	StrategyEqualWidth = "equalWidth"
 )
 
+// MaxBins bounds the bins of a binning: a larger (or non-positive) count gives no edges and no
+// counts rather than a huge allocation.
+const MaxBins = 100_000
+
 // maxBinnings bounds the memoised binnings per reference; beyond it binnings are computed afresh
 // on each call (a query can ask for any number of bins).
 const maxBinnings = 1024
@@ -154,8 +158,12 @@ func (p *Prepared) RefCounts(variable, strategy string, bins int, compute EdgeFu
 	return c
 }
 
-// RefCountsEdges returns Edges and RefCounts together.
+// RefCountsEdges returns Edges and RefCounts together; both are nil for a variable that is not
+// numeric in the reference, and for bins outside [1, MaxBins].
 func (p *Prepared) RefCountsEdges(variable, strategy string, bins int, compute EdgeFunc) (edges, counts []float64) {
+	if bins < 1 || bins > MaxBins || compute == nil {
+		return nil, nil
+	}
 	k := binKey{variable, strategy, bins}
 	mk := func() binned {
 		sorted := p.Sorted(variable)

@@ -141,6 +141,11 @@ func TestBinnedCounts(t *testing.T) {
 	if e, c := p.Binned("plan", StrategyQuantile, 4); e != nil || c != nil {
 		t.Errorf("categorical variable binned: %v %v", e, c)
 	}
+	for _, bins := range []int{0, -3, MaxBins + 1, 1 << 40} {
+		if e, c := p.Binned("x", StrategyQuantile, bins); e != nil || c != nil {
+			t.Errorf("bins %d: %v %v", bins, e, c)
+		}
+	}
 	// More distinct binnings than the memo keeps still answer.
 	for bins := 2; bins < maxBinnings+20; bins++ {
 		if _, c := p.Binned("latency", StrategyEqualWidth, bins); len(c) == 0 {
