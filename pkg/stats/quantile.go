@@ -36,7 +36,10 @@ func lerp(a, b, g float64) float64 {
 // statistics, which equals numpy.percentile(x, 100·p) (method "linear").
 //
 // sorted must be ascending without NaN (not checked). Empty input, or p NaN or outside [0, 1],
-// gives NaN. One sample gives that sample for every p. See lerp for ±Inf.
+// gives NaN. One sample gives that sample for every p. With ±Inf the interpolation takes its
+// limit where numpy computes Inf−Inf = NaN: an order statistic hit exactly (g = 0) or two equal
+// ones give that value, -Inf next to a finite value gives -Inf, a finite value next to +Inf gives
+// +Inf, and only -Inf next to +Inf gives NaN; for finite data the result is numpy's.
 func QuantileSorted(sorted []float64, p float64) float64 {
 	n := len(sorted)
 	if n == 0 || !(p >= 0 && p <= 1) {
