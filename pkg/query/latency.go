@@ -4,18 +4,18 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strconv"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 	"github.com/modellens/mlmonitoring-datasource/pkg/stats"
 )
 
 // quantileLabel formats a percentile p ∈ (0, 100] as the `quantile` label: 95 → "0.95".
 func quantileLabel(p float64) string {
-	return strconv.FormatFloat(p/100, 'f', -1, 64)
+	return source.QuantileLabel(p)
 }
 
 // latency answers `latency`: per window, the exact type-7 percentiles (numpy.percentile) of the

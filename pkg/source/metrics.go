@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
@@ -72,4 +73,12 @@ type Metrics interface {
 	FeatureHistograms(ctx context.Context, req MetricsRequest, features []string) ([]HistogramSeries, []string, error)
 	// Targets lists the scraped targets with their up state and last scrape.
 	Targets(ctx context.Context) ([]Target, error)
+}
+
+// QuantileLabel formats a percentile p in (0,100] as the value of the `quantile` label: the
+// fraction p/100 rounded to 12 significant digits, so 95 gives "0.95" and 99.9 gives "0.999"
+// (not "0.9990000000000001"), whichever source answers.
+func QuantileLabel(p float64) string {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(p/100, 'g', 12, 64), 64)
+	return strconv.FormatFloat(v, 'f', -1, 64)
 }

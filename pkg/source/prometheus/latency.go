@@ -23,8 +23,7 @@ const NoticeBuckets = "estimated from histogram buckets"
 
 // QuantileLabel formats a percentile (0, 100] as the value of the "quantile" label: 95 → "0.95".
 func QuantileLabel(p float64) string {
-	v, _ := strconv.ParseFloat(strconv.FormatFloat(p/100, 'g', 12, 64), 64)
-	return strconv.FormatFloat(v, 'f', -1, 64)
+	return source.QuantileLabel(p)
 }
 
 // Latency returns, per model (and version), each percentile computed in Go with Prometheus'
