@@ -126,11 +126,44 @@ export interface ModelLensQuery extends DataQuery, Omit<ModelLensQueryFields, 'q
   queryType?: QueryType;
 }
 
+/** The query model's structs, by their Go names. */
+interface Structs {
+  Reference: Reference;
+  Binning: Binning;
+  Threshold: Threshold;
+}
+
+/** The Go name of a struct type (mutual assignability, so that no struct stands for another). */
+type StructName<T> = {
+  [N in keyof Structs]: [Structs[N]] extends [T] ? ([T] extends [Structs[N]] ? N : never) : never;
+}[keyof Structs];
+
 /**
- * Runtime descriptions of the JSON fields, in the vocabulary of pkg/query/model_schema_test.go
- * ('string', 'number', 'string[]', 'record<Threshold>', a struct name). `satisfies` makes the
- * compiler check that every field of the interface is listed and no other, so the jest test that
- * compares these with pkg/query/testdata/query_model.json checks the interfaces themselves.
+ * The JSON kind of a field's type in the vocabulary of pkg/query/model_schema_test.go: 'string',
+ * 'number', 'string[]', 'number[]', a struct name, or 'record<Struct>'.
+ */
+export type JsonKind<T> = [T] extends [string]
+  ? 'string'
+  : [T] extends [number]
+    ? 'number'
+    : [T] extends [readonly string[]]
+      ? 'string[]'
+      : [T] extends [readonly number[]]
+        ? 'number[]'
+        : [StructName<T>] extends [never]
+          ? [T] extends [Record<string, infer V>]
+            ? `record<${StructName<V>}>`
+            : never
+          : StructName<T>;
+
+/** Field name → JSON kind of every field of T, computed from T's declared types. */
+type FieldKinds<T> = { [K in keyof T]-?: JsonKind<NonNullable<T[K]>> };
+
+/**
+ * Runtime descriptions of the JSON fields. `satisfies FieldKinds<...>` makes the compiler check
+ * that every field of the interface is listed, no other, and with the kind its declared type has;
+ * so the jest test that compares these with pkg/query/testdata/query_model.json (generated from the
+ * Go structs) checks the interfaces themselves.
  */
 export const QUERY_FIELDS = {
   queryType: 'string',
@@ -146,23 +179,23 @@ export const QUERY_FIELDS = {
   reference: 'Reference',
   binning: 'Binning',
   thresholds: 'record<Threshold>',
-} as const satisfies Record<keyof ModelLensQueryFields, string>;
+} as const satisfies FieldKinds<ModelLensQueryFields>;
 
 export const REFERENCE_FIELDS = {
   kind: 'string',
   from: 'string',
   to: 'string',
-} as const satisfies Record<keyof Reference, string>;
+} as const satisfies FieldKinds<Reference>;
 
 export const BINNING_FIELDS = {
   strategy: 'string',
   bins: 'number',
-} as const satisfies Record<keyof Binning, string>;
+} as const satisfies FieldKinds<Binning>;
 
 export const THRESHOLD_FIELDS = {
   warning: 'number',
   drift: 'number',
-} as const satisfies Record<keyof Threshold, string>;
+} as const satisfies FieldKinds<Threshold>;
 
 export const DEFAULT_QUERY: Partial<ModelLensQuery> = {
   queryType: 'traffic',
