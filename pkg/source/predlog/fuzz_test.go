@@ -330,3 +330,44 @@ func compareRef(t *testing.T, b *source.Batch, want []refRecord, truncated bool)
 		}
 	}
 }
+
+// FuzzParseNumbers checks the fast number and timestamp parsers against strconv.ParseFloat and
+// time.Parse on arbitrary input.
+//
+//	go test ./pkg/source/predlog -run '^$' -fuzz FuzzParseNumbers -fuzztime 30s
+func FuzzParseNumbers(f *testing.F) {
+	for _, s := range []string{"0", "-0.0e5", "0.8444218515250481", "9007199254740993", "1e23", "1e-400", ".5", "Inf",
+		"2026-11-01T10:00:01.123456789+05:30", "2024-02-29T23:59:59Z", "2026-11-01T10:00:60Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, werr := strconv.ParseFloat(s, 64)
+		got, ok := parseFloat([]byte(s))
+		if wantOK := werr == nil || errors.Is(werr, strconv.ErrRange); ok != wantOK || (ok && !sameFloats([]float64{got}, []float64{want})) {
+			t.Fatalf("parseFloat(%q) = %v, %v; strconv %v, %v", s, got, ok, want, werr)
+		}
+		sc := scanner{b: []byte(s)}
+		if v, tok, err := sc.float(); err == nil && sc.i == len(s) {
+			if werr != nil && !errors.Is(werr, strconv.ErrRange) {
+				t.Fatalf("scanner.float accepted %q, strconv rejects it: %v", s, werr)
+			}
+			if string(tok) != s || !sameFloats([]float64{v}, []float64{want}) {
+				t.Fatalf("scanner.float(%q) = %v; strconv %v", s, v, want)
+			}
+		}
+		tw, terr := time.Parse(time.RFC3339Nano, s)
+		ns, err := parseTimestamp([]byte(s))
+		switch {
+		case terr != nil:
+			if err == nil {
+				t.Fatalf("parseTimestamp(%q) accepted what time.Parse rejects", s)
+			}
+		case tw.Year() < minYear || tw.Year() > maxYear:
+			if err == nil {
+				t.Fatalf("parseTimestamp(%q) accepted year %d", s, tw.Year())
+			}
+		case err != nil || ns != tw.UnixNano():
+			t.Fatalf("parseTimestamp(%q) = %d, %v; want %d", s, ns, err, tw.UnixNano())
+		}
+	})
+}

@@ -263,14 +263,19 @@ func (s *scanner) float() (float64, []byte, error) {
 	case i < len(b) && b[i] == '0':
 		i++
 	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-			if digits < 19 {
-				mant = mant*10 + uint64(b[i]-'0')
-			} else {
-				exp++
-			}
-			digits++
+		// Up to 19 digits fit in the uint64 mantissa; further ones only scale it.
+		j, lim := i, min(len(b), i+19)
+		for j < lim && b[j]-'0' <= 9 {
+			mant = mant*10 + uint64(b[j]-'0')
+			j++
 		}
+		digits = j - i
+		for j < len(b) && b[j]-'0' <= 9 {
+			exp++
+			digits++
+			j++
+		}
+		i = j
 	default:
 		s.i = i
 		return 0, nil, s.eofOr("invalid number")
@@ -278,17 +283,24 @@ func (s *scanner) float() (float64, []byte, error) {
 	if i < len(b) && b[i] == '.' {
 		i++
 		d := i
-		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-			if mant == 0 && b[i] == '0' {
+		if mant == 0 {
+			for i < len(b) && b[i] == '0' { // leading zeros only scale
 				exp--
-				continue
+				i++
 			}
-			if digits < 19 {
-				mant = mant*10 + uint64(b[i]-'0')
-				exp--
-			}
-			digits++
 		}
+		j, lim := i, min(len(b), i+19-digits)
+		for j < lim && b[j]-'0' <= 9 {
+			mant = mant*10 + uint64(b[j]-'0')
+			j++
+		}
+		exp -= j - i
+		digits += j - i
+		for j < len(b) && b[j]-'0' <= 9 {
+			digits++
+			j++
+		}
+		i = j
 		if i == d {
 			s.i = i
 			return 0, nil, s.eofOr("invalid number")
