@@ -50,19 +50,19 @@ func TestParseFull(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	secret := "hunter2-secret"
 	cases := map[string]string{
-		`{`:                                    "invalid data source settings",
-		`{"timeoutSeconds": 0}`:                "timeoutSeconds",
-		`{"timeoutSeconds": 100000}`:           "timeoutSeconds",
-		`{"maxSamples": -1}`:                   "maxSamples",
+		`{`:                                     "invalid data source settings",
+		`{"timeoutSeconds": 0}`:                 "timeoutSeconds",
+		`{"timeoutSeconds": 100000}`:            "timeoutSeconds",
+		`{"maxSamples": -1}`:                    "maxSamples",
 		`{"predictionLog": {"url": "ftp://x"}}`: "predictionLog.url",
-		`{"predictionLog": {"url": "http://user:` + secret + `@host"}}`: "must not contain credentials",
-		`{"prometheus": {"url": "http://"}}`:                             "prometheus.url",
-		`{"prometheus": {"url": "http://p", "preset": "sagemaker"}}`:     "prometheus.preset",
-		`{"endpoints": [{"url": "http://a"}]}`:                           "name is required",
+		`{"predictionLog": {"url": "http://user:` + secret + `@host"}}`:                       "must not contain credentials",
+		`{"prometheus": {"url": "http://"}}`:                                                  "prometheus.url",
+		`{"prometheus": {"url": "http://p", "preset": "sagemaker"}}`:                          "prometheus.preset",
+		`{"endpoints": [{"url": "http://a"}]}`:                                                "name is required",
 		`{"endpoints": [{"name": "a", "url": "http://a"}, {"name": "a", "url": "http://b"}]}`: "duplicate name",
 		`{"endpoints": [{"name": "a", "url": "a.example"}]}`:                                  "endpoints[0] (a): url",
 		`{"endpoints": [{"name": "a", "url": "http://a", "protocol": "grpc"}]}`:               "protocol",
-		`{"maxSamples": "many"}`: "invalid data source settings",
+		`{"maxSamples": "many"}`:                                                              "invalid data source settings",
 	}
 	for raw, want := range cases {
 		_, err := Parse([]byte(raw), map[string]string{"predictionLogToken": secret})
