@@ -426,3 +426,41 @@ func TestParseTimestampMatchesTime(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeManyCategoriesAndSizeHint(t *testing.T) {
+	// 30 distinct plans (past the linear-scan dictionary), one only in a record outside the window.
+	var buf bytes.Buffer
+	var want []string
+	for i := 1; i <= 60; i++ {
+		plan := "p" + strconv.Itoa(i%30)
+		if i == 60 {
+			plan = "outside"
+		}
+		sec := i
+		if i == 60 {
+			sec = 0 // before the window
+		}
+		buf.WriteString(`{"ts":"2026-11-01T10:` + pad2(sec/60) + `:` + pad2(sec%60) + `Z","features":{"plan":"` + plan + `"}}` + "\n")
+		if i < 60 {
+			want = append(want, plan)
+		}
+	}
+	base := ts("2026-11-01T10:00:00Z")
+	for _, hint := range []int64{0, int64(buf.Len()), 1 << 40} {
+		b, err := decodeNDJSON(bytes.NewReader(buf.Bytes()), decodeOptions{model: &churnModel, window: true, start: base, end: base + int64(time.Hour), sizeHint: hint})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eqStrings(t, "plan", cats(b.Features["plan"]), want)
+		if len(b.Features["plan"].Dict) != 30 {
+			t.Errorf("hint %d: dictionary has %d entries, want 30 (the dropped record's category rolled back)", hint, len(b.Features["plan"].Dict))
+		}
+	}
+	// The interned dictionary keeps working with source.Column.Code afterwards (record 7 holds
+	// p7: the out-of-window record sorts first).
+	b, _ := decodeNDJSON(bytes.NewReader(buf.Bytes()), decodeOptions{model: &churnModel})
+	c := b.Features["plan"]
+	if code := c.Code("p7"); c.Dict[code] != "p7" || code != c.Cat[7] {
+		t.Errorf("Code(p7) = %d", code)
+	}
+}
