@@ -2,7 +2,7 @@ import React, { useState } from 'react';
 import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 
-import { QueryEditor, parsePercentiles } from './QueryEditor';
+import { QueryEditor, parsePercentiles, thresholdProblem } from './QueryEditor';
 import { DataSource } from '../datasource';
 import { fixtureDataSource } from '../__fixtures__/fixtures';
 import { ModelLensQuery } from '../types';
@@ -164,8 +164,21 @@ describe('QueryEditor', () => {
     // Back to the reference dataset: the window bounds go with it.
     await user.click(screen.getByLabelText('Reference dataset'));
     expect(last().reference).toEqual({ kind: 'dataset' });
+    // A warning above the drift threshold is flagged (the backend rejects it).
+    const psiWarning = screen.getByLabelText('Warning', { selector: '#ml-threshold-psi-warning' });
+    await user.clear(psiWarning);
+    await user.type(psiWarning, '0.5{enter}');
+    expect(await screen.findByText('Warning (0.5) must be <= drift (0.3)')).toBeInTheDocument();
+    // Clearing both values removes the override, and with it the field.
+    await user.clear(psiWarning);
+    await user.type(psiWarning, '{enter}');
+    await user.clear(psiDrift);
+    await user.type(psiDrift, '{enter}');
+    expect('thresholds' in last()).toBe(false);
+    await pick(user, 'Thresholds', 'ks_pvalue');
+    expect(last().thresholds).toEqual({ ks_pvalue: { warning: 0.15, drift: 0.05 } });
     // Removing the only threshold removes the field.
-    await user.click(screen.getByLabelText('Remove the psi threshold'));
+    await user.click(screen.getByLabelText('Remove the ks_pvalue threshold'));
     expect('thresholds' in last()).toBe(false);
   });
 
@@ -269,4 +282,15 @@ describe('parsePercentiles', () => {
   it.each(['0', '-5', '100.1', 'p95', 'NaN'])('rejects %p', (text) =>
     expect(typeof parsePercentiles(text)).toBe('string')
   );
+});
+
+describe('thresholdProblem', () => {
+  it.each([
+    ['psi', { warning: 0.1, drift: 0.25 }, ''],
+    ['psi', { warning: 0.3, drift: 0.25 }, 'Warning (0.3) must be <= drift (0.25)'],
+    ['psi', { warning: 0.3 }, ''],
+    ['ks_pvalue', { warning: 0.15, drift: 0.05 }, ''],
+    ['ks_pvalue', { warning: 0.01, drift: 0.05 }, 'For a p-value, warning (0.01) must be >= drift (0.05)'],
+    ['chi2_pvalue', { warning: 0.05, drift: 0.05 }, ''],
+  ])('%s %p → %p', (method, t, want) => expect(thresholdProblem(method, t)).toBe(want));
 });

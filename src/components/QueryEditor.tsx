@@ -209,7 +209,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
   const [loadError, setLoadError] = useState('');
   const [percentileError, setPercentileError] = useState('');
   const [binsError, setBinsError] = useState('');
-  const [thresholdError, setThresholdError] = useState('');
+  const [thresholdInputErrors, setThresholdInputErrors] = useState<Record<string, string>>({});
 
   const queryType: QueryType = query.queryType ?? 'traffic';
   const shown = new Set(FIELDS_BY_TYPE[queryType] ?? []);
@@ -571,20 +571,22 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
         <div data-testid="ml-thresholds">
           {Object.entries(thresholds).map(([method, t]) => {
             const defaults = DEFAULT_THRESHOLDS[method];
+            const problem = thresholdInputErrors[method] || thresholdProblem(method, t);
             const commit = (key: 'warning' | 'drift', text: string) => {
               const n = parseOptionalNumber(text);
               if (typeof n === 'string') {
-                setThresholdError(`${method} ${key}: ${n}`);
+                setThresholdInputErrors({ ...thresholdInputErrors, [method]: `${key}: ${n}` });
                 return;
               }
-              setThresholdError('');
+              setThresholdInputErrors({ ...thresholdInputErrors, [method]: '' });
               const next: Threshold = { ...t };
               if (n === undefined) {
                 delete next[key];
               } else {
                 next[key] = n;
               }
-              setThreshold(method, next);
+              // Neither value left: the override goes, and the defaults apply again.
+              setThreshold(method, next.warning === undefined && next.drift === undefined ? undefined : next);
             };
             return (
               <InlineFieldRow key={method}>
@@ -602,7 +604,13 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
                     onCommit={(text) => commit('warning', text)}
                   />
                 </InlineField>
-                <InlineField label="Drift" labelWidth={8} htmlFor={`ml-threshold-${method}-drift`}>
+                <InlineField
+                  label="Drift"
+                  labelWidth={8}
+                  htmlFor={`ml-threshold-${method}-drift`}
+                  invalid={!!problem}
+                  error={problem}
+                >
                   <BlurInput
                     id={`ml-threshold-${method}-drift`}
                     type="number"
@@ -620,13 +628,6 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
               </InlineFieldRow>
             );
           })}
-          {thresholdError && (
-            <InlineFieldRow>
-              <InlineField label="" labelWidth={LABEL_WIDTH} invalid error={thresholdError}>
-                <span />
-              </InlineField>
-            </InlineFieldRow>
-          )}
           {unusedThresholdMethod !== undefined && (
             <InlineFieldRow>
               <InlineField label="Thresholds" labelWidth={LABEL_WIDTH} htmlFor="ml-threshold-add">
@@ -647,6 +648,20 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
       )}
     </div>
   );
+}
+
+/** Methods whose values are p-values: lower is worse, so warning >= drift (pkg/query lowerIsWorse). */
+const LOWER_IS_WORSE = ['ks_pvalue', 'chi2_pvalue'];
+
+/** The backend's ordering rule for a threshold override, as a hint before the query runs. */
+export function thresholdProblem(method: string, t: Threshold): string {
+  if (t.warning === undefined || t.drift === undefined) {
+    return '';
+  }
+  if (LOWER_IS_WORSE.includes(method)) {
+    return t.warning < t.drift ? `For a p-value, warning (${t.warning}) must be >= drift (${t.drift})` : '';
+  }
+  return t.warning > t.drift ? `Warning (${t.warning}) must be <= drift (${t.drift})` : '';
 }
 
 function errorText(e: unknown): string {
