@@ -46,12 +46,7 @@ func (h *Handler) latency(ctx context.Context, r *request) (data.Frames, error) 
 	if src.Log == nil {
 		return nil, userError("latency queries need a prediction log, the demo fleet or Prometheus, not %q", src.Name)
 	}
-	models, err := h.queryModels(ctx, src, q)
-	if err != nil {
-		return nil, err
-	}
-	start, end := g.fetchRange()
-	fetchedAll, notices, err := h.fetchRecords(ctx, src, models, q.Version, start, end)
+	fetchedAll, notices, err := h.gridRecords(ctx, src, q, g)
 	if err != nil {
 		return nil, err
 	}

@@ -48,12 +48,7 @@ func (h *Handler) predictions(ctx context.Context, r *request) (data.Frames, err
 	if src.Log == nil {
 		return nil, userError("predictions queries need the prediction log or the demo fleet (source %q has no prediction records)", src.Name)
 	}
-	models, err := h.queryModels(ctx, src, q)
-	if err != nil {
-		return nil, err
-	}
-	start, end := g.fetchRange()
-	fetchedAll, notices, err := h.fetchRecords(ctx, src, models, q.Version, start, end)
+	fetchedAll, notices, err := h.gridRecords(ctx, src, q, g)
 	if err != nil {
 		return nil, err
 	}

@@ -177,6 +177,16 @@ type fetched struct {
 	batch *source.Batch
 }
 
+// gridRecords fetches the records of the query's models over the range the grid's windows cover.
+func (h *Handler) gridRecords(ctx context.Context, src Resolved, q *Query, g grid) ([]fetched, []data.Notice, error) {
+	models, err := h.queryModels(ctx, src, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	start, end := g.fetchRange()
+	return h.fetchRecords(ctx, src, models, q.Version, start, end)
+}
+
 // fetchRecords fetches each model's records for (start, end] once, honouring maxSamples.
 func (h *Handler) fetchRecords(ctx context.Context, r Resolved, models []source.Model, version string, start, end time.Time) ([]fetched, []data.Notice, error) {
 	v := version
