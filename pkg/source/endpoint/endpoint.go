@@ -20,12 +20,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/settings"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/upstream"
 )
 
 // Limits.
@@ -331,13 +331,13 @@ func jsonProblem(err error) string {
 	case errors.As(err, &te):
 		return fmt.Sprintf("%s where %s was expected", te.Value, te.Type)
 	}
-	return printable(err.Error(), 120)
+	return upstream.Printable(err.Error(), 120)
 }
 
 // statusErr turns an unexpected status into an error with a short excerpt of the body.
 func (c *Client) statusErr(method, path string, resp *http.Response, cause error) error {
-	msg := fmt.Sprintf("endpoint %s: %s %s: %s", c.name, method, path, statusText(resp.StatusCode))
-	if ex := bodyExcerpt(resp.Body); ex != "" {
+	msg := fmt.Sprintf("endpoint %s: %s %s: %s", c.name, method, path, upstream.StatusText(resp.StatusCode))
+	if ex := upstream.BodyExcerpt(resp.Body); ex != "" {
 		msg += ": " + ex
 	}
 	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
@@ -348,12 +348,14 @@ func (c *Client) statusErr(method, path string, resp *http.Response, cause error
 		err = fmt.Errorf("%s: %w", msg, cause)
 	}
 	if backend.ErrorSourceFromHTTPStatus(resp.StatusCode) == backend.ErrorSourcePlugin {
-		return backend.PluginError(redact(err, c.token))
+		return backend.PluginError(upstream.Redact(err, c.token))
 	}
 	return c.downstream(err)
 }
 
-func (c *Client) downstream(err error) error { return backend.DownstreamError(redact(err, c.token)) }
+func (c *Client) downstream(err error) error {
+	return backend.DownstreamError(upstream.Redact(err, c.token))
+}
 
 func (c *Client) transportErr(ctx context.Context, method, path string, err error) error {
 	var ne net.Error
@@ -366,75 +368,4 @@ func (c *Client) transportErr(ctx context.Context, method, path string, err erro
 		return c.downstream(fmt.Errorf("endpoint %s: %s %s: the response ended early (truncated): %w", c.name, method, path, err))
 	}
 	return c.downstream(fmt.Errorf("endpoint %s: %s %s: %w", c.name, method, path, err))
-}
-
-func statusText(code int) string {
-	if t := http.StatusText(code); t != "" {
-		return strconv.Itoa(code) + " " + t
-	}
-	return "HTTP " + strconv.Itoa(code)
-}
-
-// bodyExcerpt returns the {"error": ...} (OIP) or {"detail": ...} (FastAPI) message of an error
-// body, or the title of an HTML page, or its first 200 printable characters.
-func bodyExcerpt(r io.Reader) string {
-	raw, _ := io.ReadAll(io.LimitReader(r, maxHealthBody))
-	text := string(raw)
-	var e struct {
-		Error  any `json:"error"`
-		Detail any `json:"detail"`
-	}
-	if json.Unmarshal(raw, &e) == nil {
-		if s, ok := e.Error.(string); ok {
-			text = s
-		} else if s, ok := e.Detail.(string); ok {
-			text = s
-		}
-	} else if lower := strings.ToLower(text); strings.Contains(lower, "<title>") {
-		i := strings.Index(lower, "<title>") + len("<title>")
-		if j := strings.Index(lower[i:], "</title>"); j >= 0 {
-			text = text[i : i+j]
-		}
-	}
-	return printable(text, 200)
-}
-
-// printable collapses whitespace, drops control characters and cuts s to n runes.
-func printable(s string, n int) string {
-	var b strings.Builder
-	count, space := 0, false
-	for _, r := range strings.TrimSpace(s) {
-		if r == utf8.RuneError || r < 0x20 || r == 0x7f || r == ' ' {
-			space = space || r == ' ' || r == '\n' || r == '\t' || r == '\r'
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-			count++
-		}
-		space = false
-		if count >= n {
-			b.WriteString("…")
-			break
-		}
-		b.WriteRune(r)
-		count++
-	}
-	return b.String()
-}
-
-// redacted hides a secret in an error message while keeping the error chain.
-type redacted struct {
-	err    error
-	secret string
-}
-
-func (r *redacted) Error() string { return strings.ReplaceAll(r.err.Error(), r.secret, "[redacted]") }
-func (r *redacted) Unwrap() error { return r.err }
-
-func redact(err error, secret string) error {
-	if secret == "" || err == nil {
-		return err
-	}
-	return &redacted{err: err, secret: secret}
 }

@@ -26,11 +26,11 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/upstream"
 )
 
 // Default limits.
@@ -385,8 +385,8 @@ func (c *Client) get(ctx context.Context, op, path string, q url.Values, accept 
 		return resp, nil
 	}
 	defer resp.Body.Close()
-	excerpt := bodyExcerpt(resp.Body)
-	msg := fmt.Sprintf("prediction log: %s: %s", op, statusText(resp.StatusCode))
+	excerpt := upstream.BodyExcerpt(resp.Body)
+	msg := fmt.Sprintf("prediction log: %s: %s", op, upstream.StatusText(resp.StatusCode))
 	if excerpt != "" {
 		msg += ": " + excerpt
 	}
@@ -407,89 +407,14 @@ func (c *Client) get(ctx context.Context, op, path string, q url.Values, accept 
 		return nil, c.downstream(fmt.Errorf("%s: %w", msg, cause))
 	}
 	if backend.ErrorSourceFromHTTPStatus(resp.StatusCode) == backend.ErrorSourcePlugin {
-		return nil, backend.PluginError(redact(errors.New(msg), c.token))
+		return nil, backend.PluginError(upstream.Redact(errors.New(msg), c.token))
 	}
 	return nil, c.downstream(errors.New(msg))
 }
 
-func statusText(code int) string {
-	if t := http.StatusText(code); t != "" {
-		return strconv.Itoa(code) + " " + t
-	}
-	return "HTTP " + strconv.Itoa(code)
-}
-
-// bodyExcerpt reads at most 4 KiB of an error body and returns its {"error": ...} message when
-// present, else its first 200 printable characters.
-func bodyExcerpt(r io.Reader) string {
-	raw, _ := io.ReadAll(io.LimitReader(r, 4<<10))
-	var e struct {
-		Error   any    `json:"error"`
-		Message string `json:"message"`
-		Detail  any    `json:"detail"`
-	}
-	text := string(raw)
-	if json.Unmarshal(raw, &e) == nil {
-		switch v := e.Error.(type) {
-		case string:
-			text = v
-		case map[string]any:
-			if m, ok := v["message"].(string); ok {
-				text = m
-			}
-		default:
-			if e.Message != "" {
-				text = e.Message
-			} else if d, ok := e.Detail.(string); ok {
-				text = d
-			}
-		}
-	}
-	if text == string(raw) {
-		// An HTML error page from a proxy: its title says it all.
-		lower := strings.ToLower(text)
-		if i := strings.Index(lower, "<title>"); i >= 0 {
-			if j := strings.Index(lower[i:], "</title>"); j > 0 {
-				text = text[i+len("<title>") : i+j]
-			}
-		}
-	}
-	return printable(text, 200)
-}
-
-// printable collapses whitespace, drops control characters and cuts s to n runes.
-func printable(s string, n int) string {
-	var b strings.Builder
-	count, space := 0, false
-	for _, r := range strings.TrimSpace(s) {
-		if r == utf8.RuneError || r < 0x20 || r == 0x7f {
-			if r == '\n' || r == '\t' || r == '\r' {
-				space = true
-			}
-			continue
-		}
-		if r == ' ' {
-			space = true
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-			count++
-		}
-		space = false
-		if count >= n {
-			b.WriteString("…")
-			break
-		}
-		b.WriteRune(r)
-		count++
-	}
-	return b.String()
-}
-
 // downstream marks an upstream failure and removes the token from its message.
 func (c *Client) downstream(err error) error {
-	return backend.DownstreamError(redact(err, c.token))
+	return backend.DownstreamError(upstream.Redact(err, c.token))
 }
 
 // transportErr classifies a failure to send a request or read a response.
@@ -549,20 +474,4 @@ func (c *capReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.left -= int64(n)
 	return n, err
-}
-
-// redacted hides a secret in an error message while keeping the error chain.
-type redacted struct {
-	err    error
-	secret string
-}
-
-func (r *redacted) Error() string { return strings.ReplaceAll(r.err.Error(), r.secret, "[redacted]") }
-func (r *redacted) Unwrap() error { return r.err }
-
-func redact(err error, secret string) error {
-	if secret == "" || err == nil {
-		return err
-	}
-	return &redacted{err: err, secret: secret}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/upstream"
 )
 
 const testToken = "s3cr3t-t0ken-value"
@@ -546,7 +547,7 @@ func TestPrintable(t *testing.T) {
 		strings.Repeat("é", 300): strings.Repeat("é", 200) + "…",
 	}
 	for in, want := range cases {
-		if got := printable(in, 200); got != want {
+		if got := upstream.Printable(in, 200); got != want {
 			t.Errorf("printable(%q) = %q, want %q", in, got, want)
 		}
 	}
