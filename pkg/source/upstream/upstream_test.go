@@ -16,14 +16,14 @@ func TestStatusText(t *testing.T) {
 
 func TestBodyExcerpt(t *testing.T) {
 	cases := map[string]string{
-		`{"error": "unknown model \"x\""}`:             `unknown model "x"`,
-		`{"error": {"code": 3, "message": "bad range"}}`: "bad range",
-		`{"message": "quota"}`:                            "quota",
-		`{"detail": "Not authenticated"}`:                 "Not authenticated",
+		`{"error": "unknown model \"x\""}`:                                           `unknown model "x"`,
+		`{"error": {"code": 3, "message": "bad range"}}`:                             "bad range",
+		`{"message": "quota"}`:                                                       "quota",
+		`{"detail": "Not authenticated"}`:                                            "Not authenticated",
 		"<html><head><TITLE>502 Bad Gateway</TITLE></head><body>nginx</body></html>": "502 Bad Gateway",
-		"  plain\n\ttext\x00 body  ":                                                "plain text body",
-		strings.Repeat("x", 300):                                                      strings.Repeat("x", 200) + "…",
-		"":                                                                            "",
+		"  plain\n\ttext\x00 body  ":                                                 "plain text body",
+		strings.Repeat("x", 300):                                                     strings.Repeat("x", 200) + "…",
+		"":                                                                           "",
 	}
 	for in, want := range cases {
 		require.Equal(t, want, BodyExcerpt(strings.NewReader(in)), in)
