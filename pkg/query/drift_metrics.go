@@ -2,10 +2,12 @@ package query
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
@@ -14,17 +16,23 @@ import (
 	"github.com/modellens/mlmonitoring-datasource/pkg/stats"
 )
 
-// driftFromMetrics answers a drift query from a metrics store's feature histograms: the bucket
-// counts of each window against those of a reference window. Only the binned methods apply (the
-// buckets are the bins); methods that need raw samples are an error when asked for and skipped
-// from the defaults.
+// NoticeBinnedKS explains ks computed from histogram buckets.
+const NoticeBinnedKS = "ks from histogram buckets: the maximum CDF difference at the bucket bounds (a lower bound of the exact statistic)"
+
+// binnedMethods lists the methods a metrics store's histograms support, for messages.
+const binnedMethods = "ks, psi, js, hellinger, tvd, kld, linf, mlrun, chi2 or chi2_pvalue"
+
+// driftFromMetrics answers a drift query from a metrics store's feature histograms: per window,
+// the bucket counts of each feature against a reference on the same buckets, either the model's
+// reference sample binned on the histogram's bounds (reference.kind dataset, the default) or the
+// counts of a reference window of the same store (reference.kind window). Only the binned methods
+// apply (the buckets are the bins), plus ks on the binned CDFs (stats.KSBinned, a lower bound of
+// the exact statistic); methods that need raw samples are an error when asked for and skipped from
+// the defaults.
 func (h *Handler) driftFromMetrics(ctx context.Context, r *request, src Resolved, g grid) (data.Frames, error) {
 	q := &r.q
 	if q.Output == OutputTable {
 		return nil, userError("the drift table needs raw records (prediction log or demo fleet); with Prometheus use output %q or %q", OutputTimeSeries, OutputLatest)
-	}
-	if q.Reference == nil || q.Reference.Kind != ReferenceWindow {
-		return nil, userError("with Prometheus, drift compares feature histograms with a reference window: set reference.kind to %q with reference.from and reference.to (e.g. now-7d, now-6d)", ReferenceWindow)
 	}
 	th, err := thresholds(q.Thresholds)
 	if err != nil {
@@ -37,8 +45,10 @@ func (h *Handler) driftFromMetrics(ctx context.Context, r *request, src Resolved
 		switch {
 		case m == MethodStatus:
 			spec.status = true
-		case slices.Contains(numericOnly, m):
-			return nil, userError("method %s needs raw samples; Prometheus has histogram buckets only (use psi, js, hellinger, tvd, kld, linf, mlrun, chi2 or chi2_pvalue)", m)
+		case m == MethodKSPValue:
+			return nil, userError("method %s needs raw samples: from histogram buckets only a lower bound of the KS statistic is known (method %s), and a p-value computed from it would understate drift; use %s", m, MethodKS, binnedMethods)
+		case m == MethodWasserstein || m == MethodWassersteinNorm:
+			return nil, userError("method %s needs raw samples: the distance depends on where the values lie inside each bucket, which histogram buckets do not record (and the outer buckets are unbounded); use %s", m, binnedMethods)
 		default:
 			spec.methods = append(spec.methods, m)
 		}
@@ -56,25 +66,24 @@ func (h *Handler) driftFromMetrics(ctx context.Context, r *request, src Resolved
 	}
 	spec.need = dedupe(append(slices.Clone(spec.methods), spec.statusFrom...))
 
-	cur, refBy, hn, err := histograms(ctx, r, src, g)
+	cur, refs, hn, err := h.metricsReferences(ctx, r, src, g)
 	if err != nil {
 		return nil, err
 	}
 	notices = append(notices, hn...)
 	notices = append(notices, frames.InfoNotice("drift from histogram buckets (the buckets are the bins)"))
+	if slices.Contains(spec.need, MethodKS) {
+		notices = append(notices, frames.InfoNotice(NoticeBinnedKS))
+	}
 	calc := &driftCalc{spec: &spec}
 	var out seriesSet
-	missing := 0
 	for i := range cur {
 		c := &cur[i]
-		key := data.Labels(c.Labels).String()
-		rh := refBy[key]
-		if rh == nil || len(rh.Counts) == 0 {
-			missing++
+		ref := &refs[i]
+		if ref.counts == nil {
 			continue
 		}
-		edges := commonEdges(c.Edges, rh.Edges)
-		rc := coarsen(rh.Edges, rh.Counts[len(rh.Counts)-1], edges)
+		rc := ref.counts
 		p := stats.Proportions(rc, nil)
 		series := make([][]float64, len(spec.methods)+1)
 		for j := range series {
@@ -83,10 +92,14 @@ func (h *Handler) driftFromMetrics(ctx context.Context, r *request, src Resolved
 		for ti := range c.Times {
 			v := nanValues()
 			if ti < len(c.Counts) {
-				cc := coarsen(c.Edges, c.Counts[ti], edges)
+				cc := coarsen(c.Edges, c.Counts[ti], ref.edges)
 				if sumOf(cc) > 0 && sumOf(rc) > 0 {
 					qv := stats.Proportions(cc, nil)
 					for _, m := range spec.need {
+						if m == MethodKS {
+							v[methodIndex[m]] = stats.KSBinned(rc, cc)
+							continue
+						}
 						v[methodIndex[m]] = calc.binned(m, p, qv, rc, cc)
 					}
 				}
@@ -109,9 +122,6 @@ func (h *Handler) driftFromMetrics(ctx context.Context, r *request, src Resolved
 			out.add(l, "value", "", c.Times, series[len(spec.methods)])
 		}
 	}
-	if missing > 0 {
-		notices = append(notices, frames.WarningNotice(fmt.Sprintf("%d feature histogram(s) have no data in the reference window", missing)))
-	}
 	return out.frames(g, frames.Info{Source: src.Name, Notices: notices}), nil
 }
 
@@ -128,7 +138,9 @@ func commonEdges(a, b []float64) []float64 {
 }
 
 // coarsen adds the counts of a histogram with edges from (len(counts) == len(from)+1) into the
-// bins of edges to, a subset of from.
+// buckets of edges to, a subset of from. Bucket i of from is (from[i-1], from[i]] (Prometheus `le`
+// buckets; the same sums hold for [from[i-1], from[i]) bins): it lies whole in bucket j of to
+// where to[j-1] <= from[i-1] and from[i] <= to[j].
 func coarsen(from, counts, to []float64) []float64 {
 	out := make([]float64, len(to)+1)
 	if len(counts) != len(from)+1 {
@@ -139,13 +151,177 @@ func coarsen(from, counts, to []float64) []float64 {
 	}
 	j := 0
 	for i, c := range counts {
-		// bucket i is [from[i-1], from[i]); it lies in target bin j where to[j-1] <= from[i-1].
 		for i > 0 && j < len(to) && from[i-1] >= to[j] {
 			j++
 		}
 		out[j] += c
 	}
 	return out
+}
+
+// binnedRef is the reference of one current feature histogram: the bucket bounds it is compared
+// on and the reference counts over their len(edges)+1 buckets; counts is nil when the reference
+// has no data for that histogram (a notice says so).
+type binnedRef struct {
+	edges, counts []float64
+}
+
+// metricsReferences fetches the feature histograms of the query's grid (sorted by labels) and the
+// reference of each: with reference.kind window, the same store's histogram over the reference
+// window, both on the bounds they share; otherwise (dataset, the default) the model's reference
+// sample counted on the histogram's own bounds with `le` semantics (stats.CountsSortedLE on the
+// sample's memoised sorted values).
+func (h *Handler) metricsReferences(ctx context.Context, r *request, src Resolved, g grid) ([]source.HistogramSeries, []binnedRef, []data.Notice, error) {
+	q := &r.q
+	if q.Reference != nil && q.Reference.Kind == ReferenceWindow {
+		cur, refBy, notices, err := histograms(ctx, r, src, g)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		refs := make([]binnedRef, len(cur))
+		missing := 0
+		for i := range cur {
+			rh := refBy[data.Labels(cur[i].Labels).String()]
+			if rh == nil || len(rh.Counts) == 0 {
+				missing++
+				continue
+			}
+			edges := commonEdges(cur[i].Edges, rh.Edges)
+			refs[i] = binnedRef{edges: edges, counts: coarsen(rh.Edges, rh.Counts[len(rh.Counts)-1], edges)}
+		}
+		if missing > 0 {
+			notices = append(notices, frames.WarningNotice(fmt.Sprintf("%d feature histogram(s) have no data in the reference window", missing)))
+		}
+		return cur, refs, notices, nil
+	}
+	if h.deps.PredictionLog == nil && h.deps.Demo == nil {
+		return nil, nil, nil, noReferenceSample(q, "neither the prediction log nor the demo fleet is configured")
+	}
+	cur, curNotes, err := src.Metrics.FeatureHistograms(ctx, metricsRequest(q, g), q.Features)
+	if err != nil {
+		return nil, nil, nil, sourceError(src.Name, err)
+	}
+	var notices []data.Notice
+	for _, n := range curNotes {
+		notices = append(notices, frames.InfoNotice(n))
+	}
+	sortHistograms(cur)
+	type sample struct {
+		ref refSample
+		ok  bool
+	}
+	samples := map[string]sample{}
+	refs := make([]binnedRef, len(cur))
+	for i := range cur {
+		c := &cur[i]
+		model, version := c.Labels["model"], ""
+		if q.Version != "" {
+			version = c.Labels["version"]
+		}
+		key := model + "\x00" + version
+		s, seen := samples[key]
+		if !seen {
+			ref, rn, err := h.sampleReference(ctx, q, model, version)
+			var bad *BadQueryError
+			switch {
+			case err != nil && allModels(q.Model) && errors.As(err, &bad):
+				// Over every model, one model without a reference must not silence the others.
+				notices = append(notices, frames.WarningNotice(fmt.Sprintf("%s skipped: %v", model, err)))
+			case err != nil:
+				return nil, nil, nil, err
+			default:
+				s = sample{ref: ref, ok: true}
+				notices = append(notices, rn...)
+			}
+			samples[key] = s
+		}
+		if !s.ok {
+			continue
+		}
+		feature := c.Labels["feature"]
+		sorted := s.ref.Sorted(feature)
+		if len(sorted) == 0 {
+			notices = append(notices, frames.WarningNotice(fmt.Sprintf("%s/%s: no numeric values in the reference sample%s", model, feature, versionSuffix(version))))
+			continue
+		}
+		refs[i] = binnedRef{edges: c.Edges, counts: stats.CountsSortedLE(c.Edges, sorted, nil)}
+	}
+	return cur, refs, notices, nil
+}
+
+// noReferenceSample is the error for a dataset reference that no source has.
+func noReferenceSample(q *Query, why string) error {
+	return userError("with Prometheus, %s compares feature histograms with the model's reference sample (from the prediction log or the demo fleet) or with a reference window, but %s: set reference.kind to %q with reference.from and reference.to (e.g. now-7d, now-6d)",
+		q.QueryType, why, ReferenceWindow)
+}
+
+// sampleSource picks where a model's reference sample comes from: the prediction log when it is
+// configured and knows the model, else the demo fleet when it is on and knows the model.
+func (h *Handler) sampleSource(ctx context.Context, q *Query, model string) (Resolved, error) {
+	var firstErr error
+	for _, name := range []string{SourcePredictionLog, SourceDemo} {
+		if !h.cat.configured(name) {
+			continue
+		}
+		rs := h.cat.byName(name)
+		models, err := h.cat.Models(ctx, rs)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		if findModel(models, model) != nil {
+			return rs, nil
+		}
+	}
+	if firstErr != nil {
+		return Resolved{}, firstErr
+	}
+	return Resolved{}, noReferenceSample(q, fmt.Sprintf("no configured prediction log or demo fleet knows model %q", model))
+}
+
+// sampleReference returns the reference sample of a model for a version of the histograms ("" when
+// the query does not split by version), through the reference cache as the other drift queries
+// do. A version without a usable reference of its own falls back to the model's pooled reference,
+// with a notice.
+func (h *Handler) sampleReference(ctx context.Context, q *Query, model, version string) (refSample, []data.Notice, error) {
+	rs, err := h.sampleSource(ctx, q, model)
+	if err != nil {
+		return nil, nil, err
+	}
+	var notices []data.Notice
+	if version != "" {
+		ref, err := h.datasetReference(ctx, rs, model, version)
+		switch {
+		case err == nil && ref.Rows() >= minReferenceRows:
+			return ref, []data.Notice{frames.InfoNotice(fmt.Sprintf("reference: dataset of model %s%s (%s), %d rows, counted on the histogram buckets",
+				model, versionSuffix(version), rs.Name, ref.Rows()))}, nil
+		case err == nil, errors.Is(err, source.ErrNoReference), errors.Is(err, source.ErrUnknownModel):
+			notices = append(notices, frames.WarningNotice(fmt.Sprintf("model %s has no reference sample for version %s (%s): compared with the reference of all its versions",
+				model, version, rs.Name)))
+		default:
+			return nil, nil, err
+		}
+	}
+	ref, err := h.datasetReference(ctx, rs, model, "")
+	switch {
+	case errors.Is(err, source.ErrNoReference):
+		return nil, nil, noReferenceSample(q, fmt.Sprintf("the %s has no reference sample of model %q", rs.Name, model))
+	case err != nil:
+		return nil, nil, err
+	case ref.Rows() < minReferenceRows:
+		return nil, nil, noReferenceSample(q, fmt.Sprintf("the reference sample of model %q in the %s has %d rows (at least %d are needed)", model, rs.Name, ref.Rows(), minReferenceRows))
+	}
+	notices = append(notices, frames.InfoNotice(fmt.Sprintf("reference: dataset of model %s (%s), %d rows, counted on the histogram buckets", model, rs.Name, ref.Rows())))
+	return ref, notices, nil
+}
+
+// sortHistograms sorts histogram series by their labels.
+func sortHistograms(hs []source.HistogramSeries) {
+	sort.Slice(hs, func(i, j int) bool {
+		return data.Labels(hs[i].Labels).String() < data.Labels(hs[j].Labels).String()
+	})
 }
 
 // histograms fetches the feature histograms of the query's grid and those of its reference window
@@ -179,21 +355,17 @@ func histograms(ctx context.Context, r *request, src Resolved, g grid) ([]source
 	for i := range ref {
 		refBy[data.Labels(ref[i].Labels).String()] = &ref[i]
 	}
-	sort.Slice(cur, func(i, j int) bool {
-		return data.Labels(cur[i].Labels).String() < data.Labels(cur[j].Labels).String()
-	})
+	sortHistograms(cur)
 	return cur, refBy, notices, nil
 }
 
 // distributionFromMetrics answers a distribution query from feature histograms: per feature, the
 // bucket proportions of the window ending at the end of the range against those of the reference
-// window, on the bucket bounds both share.
+// (the model's reference sample counted on the histogram's bounds, or a reference window on the
+// bounds both share). Bins are labelled as Prometheus buckets: "(a, b]".
 func (h *Handler) distributionFromMetrics(ctx context.Context, r *request, src Resolved, g grid) (data.Frames, error) {
 	q := &r.q
-	if q.Reference == nil || q.Reference.Kind != ReferenceWindow {
-		return nil, userError("with Prometheus, distribution compares feature histograms with a reference window: set reference.kind to %q with reference.from and reference.to", ReferenceWindow)
-	}
-	cur, refBy, notices, err := histograms(ctx, r, src, g)
+	cur, refs, notices, err := h.metricsReferences(ctx, r, src, g)
 	if err != nil {
 		return nil, err
 	}
@@ -202,20 +374,24 @@ func (h *Handler) distributionFromMetrics(ctx context.Context, r *request, src R
 	for i := range cur {
 		c := &cur[i]
 		l := data.Labels(c.Labels)
-		rh := refBy[l.String()]
-		if rh == nil || len(rh.Counts) == 0 || len(c.Counts) == 0 {
-			notices = append(notices, frames.WarningNotice(fmt.Sprintf("%s: no data in the current or the reference window", l.String())))
-			continue
+		ref := &refs[i]
+		if ref.counts == nil {
+			continue // the reference's notice says why
 		}
-		edges := commonEdges(c.Edges, rh.Edges)
-		rc := coarsen(rh.Edges, rh.Counts[len(rh.Counts)-1], edges)
-		cc := coarsen(c.Edges, c.Counts[len(c.Counts)-1], edges)
+		rc := ref.counts
+		cc := make([]float64, len(ref.edges)+1)
+		if len(c.Counts) > 0 {
+			cc = coarsen(c.Edges, c.Counts[len(c.Counts)-1], ref.edges)
+		}
+		if sumOf(cc) == 0 {
+			notices = append(notices, frames.InfoNotice(fmt.Sprintf("%s: no data in the current window", l.String())))
+		}
 		name := l["feature"]
 		if allModels(q.Model) || q.Version == WildcardAllVersions {
 			name = l["model"] + versionSuffix(l["version"]) + " / " + name
 		}
 		out = append(out, frames.Table(name, []*data.Field{
-			frames.StringField("bin", binLabels(edges)),
+			frames.StringField("bin", bucketLabels(ref.edges)),
 			frames.NumberField("reference", "percentunit", proportions(rc)),
 			frames.NumberField("current", "percentunit", proportions(cc)),
 			frames.NumberField("reference count", "", rc),
@@ -227,4 +403,19 @@ func (h *Handler) distributionFromMetrics(ctx context.Context, r *request, src R
 	}
 	frames.AddNotices(out, notices...)
 	return out, nil
+}
+
+// bucketLabels names the Prometheus buckets of bounds e, each including its upper bound:
+// "(-inf, e0]", "(e0, e1]", ..., "(en, +inf)".
+func bucketLabels(edges []float64) []string {
+	f := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
+	if len(edges) == 0 {
+		return []string{"(-inf, +inf)"}
+	}
+	out := make([]string, 0, len(edges)+1)
+	out = append(out, fmt.Sprintf("(-inf, %s]", f(edges[0])))
+	for i := 1; i < len(edges); i++ {
+		out = append(out, fmt.Sprintf("(%s, %s]", f(edges[i-1]), f(edges[i])))
+	}
+	return append(out, fmt.Sprintf("(%s, +inf)", f(edges[len(edges)-1])))
 }

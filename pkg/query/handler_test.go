@@ -338,9 +338,9 @@ func TestPrometheusSeam(t *testing.T) {
 	r = run(h, map[string]any{"queryType": "drift", "model": "iris"}, t0, t0.Add(time.Hour), time.Minute)
 	require.ErrorContains(t, r.Error, "reference window")
 	require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource)
-	r = run(h, map[string]any{"queryType": "drift", "model": "iris", "methods": []string{"ks"}, "reference": map[string]any{"kind": "window", "from": "now-7d", "to": "now-6d"}},
+	r = run(h, map[string]any{"queryType": "drift", "model": "iris", "methods": []string{"ks_pvalue"}, "reference": map[string]any{"kind": "window", "from": "now-7d", "to": "now-6d"}},
 		t0, t0.Add(time.Hour), time.Minute)
-	require.ErrorContains(t, r.Error, "method ks needs raw samples")
+	require.ErrorContains(t, r.Error, "method ks_pvalue needs raw samples")
 }
 
 func TestDistributionFromMetrics(t *testing.T) {
@@ -352,7 +352,7 @@ func TestDistributionFromMetrics(t *testing.T) {
 	f := r.Frames[0]
 	require.Equal(t, "x", f.Name)
 	bins, _ := f.FieldByName("bin")
-	require.Equal(t, []string{"(-inf, 1)", "[1, 2)", "[2, 3)", "[3, +inf)"}, stringsOf(bins))
+	require.Equal(t, []string{"(-inf, 1]", "(1, 2]", "(2, 3]", "(3, +inf)"}, stringsOf(bins)) // Prometheus le buckets
 	rc, _ := f.FieldByName("reference count")
 	require.Equal(t, []float64{10, 10, 10, 10}, floatsOf(rc)) // [10 10 10 5 5] on edges [1 2 3 4], coarsened
 	// The current window is one point (the fake's first point: [10 10 10 10]).

@@ -41,8 +41,10 @@ type SeriesResult struct {
 }
 
 // HistogramSeries holds per-step bucket counts of one feature's value histogram: Counts[i][j] is the
-// number of observations at Times[i] (over the request window) in bucket j, where bucket j is
-// [Edges[j-1], Edges[j]) with open outer buckets (len(Counts[i]) == len(Edges)+1).
+// number of observations at Times[i] (over the request window) in bucket j, with
+// len(Counts[i]) == len(Edges)+1. For Prometheus-style histograms (the `le` label) bucket j is
+// (Edges[j-1], Edges[j]]: it includes its upper bound; bucket 0 is (-Inf, Edges[0]] and the last
+// bucket (Edges[len-1], +Inf).
 type HistogramSeries struct {
 	Labels map[string]string
 	Edges  []float64
