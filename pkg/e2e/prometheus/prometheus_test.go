@@ -148,6 +148,9 @@ func TestRealPrometheus(t *testing.T) {
 		}
 	}
 
+	// Drift of a feature's histograms against the model's reference sample.
+	checked += checkDatasetDrift(t, s, promURL, demoAddr, 42, req)
+
 	models, err := s.Models(ctx)
 	if err != nil || len(models) == 0 {
 		t.Fatalf("models: %v %v", models, err)
