@@ -21,7 +21,8 @@ import (
 //
 // Latency is compared with the reference's latency_ms when the reference sample records latencies,
 // else the query must give a reference window (reference.kind "window"). With Prometheus, the bins
-// are the feature histograms' buckets and the reference is a reference window.
+// are the feature histograms' buckets and the reference is the model's reference sample counted on
+// them, or a reference window (distributionFromMetrics).
 func (h *Handler) distribution(ctx context.Context, r *request) (data.Frames, error) {
 	q := &r.q
 	g, err := newGrid(r.dq, q.Window, true)

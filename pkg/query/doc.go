@@ -21,7 +21,8 @@
 // reference through refcache). Categorical variables: one bin per category of reference ∪ current.
 // `status` is the worst status (0 ok, 1 warning, 2 drift) of the other methods asked for the
 // feature, or of the kind's defaults. With Prometheus, drift compares feature histogram buckets
-// with those of a reference window (binned methods only).
+// with the model's reference sample (prediction log, else demo fleet) counted on the same `le`
+// bounds, or with the buckets of a reference window: binned methods, plus ks on the binned CDFs.
 //
 // Distribution of `latency` compares with the reference sample's latency_ms when it has at least
 // two, else it needs reference.kind "window".
