@@ -363,3 +363,36 @@ func TestDriftFromMetricsRawOnlyMethods(t *testing.T) {
 		require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource)
 	}
 }
+
+// BenchmarkDriftFromMetricsDataset is one drift query from Prometheus-style histograms (four
+// features of fraud-detector on the demo server's decile buckets, 60 points, psi, js, ks and
+// status) against the demo reference sample held in the reference cache, as a dashboard refresh or
+// an alert evaluation runs it after the first.
+func BenchmarkDriftFromMetricsDataset(b *testing.B) {
+	fleet := demo.NewFleet(demo.DefaultSeed)
+	hf := &histFake{}
+	for _, f := range []string{"amount", "account_age_days", "distance_km", "txn_count_24h"} {
+		edges, err := fleet.FeatureBuckets("fraud-detector", f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		counts := make([]float64, len(edges)+1)
+		for i := range counts {
+			counts[i] = float64(10 + 3*i)
+		}
+		hf.series = append(hf.series, fakeHist{labels: map[string]string{"model": "fraud-detector", "feature": f}, edges: edges, counts: [][]float64{counts}})
+	}
+	h := New(Deps{Metrics: hf, Demo: fleet, References: refcache.New(time.Hour)})
+	q := map[string]any{"queryType": "drift", "source": "prometheus", "model": "fraud-detector", "methods": []string{"psi", "js", "ks", "status"}}
+	if r := run(h, q, t0, t0.Add(59*time.Minute), time.Minute); r.Error != nil {
+		b.Fatal(r.Error)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		hf.requests = hf.requests[:0]
+		if r := run(h, q, t0, t0.Add(59*time.Minute), time.Minute); r.Error != nil {
+			b.Fatal(r.Error)
+		}
+	}
+}
