@@ -157,11 +157,17 @@ type driftCalc struct {
 	cur, curCounts, q, rc, cc []float64
 	codeMap                   []int
 	codeDict                  []string
+	// needsKS and needsW say whether the methods need the KS statistic and the Wasserstein distance.
+	needsKS, needsW bool
 }
 
 // newDriftCalc prepares a variable's reference data; strategy and bins select the binning.
 func newDriftCalc(spec *featureSpec, ref refSample, strategy string, bins int) *driftCalc {
 	c := &driftCalc{spec: spec}
+	for _, m := range spec.need {
+		c.needsKS = c.needsKS || m == MethodKS || m == MethodKSPValue
+		c.needsW = c.needsW || m == MethodWasserstein || m == MethodWassersteinNorm
+	}
 	if spec.kind == source.Categorical {
 		c.refCats, c.refCatCnt = ref.Categories(spec.name)
 		c.catIndex = make(map[string]int, len(c.refCats))
@@ -215,6 +221,10 @@ func (c *driftCalc) compute(col *source.Column, idx []int32) (values, int) {
 	c.curCounts = stats.CountsSorted(c.edges, cur, c.curCounts[:0])
 	c.q = stats.Proportions(c.curCounts, c.q[:0])
 	ks, w := math.NaN(), math.NaN()
+	if c.needsKS && c.needsW {
+		// Both from one merge of the two sorted samples.
+		ks, w = stats.KSWasserstein(c.refSorted, cur)
+	}
 	for _, m := range c.spec.need {
 		var x float64
 		switch m {

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -146,6 +147,34 @@ func BenchmarkSortFloat64s(b *testing.B) {
 
 func BenchmarkSortFloat64sStdlib(b *testing.B) {
 	benchSort(b, "normal", sort.Float64s)
+}
+
+// BenchmarkSortFloat64sWindow sorts window-sized slices (a drift window of a few thousand
+// records), where the fixed costs of the radix passes matter; ns/value is reported.
+func BenchmarkSortFloat64sWindow(b *testing.B) {
+	for _, n := range []int{2000, 20000} {
+		for _, impl := range []struct {
+			name string
+			fn   func([]float64)
+		}{{"radix", SortFloat64s}, {"stdlib", sort.Float64s}} {
+			b.Run(fmt.Sprintf("n=%d/%s", n, impl.name), func(b *testing.B) {
+				r := rand.New(rand.NewPCG(3, 3))
+				src := make([]float64, n)
+				for i := range src {
+					src[i] = math.Exp(r.NormFloat64())
+				}
+				x := make([]float64, n)
+				impl.fn(append(x[:0:0], src...))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					copy(x, src)
+					impl.fn(x)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/value")
+			})
+		}
+	}
 }
 
 func benchSort(b *testing.B, shape string, sorter func([]float64)) {

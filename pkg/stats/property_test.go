@@ -45,8 +45,11 @@ func TestSortFloat64sProperty(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for iter := 0; iter < 200; iter++ {
 		n := r.IntN(3000)
-		if iter%20 == 0 {
+		switch iter % 20 {
+		case 0:
 			n = 100000 + r.IntN(1000)
+		case 10:
+			n = 3000 + r.IntN(70000) // both sides of the 65,536 switch to the MSD pass
 		}
 		x := randSample(r, n)
 		want := append([]float64(nil), x...)

@@ -36,6 +36,11 @@ func AppendNotNaN(dst, src []float64) []float64 {
 // library: below it the fixed cost of the radix histograms dominates.
 const radixMinN = 512
 
+// msdMinN is the length from which SortFloat64s starts with a most-significant-digit pass on the
+// top 16 bits; below it the 65,536-entry histogram of that pass costs more than it saves, and the
+// keys are sorted by 8-bit least-significant-digit passes over all 64 bits instead.
+const msdMinN = 1 << 16
+
 // radixScratch pools the key buffers and the top-digit histogram of SortFloat64s so that repeated
 // sorts of similar sizes do not allocate.
 var radixScratch sync.Pool
@@ -50,7 +55,8 @@ type radixBufs struct {
 //
 // Slices shorter than 512 use sort.Float64s. Longer ones are radix-sorted on the IEEE-754 bits
 // mapped to an order-preserving unsigned key (negative numbers: all bits flipped; others: sign
-// bit set): one most-significant-digit pass distributes the keys on their top 16 bits (sign,
+// bit set). Below 65,536 values the keys go through 8-bit least-significant-digit passes over all
+// 64 bits (passes whose digit is constant are skipped); from 65,536 on, one most-significant-digit pass distributes the keys on their top 16 bits (sign,
 // exponent and 4 mantissa bits, so buckets follow the data's scale), then each bucket is sorted on
 // the low 48 bits by least-significant-digit passes (8-bit digits for buckets that fit in cache,
 // 12-bit digits for larger ones; passes whose digit is constant are skipped; buckets under 128 keys
@@ -74,6 +80,17 @@ func SortFloat64s(x []float64) {
 		bufs.b = make([]uint64, n)
 	}
 	keys, out := bufs.a[:n], bufs.b[:n]
+	if n < msdMinN {
+		for i, v := range x {
+			keys[i] = floatKey(v)
+		}
+		lsdPasses8(keys, out, 8)
+		for i, k := range keys {
+			x[i] = keyFloat(k)
+		}
+		radixScratch.Put(bufs)
+		return
+	}
 	top := bufs.top
 	clear(top)
 	for i, v := range x {
@@ -115,16 +132,17 @@ func sortLow48(s, tmp []uint64, h12 *[4][4096]uint32) {
 		slices.Sort(s)
 		return
 	case n <= 1<<15:
-		lsdPasses8(s, tmp)
+		lsdPasses8(s, tmp, 6)
 	default:
 		lsdPasses12(s, tmp, h12)
 	}
 }
 
-// lsdPasses8 sorts s on bits 0..47 with six 8-bit LSD passes (for cache-sized s).
-func lsdPasses8(s, tmp []uint64) {
+// lsdPasses8 sorts s on its low 8·passes bits (passes ≤ 8) with 8-bit LSD passes, using tmp
+// (same length) as scratch (for cache-sized s).
+func lsdPasses8(s, tmp []uint64, passes int) {
 	n := len(s)
-	var h [6][256]uint32
+	var h [8][256]uint32
 	for _, k := range s {
 		h[0][k&255]++
 		h[1][(k>>8)&255]++
@@ -132,9 +150,11 @@ func lsdPasses8(s, tmp []uint64) {
 		h[3][(k>>24)&255]++
 		h[4][(k>>32)&255]++
 		h[5][(k>>40)&255]++
+		h[6][(k>>48)&255]++
+		h[7][k>>56]++
 	}
 	src, dst := s, tmp
-	for p := range h {
+	for p := range h[:passes] {
 		shift := uint(p * 8)
 		hp := &h[p]
 		if int(hp[(src[0]>>shift)&255]) == n {
