@@ -84,7 +84,7 @@ func SortFloat64s(x []float64) {
 		for i, v := range x {
 			keys[i] = floatKey(v)
 		}
-		lsdPasses8(keys, out, 8)
+		lsdPasses64(keys, out)
 		for i, k := range keys {
 			x[i] = keyFloat(k)
 		}
@@ -132,17 +132,16 @@ func sortLow48(s, tmp []uint64, h12 *[4][4096]uint32) {
 		slices.Sort(s)
 		return
 	case n <= 1<<15:
-		lsdPasses8(s, tmp, 6)
+		lsdPasses8(s, tmp)
 	default:
 		lsdPasses12(s, tmp, h12)
 	}
 }
 
-// lsdPasses8 sorts s on its low 8·passes bits (passes ≤ 8) with 8-bit LSD passes, using tmp
-// (same length) as scratch (for cache-sized s).
-func lsdPasses8(s, tmp []uint64, passes int) {
+// lsdPasses8 sorts s on bits 0..47 with six 8-bit LSD passes (for cache-sized s).
+func lsdPasses8(s, tmp []uint64) {
 	n := len(s)
-	var h [8][256]uint32
+	var h [6][256]uint32
 	for _, k := range s {
 		h[0][k&255]++
 		h[1][(k>>8)&255]++
@@ -150,11 +149,44 @@ func lsdPasses8(s, tmp []uint64, passes int) {
 		h[3][(k>>24)&255]++
 		h[4][(k>>32)&255]++
 		h[5][(k>>40)&255]++
-		h[6][(k>>48)&255]++
-		h[7][k>>56]++
 	}
 	src, dst := s, tmp
-	for p := range h[:passes] {
+	for p := range h {
+		shift := uint(p * 8)
+		hp := &h[p]
+		if int(hp[(src[0]>>shift)&255]) == n {
+			continue
+		}
+		var sum uint32
+		for d, c := range hp {
+			hp[d] = sum
+			sum += c
+		}
+		for _, k := range src {
+			d := (k >> shift) & 255
+			dst[hp[d]] = k
+			hp[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &s[0] {
+		copy(s, src)
+	}
+}
+
+// lsdPasses64 sorts s on all 64 bits with eight 8-bit LSD passes, skipping passes whose digit is
+// the same for every key, using tmp (same length) as scratch. It is lsdPasses8 widened to the
+// whole key, kept apart so that the 48-bit loop of the large-input path stays as tight as it is.
+func lsdPasses64(s, tmp []uint64) {
+	n := len(s)
+	var h [8][256]uint32
+	for _, k := range s {
+		for p := range h {
+			h[p][(k>>(8*p))&255]++
+		}
+	}
+	src, dst := s, tmp
+	for p := range h {
 		shift := uint(p * 8)
 		hp := &h[p]
 		if int(hp[(src[0]>>shift)&255]) == n {
