@@ -171,7 +171,7 @@ func (p *Prepared) RefCountsEdges(variable, strategy string, bins int, compute E
 			return binned{}
 		}
 		e := compute(sorted, bins)
-		return binned{edges: e, counts: countSorted(e, sorted)}
+		return binned{edges: e, counts: stats.CountsSorted(e, sorted, nil)}
 	}
 	b, ok := p.binning.getBounded(k, maxBinnings, mk)
 	if !ok {
@@ -189,27 +189,6 @@ func (p *Prepared) Binned(variable, strategy string, bins int) (edges, counts []
 		return p.RefCountsEdges(variable, strategy, bins, stats.EqualWidthEdges)
 	}
 	return p.RefCountsEdges(variable, StrategyQuantile, bins, stats.QuantileEdges)
-}
-
-// countSorted counts ascending, NaN-free data over interior edges: bin i holds e_{i-1} <= v < e_i,
-// found by a binary search per edge (the number of values below e_i minus those below e_{i-1}).
-func countSorted(edges, sorted []float64) []float64 {
-	counts := make([]float64, len(edges)+1)
-	prev := 0
-	for i, e := range edges {
-		pos := sort.SearchFloat64s(sorted, e) // first index with sorted[pos] >= e
-		if pos < prev || math.IsNaN(e) {
-			// Edges out of order (or NaN) define no bins.
-			for j := range counts {
-				counts[j] = math.NaN()
-			}
-			return counts
-		}
-		counts[i] = float64(pos - prev)
-		prev = pos
-	}
-	counts[len(edges)] = float64(len(sorted) - prev)
-	return counts
 }
 
 // memo computes each key's value once, letting different keys compute concurrently.

@@ -154,39 +154,42 @@ func TestBinnedCounts(t *testing.T) {
 	}
 }
 
-// TestCountSortedMatchesCounts checks the binary-search counting against stats.Counts (a
-// per-value search) on seeded random data with ties and edges falling on data points.
-func TestCountSortedMatchesCounts(t *testing.T) {
+// TestBinnedMatchesCounts checks the memoised reference counts (a binary search over the sorted
+// reference) against stats.Counts (a per-value search) over the raw values, on seeded random data
+// with nulls, ties and edges falling on data points.
+func TestBinnedMatchesCounts(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for trial := 0; trial < 200; trial++ {
-		n := r.IntN(300)
+		n := 2 + r.IntN(300)
 		x := make([]float64, n)
 		for i := range x {
 			x[i] = float64(r.IntN(40)) / 4
+			if r.IntN(20) == 0 {
+				x[i] = math.NaN()
+			}
 		}
-		sort.Float64s(x)
-		var edges []float64
-		if n > 0 {
-			edges = stats.QuantileEdges(x, 2+r.IntN(12))
-		}
+		b := &source.Batch{Model: "m", FeatureNames: []string{"x"},
+			Features: map[string]*source.Column{"x": {Kind: source.Numeric, Num: x}}}
+		p := NewPrepared("m", "", b, nil)
+		strategy, bins := StrategyQuantile, 2+r.IntN(12)
 		if trial%3 == 0 {
-			edges = stats.EqualWidthEdges(x, 1+r.IntN(20))
+			strategy, bins = StrategyEqualWidth, 1+r.IntN(20)
 		}
-		got := countSorted(edges, x)
+		edges, got := p.Binned("x", strategy, bins)
+		if len(p.Sorted("x")) == 0 {
+			continue
+		}
 		want := stats.Counts(edges, x, nil)
 		if !eq(got, want) {
-			t.Fatalf("edges %v: countSorted %v, stats.Counts %v", edges, got, want)
+			t.Fatalf("%s/%d edges %v: Binned %v, stats.Counts %v", strategy, bins, edges, got, want)
 		}
 		total := 0.0
 		for _, v := range got {
 			total += v
 		}
-		if int(total) != n {
-			t.Fatalf("counts sum to %v, want %d", total, n)
+		if int(total) != len(p.Sorted("x")) {
+			t.Fatalf("counts sum to %v, want %d", total, len(p.Sorted("x")))
 		}
-	}
-	if c := countSorted([]float64{2, 1}, []float64{0, 1, 2, 3}); !math.IsNaN(c[0]) {
-		t.Errorf("edges out of order: %v", c)
 	}
 }
 
