@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
@@ -69,6 +70,8 @@ func (h *Handler) prepareDrift(ctx context.Context, r *request, g grid, allowLat
 	}
 	var notices []data.Notice
 	out := make([]driftModel, 0, len(models))
+	covered := make([]source.Model, 0, len(models))
+	var firstMissing error
 	for i := range models {
 		m := &models[i]
 		names := q.Features
@@ -79,8 +82,17 @@ func (h *Handler) prepareDrift(ctx context.Context, r *request, g grid, allowLat
 			}
 		}
 		dm := driftModel{model: *m}
+		var missing []string
 		for _, name := range dedupe(names) {
 			kind, err := featureKind(m, name, allowLatency)
+			if err != nil && allModels(q.Model) {
+				// Over every model, a feature that only some models have is compared where it exists.
+				if firstMissing == nil {
+					firstMissing = err
+				}
+				missing = append(missing, name)
+				continue
+			}
 			if err != nil {
 				return src, nil, nil, err
 			}
@@ -93,8 +105,20 @@ func (h *Handler) prepareDrift(ctx context.Context, r *request, g grid, allowLat
 			}
 			dm.specs = append(dm.specs, spec)
 		}
+		if len(missing) > 0 {
+			notices = append(notices, frames.InfoNotice(fmt.Sprintf("%s has no feature %s: not compared there", m.Name, strings.Join(missing, ", "))))
+		}
+		if len(dm.specs) == 0 {
+			continue
+		}
 		out = append(out, dm)
+		covered = append(covered, *m)
 	}
+	if len(out) == 0 && firstMissing != nil {
+		// No model has any of the features asked for.
+		return src, nil, nil, firstMissing
+	}
+	models = covered
 	start, end := g.fetchRange()
 	fetchedAll, fnotices, err := h.fetchRecords(ctx, src, models, q.Version, start, end)
 	if err != nil {

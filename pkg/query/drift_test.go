@@ -426,3 +426,38 @@ func byLabelsKeys(t *testing.T, fs data.Frames) []string {
 	}
 	return out
 }
+
+// TestDriftEveryModelFeatureSubset checks that over every model a named feature is compared in the
+// models that have it (the others are left out with a notice), while a feature no model has, or one
+// a named model lacks, is an error.
+func TestDriftEveryModelFeatureSubset(t *testing.T) {
+	fl := driftFixture()
+	alpha := source.Model{Name: "alpha", Features: []source.Feature{{Name: "x", Type: source.Numeric}}}
+	fl.models = append(fl.models, alpha)
+	fl.recs["alpha"] = fl.recs["iris"]
+	fl.refs["alpha"] = fl.refs["iris"]
+	h := New(Deps{PredictionLog: fl})
+	for _, qt := range []string{"drift", "distribution"} {
+		q := map[string]any{"queryType": qt, "features": []string{"color"}}
+		if qt == "drift" {
+			q["methods"] = []string{"psi"}
+			q["output"] = "latest"
+		}
+		r := run(h, q, t0, t0.Add(time.Hour), time.Minute)
+		require.NoError(t, r.Error, qt)
+		require.Contains(t, notices(r.Frames), "alpha has no feature color: not compared there", qt)
+		if qt == "drift" {
+			requireOK(t, r)
+			require.Equal(t, []string{"feature=color, method=psi, model=iris"}, byLabelsKeys(t, r.Frames))
+		} else {
+			require.Len(t, r.Frames, 1)
+			require.Equal(t, "color", r.Frames[0].Name)
+		}
+	}
+	r := run(h, map[string]any{"queryType": "drift", "features": []string{"nope"}}, t0, t0.Add(time.Hour), time.Minute)
+	require.ErrorContains(t, r.Error, `has no feature "nope"`)
+	require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource)
+	r = run(h, map[string]any{"queryType": "drift", "model": "alpha", "features": []string{"color"}}, t0, t0.Add(time.Hour), time.Minute)
+	require.ErrorContains(t, r.Error, `model "alpha" has no feature "color"`)
+	require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource)
+}
