@@ -63,6 +63,9 @@ func (h *Handler) driftFromMetrics(ctx context.Context, r *request, src Resolved
 		if len(spec.statusFrom) == 0 {
 			spec.statusFrom = defaults
 		}
+		if err := spec.checkStatus(); err != nil {
+			return nil, err
+		}
 	}
 	spec.need = dedupe(append(slices.Clone(spec.methods), spec.statusFrom...))
 

@@ -461,3 +461,25 @@ func TestDriftEveryModelFeatureSubset(t *testing.T) {
 	require.ErrorContains(t, r.Error, `model "alpha" has no feature "color"`)
 	require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource)
 }
+
+// TestDriftStatusNeedsThresholds checks that a status over methods without thresholds (it would be
+// NaN at every point) is a user error saying what to add, and that a threshold override makes it
+// defined.
+func TestDriftStatusNeedsThresholds(t *testing.T) {
+	h := New(Deps{PredictionLog: driftFixture()})
+	for _, ms := range [][]string{{"ks", "status"}, {"wasserstein", "tvd", "status"}} {
+		r := run(h, map[string]any{"queryType": "drift", "model": "iris", "features": []string{"x"}, "methods": ms}, t0, t0.Add(time.Hour), time.Minute)
+		require.ErrorContains(t, r.Error, "method status needs thresholds for at least one of "+ms[0], ms)
+		require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource)
+	}
+	// ks = 1/3 here (TestDriftNumericAgainstScipy): below warning 0.4 → ok; above 0.3 → warning.
+	st := latest(t, h, map[string]any{"queryType": "drift", "model": "iris", "features": []string{"x"}, "methods": []string{"ks", "status"},
+		"thresholds": map[string]any{"ks": map[string]any{"warning": 0.4, "drift": 0.5}}})
+	require.Equal(t, 0.0, st["feature=x, method=status, model=iris"])
+	st = latest(t, h, map[string]any{"queryType": "drift", "model": "iris", "features": []string{"x"}, "methods": []string{"ks", "status"},
+		"thresholds": map[string]any{"ks": map[string]any{"warning": 0.3, "drift": 0.5}}})
+	require.Equal(t, 1.0, st["feature=x, method=status, model=iris"])
+	// Over all features, a categorical feature skips ks and takes its default methods' status.
+	r := run(h, map[string]any{"queryType": "drift", "model": "iris", "methods": []string{"ks", "status"}}, t0, t0.Add(time.Hour), time.Minute)
+	require.ErrorContains(t, r.Error, "method status needs thresholds")
+}

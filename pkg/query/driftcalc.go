@@ -106,6 +106,9 @@ func specFor(name string, kind source.Kind, asked []string, explicit bool, th ma
 		if len(s.statusFrom) == 0 {
 			s.statusFrom = defaultMethods(kind)
 		}
+		if err := s.checkStatus(); err != nil {
+			return s, nil, err
+		}
 	}
 	s.need = dedupe(append(append(append([]string{}, s.methods...), s.statusFrom...), extra...))
 	if kind == source.Categorical {
@@ -119,6 +122,18 @@ func defaultMethods(kind source.Kind) []string {
 		return DefaultCategoricalMethods
 	}
 	return DefaultNumericMethods
+}
+
+// checkStatus reports a status that could never have a value: none of the methods it is the worst
+// of has thresholds (ks, wasserstein, tvd and chi2 have no defaults).
+func (s *featureSpec) checkStatus() error {
+	for _, m := range s.statusFrom {
+		if _, ok := s.th[m]; ok {
+			return nil
+		}
+	}
+	return userError("method status needs thresholds for at least one of %s (they have no defaults): add thresholds.%s with warning and drift, or a method with default thresholds such as %s",
+		describeMethods(s.statusFrom), s.statusFrom[0], describeMethods(methodsWithDefaults))
 }
 
 // statusOf is the worst status of the spec's statusFrom methods, NaN when none has a value.
