@@ -3,8 +3,18 @@ import path from 'path';
 
 import {
   BINNING_FIELDS,
+  DEFAULT_BINS,
+  DEFAULT_CATEGORICAL_METHODS,
+  DEFAULT_NUMERIC_METHODS,
+  DEFAULT_PERCENTILES,
+  DEFAULT_THRESHOLDS,
   DRIFT_METHODS,
+  LOWER_IS_WORSE_METHODS,
+  MAX_BINS,
+  MIN_BINS,
+  NUMERIC_ONLY_METHODS,
   OUTPUTS,
+  OUTPUTS_BY_TYPE,
   QUERY_FIELDS,
   QUERY_TYPES,
   REFERENCE_FIELDS,
@@ -21,6 +31,15 @@ interface GoQuerySchema {
   trafficMetrics: string[];
   driftMethods: string[];
   types: Record<string, Record<string, string>>;
+  outputsByType: Record<string, string[]>;
+  numericOnlyMethods: string[];
+  defaultNumericMethods: string[];
+  defaultCategoricalMethods: string[];
+  defaultThresholds: Record<string, { warning: number; drift: number; lowerIsWorse: boolean }>;
+  defaultPercentiles: number[];
+  defaultBins: number;
+  minBins: number;
+  maxBins: number;
 }
 
 const schemaPath = path.resolve(__dirname, '..', 'pkg', 'query', 'testdata', 'query_model.json');
@@ -51,6 +70,38 @@ describe('src/types.ts agrees with pkg/query/model.go', () => {
 
   it('covers every struct of the Go schema', () => {
     expect(Object.keys(schema.types).sort()).toEqual(['Binning', 'Query', 'Reference', 'Threshold']);
+  });
+});
+
+describe('the query editor offers what the backend accepts and shows its defaults', () => {
+  it('answers each query type with the outputs the backend accepts, its default first', () => {
+    expect(Object.keys(schema.outputsByType).sort()).toEqual([...QUERY_TYPES].sort());
+    for (const t of QUERY_TYPES) {
+      expect([t, OUTPUTS_BY_TYPE[t]]).toEqual([t, schema.outputsByType[t]]);
+    }
+  });
+
+  it.each([
+    ['numericOnlyMethods', NUMERIC_ONLY_METHODS, schema.numericOnlyMethods],
+    ['defaultNumericMethods', DEFAULT_NUMERIC_METHODS, schema.defaultNumericMethods],
+    ['defaultCategoricalMethods', DEFAULT_CATEGORICAL_METHODS, schema.defaultCategoricalMethods],
+    ['defaultPercentiles', DEFAULT_PERCENTILES, schema.defaultPercentiles],
+  ])('%s', (_, ts, go) => {
+    expect(Array.isArray(go)).toBe(true);
+    expect([...ts]).toEqual(go);
+  });
+
+  it('has the default thresholds and their direction for the same methods', () => {
+    expect(Object.keys(DEFAULT_THRESHOLDS).sort()).toEqual(Object.keys(schema.defaultThresholds).sort());
+    for (const [m, t] of Object.entries(schema.defaultThresholds)) {
+      expect([m, DEFAULT_THRESHOLDS[m]]).toEqual([m, { warning: t.warning, drift: t.drift }]);
+    }
+    const lower = Object.keys(schema.defaultThresholds).filter((m) => schema.defaultThresholds[m].lowerIsWorse);
+    expect([...LOWER_IS_WORSE_METHODS].sort()).toEqual(lower.sort());
+  });
+
+  it('has the binning defaults and bounds', () => {
+    expect([DEFAULT_BINS, MIN_BINS, MAX_BINS]).toEqual([schema.defaultBins, schema.minBins, schema.maxBins]);
   });
 });
 

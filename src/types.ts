@@ -47,9 +47,33 @@ export const DRIFT_METHODS = [
 ] as const;
 export type DriftMethod = (typeof DRIFT_METHODS)[number];
 
-/** Default drift methods per feature kind (DESIGN §4). */
+/** Default drift methods per feature kind (DESIGN §4; Go: query.DefaultNumericMethods, ...). */
 export const DEFAULT_NUMERIC_METHODS: DriftMethod[] = ['psi', 'ks_pvalue', 'js', 'wasserstein_norm'];
 export const DEFAULT_CATEGORICAL_METHODS: DriftMethod[] = ['chi2_pvalue', 'psi', 'js', 'linf'];
+
+/**
+ * Drift methods computed on raw numeric samples (Go: query numericOnly): asked for a categorical
+ * feature by name they are an error; over the default features they are skipped with a notice.
+ */
+export const NUMERIC_ONLY_METHODS: DriftMethod[] = ['ks', 'ks_pvalue', 'wasserstein', 'wasserstein_norm'];
+
+/** The outputs each query type answers with, its default first (Go: query outputsFor). */
+export const OUTPUTS_BY_TYPE: Record<QueryType, Output[]> = {
+  endpoints: ['table'],
+  health: ['latest'],
+  traffic: ['timeseries', 'latest'],
+  latency: ['timeseries', 'latest'],
+  drift: ['timeseries', 'latest', 'table'],
+  distribution: ['table'],
+  predictions: ['timeseries', 'latest'],
+};
+
+/** Methods whose values are p-values: lower is worse, so warning >= drift (Go: query lowerIsWorse). */
+export const LOWER_IS_WORSE_METHODS: DriftMethod[] = ['ks_pvalue', 'chi2_pvalue'];
+
+/** Bounds of binning.bins (Go: query.MinBins, query.MaxBins). */
+export const MIN_BINS = 2;
+export const MAX_BINS = 1000;
 
 /** Default warning / drift thresholds per method (DESIGN §5); p-values warn and drift *below* them. */
 export const DEFAULT_THRESHOLDS: Record<string, Required<Threshold>> = {

@@ -5,10 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/stats"
 )
 
 // querySchema describes the Go query model for the frontend's type test (src/types.test.ts), which
@@ -20,6 +23,23 @@ type querySchema struct {
 	TrafficMetrics []string                     `json:"trafficMetrics"`
 	DriftMethods   []string                     `json:"driftMethods"`
 	Types          map[string]map[string]string `json:"types"`
+
+	// What the query editor offers and shows as defaults, from the handlers' own values.
+	OutputsByType             map[QueryType][]string     `json:"outputsByType"` // default first
+	NumericOnlyMethods        []string                   `json:"numericOnlyMethods"`
+	DefaultNumericMethods     []string                   `json:"defaultNumericMethods"`
+	DefaultCategoricalMethods []string                   `json:"defaultCategoricalMethods"`
+	DefaultThresholds         map[string]schemaThreshold `json:"defaultThresholds"`
+	DefaultPercentiles        []float64                  `json:"defaultPercentiles"`
+	DefaultBins               int                        `json:"defaultBins"`
+	MinBins                   int                        `json:"minBins"`
+	MaxBins                   int                        `json:"maxBins"`
+}
+
+type schemaThreshold struct {
+	Warning      float64 `json:"warning"`
+	Drift        float64 `json:"drift"`
+	LowerIsWorse bool    `json:"lowerIsWorse"`
 }
 
 // jsonKind names the JSON type of a Go type, as TypeScript sees it.
@@ -69,6 +89,24 @@ func TestQueryModelSchemaFile(t *testing.T) {
 			"Binning":   fieldsOf(reflect.TypeOf(Binning{})),
 			"Threshold": fieldsOf(reflect.TypeOf(Threshold{})),
 		},
+		OutputsByType:             map[QueryType][]string{},
+		NumericOnlyMethods:        numericOnly,
+		DefaultNumericMethods:     DefaultNumericMethods,
+		DefaultCategoricalMethods: DefaultCategoricalMethods,
+		DefaultThresholds:         map[string]schemaThreshold{},
+		DefaultPercentiles:        DefaultPercentiles,
+		DefaultBins:               DefaultBins,
+		MinBins:                   MinBins,
+		MaxBins:                   MaxBins,
+	}
+	for _, qt := range QueryTypes {
+		s.OutputsByType[qt] = outputsFor(qt)
+	}
+	for _, m := range methodsWithDefaults {
+		th, ok := stats.DefaultThreshold(m)
+		require.True(t, ok, "no default threshold for %s", m)
+		require.Equal(t, slices.Contains(lowerIsWorse, m), th.LowerIsWorse, "%s: direction", m)
+		s.DefaultThresholds[m] = schemaThreshold{Warning: th.Warning, Drift: th.Drift, LowerIsWorse: th.LowerIsWorse}
 	}
 	b, err := json.MarshalIndent(s, "", "  ")
 	require.NoError(t, err)

@@ -24,10 +24,15 @@ import {
   FEATURE_PREDICTION,
   FEATURE_SCORE,
   FeatureInfo,
+  LOWER_IS_WORSE_METHODS,
+  MAX_BINS,
+  MIN_BINS,
   ModelInfo,
   ModelLensOptions,
   ModelLensQuery,
+  NUMERIC_ONLY_METHODS,
   Output,
+  OUTPUTS_BY_TYPE,
   QueryType,
   Reference,
   Source,
@@ -116,21 +121,6 @@ const FIELDS_BY_TYPE: Record<
   drift: ['version', 'window', 'features', 'methods', 'reference', 'binning', 'thresholds'],
   distribution: ['version', 'window', 'features', 'reference', 'binning'],
 };
-
-/** The outputs each query type answers with, its default first (pkg/query outputsFor). */
-export const OUTPUTS_BY_TYPE: Record<QueryType, Output[]> = {
-  endpoints: ['table'],
-  distribution: ['table'],
-  health: ['latest'],
-  drift: ['timeseries', 'latest', 'table'],
-  traffic: ['timeseries', 'latest'],
-  latency: ['timeseries', 'latest'],
-  predictions: ['timeseries', 'latest'],
-};
-
-/** Bounds of binning.bins (pkg/query MinBins, MaxBins). */
-const MIN_BINS = 2;
-const MAX_BINS = 1000;
 
 /**
  * Switches the query type, keeping every field; only an output the new type does not answer with
@@ -650,15 +640,13 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
   );
 }
 
-/** Methods whose values are p-values: lower is worse, so warning >= drift (pkg/query lowerIsWorse). */
-const LOWER_IS_WORSE = ['ks_pvalue', 'chi2_pvalue'];
 
 /** The backend's ordering rule for a threshold override, as a hint before the query runs. */
 export function thresholdProblem(method: string, t: Threshold): string {
   if (t.warning === undefined || t.drift === undefined) {
     return '';
   }
-  if (LOWER_IS_WORSE.includes(method)) {
+  if ((LOWER_IS_WORSE_METHODS as string[]).includes(method)) {
     return t.warning < t.drift ? `For a p-value, warning (${t.warning}) must be >= drift (${t.drift})` : '';
   }
   return t.warning > t.drift ? `Warning (${t.warning}) must be <= drift (${t.drift})` : '';
