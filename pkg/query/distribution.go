@@ -57,7 +57,7 @@ func (h *Handler) distribution(ctx context.Context, r *request) (data.Frames, er
 			idx := grp.idx[lo:hi]
 			for si := range dm.specs {
 				spec := &dm.specs[si]
-				info := frames.Info{Source: src.Name, Notices: notices}
+				info := frames.Info{Source: src.Name}
 				var binNames []string
 				var refCounts, curCounts []float64
 				if spec.kind == source.Categorical {
@@ -102,6 +102,11 @@ func (h *Handler) distribution(ctx context.Context, r *request) (data.Frames, er
 	}
 	if len(out) == 0 {
 		return data.Frames{frames.Empty(data.FrameTypeTable, frames.Info{Source: src.Name, Notices: notices})}, nil
+	}
+	// The notices of the whole response go on the first table only (Grafana shows every frame's
+	// notices); each table keeps its own.
+	if len(notices) > 0 {
+		out[0].Meta.Notices = append(append([]data.Notice(nil), notices...), out[0].Meta.Notices...)
 	}
 	return out, nil
 }

@@ -483,3 +483,22 @@ func TestDriftStatusNeedsThresholds(t *testing.T) {
 	r := run(h, map[string]any{"queryType": "drift", "model": "iris", "methods": []string{"ks", "status"}}, t0, t0.Add(time.Hour), time.Minute)
 	require.ErrorContains(t, r.Error, "method status needs thresholds")
 }
+
+// TestDistributionNotices checks that the response's notices are on the first table only and each
+// table keeps its own.
+func TestDistributionNotices(t *testing.T) {
+	h := New(Deps{PredictionLog: driftFixture()})
+	// The window (t0+50m, t0+1h] has no record with features.
+	r := run(h, map[string]any{"queryType": "distribution", "model": "iris", "features": []string{"x", "color"}, "window": "10m"}, t0, t0.Add(time.Hour), time.Minute)
+	require.NoError(t, r.Error)
+	require.Len(t, r.Frames, 2)
+	texts := func(f *data.Frame) []string {
+		var s []string
+		for _, n := range f.Meta.Notices {
+			s = append(s, n.Text)
+		}
+		return s
+	}
+	require.Equal(t, []string{"reference: dataset of model iris, 20 rows", "iris/x: no values in the current window"}, texts(r.Frames[0]))
+	require.Equal(t, []string{"iris/color: no values in the current window"}, texts(r.Frames[1]))
+}
