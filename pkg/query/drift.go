@@ -342,6 +342,7 @@ func (h *Handler) driftTable(models []driftModel, q *Query, g grid, strategy str
 	}
 	nan3 := [3]float64{math.NaN(), math.NaN(), math.NaN()}
 	var scratch []float64
+	empty := 0
 	for mi := range models {
 		dm := &models[mi]
 		b := dm.batch
@@ -388,6 +389,12 @@ func (h *Handler) driftTable(models []driftModel, q *Query, g grid, strategy str
 					cs = minMeanMax(scratch)
 				}
 				addRow(dm.model.Name, grp.version, spec.name, string(spec.kind), status, &v, float64(calc.refSize()), float64(n), rs, cs)
+				if n == 0 {
+					empty++
+				}
+				if calc.refSize() == 0 {
+					info.Notices = append(info.Notices, frames.WarningNotice(errNoValues(dm.model.Name, spec.name, "reference")))
+				}
 				if n > 0 {
 					nfeat++
 					for _, m := range tableExtra {
@@ -407,6 +414,9 @@ func (h *Handler) driftTable(models []driftModel, q *Query, g grid, strategy str
 			addRow(dm.model.Name, grp.version, "(sum over features)", "overall", "", &sum, nan, nan, nan3, nan3)
 			addRow(dm.model.Name, grp.version, "(mean over features)", "overall", "", &mean, nan, nan, nan3, nan3)
 		}
+	}
+	if empty > 0 {
+		info.Notices = append(info.Notices, frames.InfoNotice(fmt.Sprintf("%d feature(s) had no values in the window: drift is not defined there", empty)))
 	}
 	fields := []*data.Field{frames.StringField("model", modelCol)}
 	if q.Version != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"regexp"
 	"testing"
 	"time"
 
@@ -499,6 +500,28 @@ func TestDistributionNotices(t *testing.T) {
 		}
 		return s
 	}
-	require.Equal(t, []string{"reference: dataset of model iris, 20 rows", "iris/x: no values in the current window"}, texts(r.Frames[0]))
+	require.Equal(t, []string{"iris: no records after 2026-01-01T00:50:00Z up to 2026-01-01T01:00:00Z",
+		"reference: dataset of model iris, 20 rows", "iris/x: no values in the current window"}, texts(r.Frames[0]))
 	require.Equal(t, []string{"iris/color: no values in the current window"}, texts(r.Frames[1]))
+}
+
+// TestEmptyWindowNotices checks that a model without records in the range, and a drift table whose
+// window has no values, say so in a notice (DESIGN §5: NaN or absent value plus a notice).
+func TestEmptyWindowNotices(t *testing.T) {
+	fl := driftFixture()
+	h := New(Deps{PredictionLog: fl})
+	from, to := t0.Add(2*time.Hour), t0.Add(3*time.Hour)
+	// The grid's first point (2h) covers (1h30m, 2h]; endpoints and the single-point outputs cover (2h, 3h].
+	none := regexp.MustCompile(`iris: no records after 2026-01-01T0(1:30|2:00):00Z up to 2026-01-01T03:00:00Z`)
+	for _, qt := range []string{"traffic", "latency", "predictions", "endpoints"} {
+		r := run(h, map[string]any{"queryType": qt, "version": "*"}, from, to, 30*time.Minute)
+		require.NoError(t, r.Error, qt)
+		require.Regexp(t, none, notices(r.Frames), qt)
+	}
+	r := run(h, map[string]any{"queryType": "drift", "model": "iris", "version": "*", "output": "latest"}, from, to, 30*time.Minute)
+	requireOK(t, r)
+	require.Regexp(t, none, notices(r.Frames))
+	r = run(h, map[string]any{"queryType": "drift", "model": "iris", "output": "table"}, from, to, 30*time.Minute)
+	require.NoError(t, r.Error)
+	require.Contains(t, notices(r.Frames), "2 feature(s) had no values in the window: drift is not defined there")
 }

@@ -209,6 +209,10 @@ func (h *Handler) fetchRecords(ctx context.Context, r Resolved, models []source.
 		if b.Truncated {
 			notices = append(notices, frames.WarningNotice(fmt.Sprintf("%s: sampled %d of more than %d records (maxSamples)", m.Name, b.Len(), b.Len())))
 		}
+		if b.Len() == 0 {
+			notices = append(notices, frames.InfoNotice(fmt.Sprintf("%s%s: no records after %s up to %s", m.Name, versionSuffix(v),
+				start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339))))
+		}
 		out = append(out, fetched{model: m, batch: b})
 	}
 	return out, notices, nil
