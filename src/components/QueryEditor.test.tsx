@@ -222,6 +222,38 @@ describe('QueryEditor', () => {
     expect(onChange).not.toHaveBeenCalled();
   });
 
+  it('flags numeric-only methods over categorical features named in the query', async () => {
+    setup({
+      refId: 'H',
+      queryType: 'drift',
+      model: 'fraud-detector',
+      features: ['amount', 'merchant_category', 'prediction'],
+      methods: ['psi', 'ks_pvalue'],
+    });
+    // merchant_category is categorical, and so is the fraud-detector prediction (fixtures).
+    expect(
+      await screen.findByText('ks_pvalue apply to numeric features only, not to merchant_category, prediction')
+    ).toBeInTheDocument();
+  });
+
+  it('does not flag numeric-only methods over numeric features or all features', async () => {
+    setup({ refId: 'I', queryType: 'drift', model: 'fraud-detector', methods: ['ks_pvalue', 'wasserstein'] });
+    await waitFor(() => expect(screen.getByLabelText('Methods')).toBeInTheDocument());
+    await screen.findByText('ks_pvalue');
+    expect(screen.queryByText(/apply to numeric features only/)).not.toBeInTheDocument();
+  });
+
+  it('describes each drift method with its kind and default thresholds', async () => {
+    const { user } = setup({ refId: 'J', queryType: 'drift' });
+    await user.click(screen.getByLabelText('Methods'));
+    const menu = await screen.findByLabelText('Select options menu');
+    expect(
+      within(menu).getByText('KS p-value; numeric features only; warning below 0.15, drift below 0.05')
+    ).toBeInTheDocument();
+    expect(within(menu).getByText('PSI; warning 0.1, drift 0.25')).toBeInTheDocument();
+    expect(within(menu).getByText('Chi-square')).toBeInTheDocument();
+  });
+
   it('reads the resources of the chosen source', async () => {
     const ds = fixtureDataSource();
     const getResource = jest.spyOn(ds, 'getResource');

@@ -15,6 +15,8 @@ import { BlurInput } from './BlurInput';
 import {
   BinningStrategy,
   DEFAULT_BINS,
+  DEFAULT_CATEGORICAL_METHODS,
+  DEFAULT_NUMERIC_METHODS,
   DEFAULT_PERCENTILES,
   DEFAULT_THRESHOLDS,
   DRIFT_METHODS,
@@ -273,6 +275,25 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
     query.features
   );
 
+  // A numeric-only method over a categorical feature named in the query is rejected by the backend.
+  const kinds = new Map<string, string>(features.map((f) => [f.name, f.type]));
+  const predictionKind = models.find((m) => m.name === model)?.prediction?.type;
+  if (predictionKind) {
+    kinds.set(FEATURE_PREDICTION, predictionKind);
+  }
+  const categoricalNamed = (query.features ?? []).filter((f) => kinds.get(f) === 'categorical');
+  const numericOnlyAsked = (query.methods ?? []).filter((m) => NUMERIC_ONLY_METHODS.includes(m));
+  const methodsProblem =
+    queryType === 'drift' && categoricalNamed.length > 0 && numericOnlyAsked.length > 0
+      ? `${numericOnlyAsked.join(', ')} apply to numeric features only, not to ${categoricalNamed.join(', ')}`
+      : '';
+
+  const output = query.output ?? outputChoices[0];
+  const windowHelp =
+    output === 'timeseries'
+      ? 'Each point summarises the window ending at it (5m, 1h); default: the query interval'
+      : 'The window ending at the end of the time range (5m, 1h); default: the whole time range';
+
   const reference = query.reference;
   const referenceKind = reference?.kind ?? 'dataset';
   const setReference = (next: Reference) => set('reference', next);
@@ -421,12 +442,14 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
             label="Methods"
             labelWidth={LABEL_WIDTH}
             htmlFor="ml-methods"
-            tooltip="Default: psi, ks_pvalue, js, wasserstein_norm (numeric); chi2_pvalue, psi, js, linf (categorical)"
+            invalid={!!methodsProblem}
+            error={methodsProblem}
+            tooltip={`Default: ${DEFAULT_NUMERIC_METHODS.join(', ')} (numeric features); ${DEFAULT_CATEGORICAL_METHODS.join(', ')} (categorical features). ${NUMERIC_ONLY_METHODS.join(', ')} apply to numeric features only; over all features they skip the categorical ones.`}
           >
             <MultiSelect<DriftMethod>
               inputId="ml-methods"
               width={60}
-              options={DRIFT_METHODS.map((m) => ({ label: m, value: m, description: METHOD_LABELS[m] }))}
+              options={DRIFT_METHODS.map((m) => ({ label: m, value: m, description: methodDescription(m) }))}
               value={query.methods ?? []}
               placeholder="Defaults per feature type"
               onChange={(v) => set('methods', v.map((o) => o.value!).filter(Boolean))}
@@ -438,12 +461,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
       {(shown.has('window') || outputChoices.length > 1) && (
         <InlineFieldRow>
           {shown.has('window') && (
-            <InlineField
-              label="Window"
-              labelWidth={LABEL_WIDTH}
-              htmlFor="ml-window"
-              tooltip="Each point summarises the window ending at it (5m, 1h); default: the query interval"
-            >
+            <InlineField label="Window" labelWidth={LABEL_WIDTH} htmlFor="ml-window" tooltip={windowHelp}>
               <BlurInput
                 id="ml-window"
                 width={12}
@@ -640,6 +658,18 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
   );
 }
 
+function methodDescription(m: DriftMethod): string {
+  const parts = [METHOD_LABELS[m]];
+  if (NUMERIC_ONLY_METHODS.includes(m)) {
+    parts.push('numeric features only');
+  }
+  const t = DEFAULT_THRESHOLDS[m];
+  if (t) {
+    const below = LOWER_IS_WORSE_METHODS.includes(m) ? 'below ' : '';
+    parts.push(`warning ${below}${t.warning}, drift ${below}${t.drift}`);
+  }
+  return parts.join('; ');
+}
 
 /** The backend's ordering rule for a threshold override, as a hint before the query runs. */
 export function thresholdProblem(method: string, t: Threshold): string {
