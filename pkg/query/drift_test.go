@@ -525,3 +525,20 @@ func TestEmptyWindowNotices(t *testing.T) {
 	require.NoError(t, r.Error)
 	require.Contains(t, notices(r.Frames), "2 feature(s) had no values in the window: drift is not defined there")
 }
+
+// TestPredictionsWithoutScoreNotice checks that a regressor without scores gets no score series
+// and no notice of windows without values when every window has a prediction.
+func TestPredictionsWithoutScoreNotice(t *testing.T) {
+	reg := source.Model{Name: "reg", Prediction: source.Output{Type: source.Numeric}}
+	recs := []rec{{ts: t0.Add(time.Second), pred: 1.0, score: nan}, {ts: t0.Add(2 * time.Second), pred: 3.0, score: nan}}
+	h := New(Deps{PredictionLog: &fakeLog{models: []source.Model{reg}, recs: map[string][]rec{"reg": recs}}})
+	r := run(h, map[string]any{"queryType": "predictions", "model": "reg", "percentiles": []float64{50}, "output": "latest"}, t0, t0.Add(time.Minute), time.Minute)
+	requireOK(t, r)
+	// numpy.percentile([1, 3], 50) = 2.0
+	require.Equal(t, map[string][]float64{"model=reg, output=prediction, quantile=0.5": {2}}, byLabels(t, r.Frames))
+	require.Empty(t, notices(r.Frames))
+	// A window without predictions is still reported.
+	r = run(h, map[string]any{"queryType": "predictions", "model": "reg", "percentiles": []float64{50}}, t0, t0.Add(2*time.Minute), time.Minute)
+	requireOK(t, r)
+	require.Contains(t, notices(r.Frames), "2 window(s) had no prediction or score: no value there")
+}

@@ -62,6 +62,7 @@ func (h *Handler) predictions(ctx context.Context, r *request) (data.Frames, err
 			vals[i] = make([]float64, len(g.times))
 		}
 		any := false
+		gaps := 0
 		g.windows(ts, grp.idx, func(i int, _ time.Time, lo, hi int) {
 			scratch = scratch[:0]
 			for _, k := range grp.idx[lo:hi] {
@@ -70,7 +71,7 @@ func (h *Handler) predictions(ctx context.Context, r *request) (data.Frames, err
 				}
 			}
 			if len(scratch) == 0 {
-				empty++
+				gaps++
 				for j := range ps {
 					vals[j][i] = math.NaN()
 				}
@@ -83,8 +84,10 @@ func (h *Handler) predictions(ctx context.Context, r *request) (data.Frames, err
 			}
 		})
 		if !any && output == ScoreOutputLabel {
+			// A model without scores (a regressor) has no score series.
 			return
 		}
+		empty += gaps
 		for j, p := range ps {
 			l := labels(model, q, grp)
 			l["output"] = output
