@@ -542,3 +542,31 @@ func TestPredictionsWithoutScoreNotice(t *testing.T) {
 	requireOK(t, r)
 	require.Contains(t, notices(r.Frames), "2 window(s) had no prediction or score: no value there")
 }
+
+// TestThresholdOverrides checks warning-only and drift-only overrides against the defaults of
+// DESIGN §5 (psi 0.1 / 0.25, ks_pvalue 0.15 / 0.05), and that a one-sided override that crosses the
+// other default says which default it crosses.
+func TestThresholdOverrides(t *testing.T) {
+	h := New(Deps{PredictionLog: driftFixture()})
+	q := func(th map[string]any, ms ...string) map[string]any {
+		return map[string]any{"queryType": "drift", "model": "iris", "features": []string{"x"}, "methods": append(ms, "status"), "thresholds": th}
+	}
+	// psi of x on this fixture is above 0.25 and below 2 (TestDriftNumericAgainstScipy pins it).
+	st := latest(t, h, q(map[string]any{"psi": map[string]any{"drift": 2.0}}, "psi"))
+	require.Equal(t, 1.0, st["feature=x, method=status, model=iris"], "drift raised to 2: warning")
+	st = latest(t, h, q(map[string]any{"psi": map[string]any{"warning": 0.2}}, "psi"))
+	require.Equal(t, 2.0, st["feature=x, method=status, model=iris"], "warning 0.2, default drift 0.25")
+	for _, c := range []struct {
+		th   map[string]any
+		want string
+	}{
+		{map[string]any{"psi": map[string]any{"warning": 0.5}}, "thresholds.psi: warning (0.5) must be <= the default drift threshold (0.25); give drift as well"},
+		{map[string]any{"psi": map[string]any{"drift": 0.05}}, "thresholds.psi: drift (0.05) must be >= the default warning threshold (0.1); give warning as well"},
+		{map[string]any{"ks_pvalue": map[string]any{"warning": 0.01}}, "thresholds.ks_pvalue: warning (0.01) must be >= the default drift threshold (0.05) for a p-value; give drift as well"},
+		{map[string]any{"ks_pvalue": map[string]any{"drift": 0.2}}, "thresholds.ks_pvalue: drift (0.2) must be <= the default warning threshold (0.15) for a p-value; give warning as well"},
+	} {
+		r := run(h, q(c.th, "psi"), t0, t0.Add(time.Hour), time.Minute)
+		require.EqualError(t, r.Error, c.want)
+		require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource)
+	}
+}

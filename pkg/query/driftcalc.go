@@ -67,11 +67,18 @@ func thresholds(over map[string]Threshold) (map[string]stats.Threshold, error) {
 		if !ok && (o.Warning == nil || o.Drift == nil) {
 			return nil, userError("thresholds.%s needs both warning and drift", m)
 		}
-		if th.LowerIsWorse && th.Warning < th.Drift {
-			return nil, userError("thresholds.%s: warning (%v) must be >= drift (%v) for a p-value", m, th.Warning, th.Drift)
-		}
-		if !th.LowerIsWorse && th.Warning > th.Drift {
-			return nil, userError("thresholds.%s: warning (%v) must be <= drift (%v)", m, th.Warning, th.Drift)
+		if (th.LowerIsWorse && th.Warning < th.Drift) || (!th.LowerIsWorse && th.Warning > th.Drift) {
+			rel, why := "<=", ""
+			if th.LowerIsWorse {
+				rel, why = ">=", " for a p-value"
+			}
+			switch {
+			case o.Drift == nil:
+				return nil, userError("thresholds.%s: warning (%v) must be %s the default drift threshold (%v)%s; give drift as well", m, th.Warning, rel, th.Drift, why)
+			case o.Warning == nil:
+				return nil, userError("thresholds.%s: drift (%v) must be %s the default warning threshold (%v)%s; give warning as well", m, th.Drift, map[string]string{"<=": ">=", ">=": "<="}[rel], th.Warning, why)
+			}
+			return nil, userError("thresholds.%s: warning (%v) must be %s drift (%v)%s", m, th.Warning, rel, th.Drift, why)
 		}
 		out[m] = th
 	}
