@@ -466,3 +466,35 @@ func TestEveryModelOneVersion(t *testing.T) {
 	requireOK(t, r)
 	require.Equal(t, map[string][]float64{`metric=count, model=iris, version=v2`: {1}}, byLabels(t, r.Frames))
 }
+
+// TestUnversionedRecordsLabel checks that with version "*" records without a version form their
+// own series with a non-empty version label, in every query type that splits versions.
+func TestUnversionedRecordsLabel(t *testing.T) {
+	fl := driftFixture()
+	for i := range fl.recs["iris"] {
+		if i%2 == 0 {
+			fl.recs["iris"][i].version = ""
+		}
+	}
+	for i := range fl.refs["iris"] {
+		if i%2 == 0 {
+			fl.refs["iris"][i].version = ""
+		}
+	}
+	h := New(Deps{PredictionLog: fl})
+	for _, q := range []map[string]any{
+		{"queryType": "traffic", "metrics": []string{"count"}},
+		{"queryType": "latency", "percentiles": []float64{50}},
+		{"queryType": "predictions", "features": []string{"score"}, "percentiles": []float64{50}},
+		{"queryType": "drift", "features": []string{"x"}, "methods": []string{"psi"}},
+	} {
+		q["model"], q["version"], q["output"] = "iris", "*", "latest"
+		r := run(h, q, t0, t0.Add(time.Hour), time.Minute)
+		requireOK(t, r)
+		var versions []string
+		for _, f := range r.Frames {
+			versions = append(versions, f.Fields[0].Labels["version"])
+		}
+		require.ElementsMatch(t, []string{"(none)", "v1"}, versions, q["queryType"])
+	}
+}

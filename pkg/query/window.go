@@ -161,12 +161,19 @@ func versionName(b *source.Batch, c int32) string {
 	return "unknown"
 }
 
+// noVersionLabel is the version label of records that carry no version (label values must not be
+// empty).
+const noVersionLabel = "(none)"
+
 // labels returns the base labels of a series: model, and version when the query names or splits
 // versions.
 func labels(model string, q *Query, g *group) data.Labels {
 	l := data.Labels{"model": model}
 	if q.Version != "" {
 		l["version"] = g.version
+		if g.version == "" {
+			l["version"] = noVersionLabel
+		}
 	}
 	return l
 }
