@@ -498,3 +498,24 @@ func TestUnversionedRecordsLabel(t *testing.T) {
 		require.ElementsMatch(t, []string{"(none)", "v1"}, versions, q["queryType"])
 	}
 }
+
+// unlabelledMetrics answers traffic with one series that lacks the model label and one that lacks
+// the version label (a metric exported without them).
+type unlabelledMetrics struct{ fakeMetrics }
+
+func (f *unlabelledMetrics) Traffic(_ context.Context, req source.MetricsRequest, _ []string) (*source.SeriesResult, error) {
+	return &source.SeriesResult{Series: []source.Series{
+		{Labels: map[string]string{"model": "", "version": "v1", "metric": "rate"}, Times: []time.Time{req.End}, Values: []float64{1}},
+		{Labels: map[string]string{"model": "iris", "version": "", "metric": "rate"}, Times: []time.Time{req.End}, Values: []float64{2}},
+	}}, nil
+}
+
+func TestEmptyUpstreamLabels(t *testing.T) {
+	h := New(Deps{Metrics: &unlabelledMetrics{}})
+	r := run(h, map[string]any{"queryType": "traffic", "version": "*", "output": "latest"}, t0, t0.Add(time.Hour), time.Minute)
+	requireOK(t, r)
+	require.Equal(t, map[string][]float64{
+		"metric=rate, model=(none), version=v1": {1},
+		"metric=rate, model=iris, version=(none)": {2},
+	}, byLabels(t, r.Frames))
+}

@@ -15,7 +15,14 @@ type seriesSet struct {
 	series []frames.Series
 }
 
+// add adds a series. A label with an empty value (an upstream series without the model or version
+// label) gets the value "(none)": Grafana alerting needs non-empty label sets (DESIGN §7).
 func (s *seriesSet) add(l data.Labels, name, unit string, times []time.Time, values []float64) {
+	for k, v := range l {
+		if v == "" {
+			l[k] = noVersionLabel
+		}
+	}
 	s.series = append(s.series, frames.Series{Name: name, Labels: l, Times: times, Values: values, Unit: unit})
 }
 

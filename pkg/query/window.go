@@ -161,8 +161,8 @@ func versionName(b *source.Batch, c int32) string {
 	return "unknown"
 }
 
-// noVersionLabel is the version label of records that carry no version (label values must not be
-// empty).
+// noVersionLabel is the value of a label that would be empty: the version of records that carry
+// none, or a label an upstream series lacks (label values must not be empty).
 const noVersionLabel = "(none)"
 
 // labels returns the base labels of a series: model, and version when the query names or splits
