@@ -515,7 +515,7 @@ func TestEmptyUpstreamLabels(t *testing.T) {
 	r := run(h, map[string]any{"queryType": "traffic", "version": "*", "output": "latest"}, t0, t0.Add(time.Hour), time.Minute)
 	requireOK(t, r)
 	require.Equal(t, map[string][]float64{
-		"metric=rate, model=(none), version=v1": {1},
+		"metric=rate, model=(none), version=v1":   {1},
 		"metric=rate, model=iris, version=(none)": {2},
 	}, byLabels(t, r.Frames))
 }
