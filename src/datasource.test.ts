@@ -67,10 +67,16 @@ describe('DataSource', () => {
       expect(q.reference!.from).toBe('$refFrom');
     });
 
-    it('turns a multi-value version into one series per version, and All into *', () => {
+    it('turns several versions into one series per version, and the All value into all versions together', () => {
       expect(ds.applyTemplateVariables({ refId: 'A', queryType: 'latency', version: '$versions' }, {}).version).toBe(
         '*'
       );
+      // The bundled dashboards' version variable has the custom All value $__all.
+      expect(ds.applyTemplateVariables({ refId: 'A', queryType: 'latency', version: '$allFeatures' }, {})).toEqual({
+        refId: 'A',
+        queryType: 'latency',
+        version: '',
+      });
       expect(ds.applyTemplateVariables({ refId: 'A', queryType: 'latency', model: '$allFeatures' }, {}).model).toBe(
         '*'
       );

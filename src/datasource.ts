@@ -18,6 +18,8 @@ const MULTI_SEPARATOR = '\u001f';
 const ALL_MARKER = '$__all';
 /** A model or version that stands for every model / one series per version. */
 const WILDCARD = '*';
+/** Query.version for all versions together. */
+const ALL_VERSIONS_TOGETHER = '';
 
 /**
  * The ModelLens data source: queries run on the Go backend; this class prepares them (defaults,
@@ -47,9 +49,10 @@ export class DataSource extends DataSourceWithBackend<ModelLensQuery, ModelLensO
 
   /**
    * Interpolates template variables in model, version, features, window and the reference window.
-   * A multi-value or "All" model/version becomes '*' (every model / one series per version); a
-   * multi-value feature variable becomes several features, and "All" features drops the list (the
-   * default is every feature of the model).
+   * A multi-value or "All" model becomes '*' (every model). Several versions become '*' (one series
+   * per version); the All value '$__all' (the bundled dashboards' version variable sets it as its
+   * custom All value) becomes '' (all versions together, DESIGN §4). A multi-value feature variable
+   * becomes several features, and "All" features drops the list (the default is every feature).
    */
   applyTemplateVariables(query: ModelLensQuery, scopedVars: ScopedVars): ModelLensQuery {
     const out: ModelLensQuery = { ...query };
@@ -57,7 +60,7 @@ export class DataSource extends DataSourceWithBackend<ModelLensQuery, ModelLensO
       out.model = this.interpolateSingle(query.model, scopedVars);
     }
     if (query.version !== undefined) {
-      out.version = this.interpolateSingle(query.version, scopedVars);
+      out.version = this.interpolateSingle(query.version, scopedVars, ALL_VERSIONS_TOGETHER);
     }
     if (query.window !== undefined) {
       out.window = this.templateSrv.replace(query.window, scopedVars).trim();
@@ -83,8 +86,11 @@ export class DataSource extends DataSourceWithBackend<ModelLensQuery, ModelLensO
     return out;
   }
 
-  /** Replaces variables in a single-valued field; several values or All become '*'. */
-  interpolateSingle(value: string, scopedVars?: ScopedVars): string {
+  /**
+   * Replaces variables in a single-valued field; several values become '*', and Grafana's All
+   * marker '$__all' becomes allMeans ('*' unless given).
+   */
+  interpolateSingle(value: string, scopedVars?: ScopedVars, allMeans: string = WILDCARD): string {
     const replaced = this.templateSrv.replace(value, scopedVars, (v: unknown) => {
       if (Array.isArray(v)) {
         return v.length === 1 ? String(v[0]) : WILDCARD;
@@ -92,7 +98,7 @@ export class DataSource extends DataSourceWithBackend<ModelLensQuery, ModelLensO
       return String(v ?? '');
     });
     const trimmed = replaced.trim();
-    return trimmed === ALL_MARKER ? WILDCARD : trimmed;
+    return trimmed === ALL_MARKER ? allMeans : trimmed;
   }
 
   /**

@@ -101,8 +101,13 @@ func TestDashboardVariables(t *testing.T) {
 				if vq.Type != "models" {
 					require.Equal(t, "$model", vq.Model, "variable %s lists the %s of the selected model", v.Name, vq.Type)
 				}
-				if v.IncludeAll && v.AllValue != "" {
-					require.Equal(t, query.WildcardAllVersions, v.AllValue, "variable %s: a custom All value must be * (every model / one series per version)", v.Name)
+				switch {
+				case vq.Type == "versions" && v.IncludeAll:
+					// The frontend turns the All marker into "" (all versions together); "*" would
+					// split every panel per version and leave a bar chart showing only the first.
+					require.Equal(t, "$__all", v.AllValue, "variable %s: All = every version together", v.Name)
+				case v.IncludeAll && v.AllValue != "":
+					require.Equal(t, "*", v.AllValue, "variable %s: a custom All value must be * (every model / feature)", v.Name)
 				}
 			}
 			var mq struct{ Type string }
