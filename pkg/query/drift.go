@@ -197,7 +197,7 @@ func (h *Handler) references(ctx context.Context, src Resolved, r *request, m *s
 				m.Name, versionSuffix(ver), from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), len(grp.idx))))
 		}
 		if b.Truncated {
-			notices = append(notices, frames.WarningNotice(fmt.Sprintf("%s: reference window sampled %d of more than %d records (maxSamples)", m.Name, b.Len(), b.Len())))
+			notices = append(notices, frames.WarningNotice(truncatedText(m.Name, " of the reference window", b)))
 		}
 		return refs, notices, nil
 	}

@@ -210,7 +210,8 @@ func TestTruncationNotice(t *testing.T) {
 	h := New(Deps{PredictionLog: &fakeLog{models: []source.Model{iris}, recs: map[string][]rec{"iris": recs}}, MaxSamples: 4})
 	r := run(h, map[string]any{"queryType": "traffic", "model": "iris", "metrics": []string{"count"}, "output": "latest"}, t0, t0.Add(time.Minute), time.Minute)
 	requireOK(t, r)
-	require.Contains(t, notices(r.Frames), "iris: sampled 4 of more than 4 records")
+	// The connectors read in time order: the notice says how far the records go.
+	require.Contains(t, notices(r.Frames), "iris: maxSamples reached: only the first 4 records (up to 2026-01-01T00:00:04Z) were read; later windows are incomplete or empty")
 	require.Equal(t, data.NoticeSeverityWarning, r.Frames[0].Meta.Notices[0].Severity)
 }
 

@@ -214,7 +214,7 @@ func (h *Handler) fetchRecords(ctx context.Context, r Resolved, models []source.
 			b = &source.Batch{Model: m.Name}
 		}
 		if b.Truncated {
-			notices = append(notices, frames.WarningNotice(fmt.Sprintf("%s: sampled %d of more than %d records (maxSamples)", m.Name, b.Len(), b.Len())))
+			notices = append(notices, frames.WarningNotice(truncatedText(m.Name, "", b)))
 		}
 		if b.Len() == 0 {
 			notices = append(notices, frames.InfoNotice(fmt.Sprintf("%s%s: no records after %s up to %s", m.Name, versionSuffix(v),
@@ -223,4 +223,15 @@ func (h *Handler) fetchRecords(ctx context.Context, r Resolved, models []source.
 		out = append(out, fetched{model: m, batch: b})
 	}
 	return out, notices, nil
+}
+
+// truncatedText says what a batch cut at maxSamples covers: the connectors read records in time
+// order, so only the first ones were read and the windows after the last of them are incomplete.
+func truncatedText(model, what string, b *source.Batch) string {
+	upTo := "the start"
+	if n := b.Len(); n > 0 {
+		upTo = time.Unix(0, b.TS[n-1]).UTC().Format(time.RFC3339Nano)
+	}
+	return fmt.Sprintf("%s: maxSamples reached: only the first %d records%s (up to %s) were read; later windows are incomplete or empty",
+		model, b.Len(), what, upTo)
 }
