@@ -271,6 +271,9 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 				if calc.refSize() == 0 {
 					info.Notices = append(info.Notices, frames.WarningNotice(errNoValues(dm.model.Name, spec.name, "reference")))
 				}
+				if text, ok := calc.constantReference(dm.model.Name); ok {
+					info.Notices = append(info.Notices, frames.InfoNotice(text))
+				}
 				col := b.Column(spec.name)
 				series := make([][]float64, len(spec.methods)+1)
 				for i := range series {
@@ -394,6 +397,9 @@ func (h *Handler) driftTable(models []driftModel, q *Query, g grid, strategy str
 				}
 				if calc.refSize() == 0 {
 					info.Notices = append(info.Notices, frames.WarningNotice(errNoValues(dm.model.Name, spec.name, "reference")))
+				}
+				if text, ok := calc.constantReference(dm.model.Name); ok {
+					info.Notices = append(info.Notices, frames.InfoNotice(text))
 				}
 				if n > 0 {
 					nfeat++

@@ -570,3 +570,24 @@ func TestThresholdOverrides(t *testing.T) {
 		require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource)
 	}
 }
+
+// TestDriftConstantReference checks a feature whose reference is one value: no panic, finite values
+// by the definitions of DESIGN §5, and a notice saying why they read as large drift.
+func TestDriftConstantReference(t *testing.T) {
+	fl := driftFixture()
+	for i := range fl.refs["iris"] {
+		fl.refs["iris"][i].features["x"] = 3.0
+	}
+	h := New(Deps{PredictionLog: fl})
+	for _, out := range []string{"latest", "table"} {
+		r := run(h, map[string]any{"queryType": "drift", "model": "iris", "features": []string{"x"}, "methods": []string{"psi", "ks", "wasserstein_norm"}, "output": out},
+			t0, t0.Add(time.Hour), time.Minute)
+		require.NoError(t, r.Error, out)
+		require.Contains(t, notices(r.Frames), "iris/x: the reference is constant (3): the bins are below it and from it up, and wasserstein_norm divides by 0.001", out)
+	}
+	got := latest(t, h, map[string]any{"queryType": "drift", "model": "iris", "features": []string{"x"}, "methods": []string{"ks", "wasserstein"}})
+	// Every current value (5.5 … 24) is above 3: scipy.stats.ks_2samp([3]*20, cur).statistic = 1.0;
+	// scipy.stats.wasserstein_distance([3]*20, cur) = mean(cur) − 3 = 15.6 − 3 = 12.6 (tolerance 1e-12).
+	require.InDelta(t, 1.0, got["feature=x, method=ks, model=iris"], 1e-12)
+	require.InDelta(t, 12.6, got["feature=x, method=wasserstein, model=iris"], 1e-12)
+}

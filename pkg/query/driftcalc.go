@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
@@ -203,6 +204,19 @@ func newDriftCalc(spec *featureSpec, ref refSample, strategy string, bins int) *
 	c.p = stats.Proportions(c.refCounts, nil)
 	_, c.refStd = stats.MeanStd(c.refSorted)
 	return c
+}
+
+// constantReference returns a notice text when the numeric reference holds a single value: the
+// quantile binning then has two bins (below it, and from it up), and wasserstein_norm divides by the
+// 0.001 floor of the standard deviation (DESIGN §5), so any spread in the current data reads as
+// large drift.
+func (c *driftCalc) constantReference(model string) (string, bool) {
+	r := c.refSorted
+	if c.spec.kind == source.Categorical || len(r) < 2 || r[0] != r[len(r)-1] {
+		return "", false
+	}
+	return fmt.Sprintf("%s/%s: the reference is constant (%s): the bins are below it and from it up, and wasserstein_norm divides by 0.001",
+		model, c.spec.name, strconv.FormatFloat(r[0], 'g', 6, 64)), true
 }
 
 // refSize is the number of non-null reference values of the variable.
