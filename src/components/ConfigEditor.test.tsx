@@ -66,9 +66,14 @@ describe('ConfigEditor', () => {
   it('writes every DESIGN §3 setting into jsonData and the tokens into secureJsonData', async () => {
     const { user, last } = setup(settings({ jsonData: { someOtherKey: 'kept' } as ModelLensOptions }));
 
-    // Nothing configured: the demo fleet is on; turning it off writes an explicit false.
+    // Nothing configured: the demo fleet is on, and the editor says why; turning it off writes an
+    // explicit false and warns that nothing serves until a source is set.
     expect(screen.getByLabelText('Demo fleet')).toBeChecked();
+    expect(screen.getByTestId('ml-demo-state')).toHaveTextContent('On, because no other source is configured.');
+    expect(screen.queryByText('No source configured')).not.toBeInTheDocument();
     await user.click(screen.getByLabelText('Demo fleet'));
+    expect(screen.getByTestId('ml-demo-state')).toHaveTextContent('Off.');
+    expect(screen.getByText('No source configured')).toBeInTheDocument();
 
     await user.type(screen.getAllByLabelText('URL')[0], 'http://predlog:8080/api/v1');
     await user.type(screen.getAllByLabelText('Token')[0], 'pl-secret');
@@ -130,6 +135,7 @@ describe('ConfigEditor', () => {
     expect(last().secureJsonData).toEqual({ prometheusToken: '' });
     // With a source configured and no explicit choice, demo is off.
     expect(screen.getByLabelText('Demo fleet')).not.toBeChecked();
+    expect(screen.getByTestId('ml-demo-state')).toHaveTextContent('Off, because a source is configured.');
   });
 
   it('removes endpoints and clears emptied settings', async () => {

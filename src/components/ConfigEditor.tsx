@@ -2,6 +2,7 @@ import React, { useState } from 'react';
 import { DataSourcePluginOptionsEditorProps, SelectableValue } from '@grafana/data';
 import { Auth, AuthMethod, ConfigSection, convertLegacyAuthProps } from '@grafana/plugin-ui';
 import {
+  Alert,
   Box,
   Button,
   Divider,
@@ -12,6 +13,7 @@ import {
   Input,
   SecretInput,
   Select,
+  Text,
 } from '@grafana/ui';
 
 import {
@@ -74,6 +76,19 @@ export function urlProblem(raw: string | undefined): string {
     return 'Must not contain credentials; use the token or basic-auth settings';
   }
   return '';
+}
+
+/** Says why the demo fleet is on or off, the way pkg/settings decides it. */
+export function demoState(explicit: boolean | undefined, configured: boolean): string {
+  if (explicit === true) {
+    return configured ? 'On: the demo fleet serves alongside the configured sources.' : 'On.';
+  }
+  if (explicit === false) {
+    return 'Off.';
+  }
+  return configured
+    ? 'Off, because a source is configured. Switch it on to keep the demo fleet as well.'
+    : 'On, because no other source is configured. Adding a source turns it off unless you switch it on here.';
 }
 
 /** Returns a copy of obj with key set, or removed when the value is empty or undefined. */
@@ -156,6 +171,15 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         >
           <InlineSwitch id="ml-demo" value={demo} onChange={(e) => setJson('demo', e.currentTarget.checked)} />
         </InlineField>
+        <Text element="p" color="secondary" variant="bodySmall" data-testid="ml-demo-state">
+          {demoState(jsonData.demo, configured)}
+        </Text>
+        {!demo && !configured && (
+          <Alert severity="warning" title="No source configured">
+            Queries will fail until you set the Prediction Log URL, the Prometheus URL or a model endpoint, or turn the
+            demo fleet on.
+          </Alert>
+        )}
       </ConfigSection>
 
       <Divider />
