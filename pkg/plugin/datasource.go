@@ -53,6 +53,7 @@ type Datasource struct {
 	resources backend.CallResourceHandler
 	deps      query.Deps
 	refs      *refcache.Cache
+	redact    redactor
 }
 
 // NewDatasource is the instance factory: it parses the settings (a bad setting is a downstream
@@ -76,7 +77,12 @@ func NewDatasource(ctx context.Context, dis backend.DataSourceInstanceSettings) 
 	if err != nil {
 		return nil, backend.PluginError(fmt.Errorf("http client: %w", err))
 	}
-	return newDatasource(s, client)
+	d, err := newDatasource(s, client)
+	if err != nil {
+		return nil, err
+	}
+	d.redact = newRedactor(dis.DecryptedSecureJSONData)
+	return d, nil
 }
 
 func newDatasource(s *settings.Settings, client *http.Client) (*Datasource, error) {
@@ -111,19 +117,30 @@ func newDatasource(s *settings.Settings, client *http.Client) (*Datasource, erro
 	return d, nil
 }
 
-// QueryData answers every query of the request; failures are per query.
+// QueryData answers every query of the request; failures are per query. No secret of the settings
+// reaches an error or a notice.
 func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
-	return d.mux.QueryData(ctx, req)
+	resp, err := d.mux.QueryData(ctx, req)
+	if resp != nil {
+		for id, r := range resp.Responses {
+			resp.Responses[id] = d.redact.response(r)
+		}
+	}
+	return resp, d.redact.err(err)
 }
 
-// CallResource serves the editor's resources (pkg/resources).
+// CallResource serves the editor's resources (pkg/resources), with secrets redacted from bodies.
 func (d *Datasource) CallResource(ctx context.Context, req *backend.CallResourceRequest, sender backend.CallResourceResponseSender) error {
-	return d.resources.CallResource(ctx, req, sender)
+	return d.redact.err(d.resources.CallResource(ctx, req, d.redact.sender(sender)))
 }
 
 // CheckHealth checks every configured source and names the ones that fail. Messages never carry
 // secrets.
-func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
+func (d *Datasource) CheckHealth(ctx context.Context, req *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
+	return d.redact.health(d.checkHealth(ctx, req))
+}
+
+func (d *Datasource) checkHealth(ctx context.Context, _ *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
 	type check struct {
 		name string
 		fn   func(context.Context) (string, error)

@@ -158,3 +158,55 @@ func TestEndpointHealth(t *testing.T) {
 	require.Equal(t, backend.HealthStatusOk, res.Status, res.Message)
 	require.Contains(t, res.Message, "endpoint kserve (ready)")
 }
+
+// TestNoSecretInAnswers serves a Prediction Log that echoes the credentials it received (basic
+// auth, a custom header and the bearer token) in its error bodies, and checks that no secret
+// reaches a query error, a notice, CheckHealth or a resource answer, while the other query still
+// answers and the upstream failure is downstream.
+func TestNoSecretInAnswers(t *testing.T) {
+	const password, header = "pw-1a2b3c4d5e", "hdr-6f7a8b9c0d"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, pw, _ := r.BasicAuth()
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"error":"rejected: password ` + pw + `, X-Api-Key ` + r.Header.Get("X-Api-Key") + `, token ` + r.Header.Get("Authorization") + `"}`))
+	}))
+	defer srv.Close()
+	inst, err := NewDatasource(context.Background(), backend.DataSourceInstanceSettings{
+		UID: "ml", BasicAuthEnabled: true, BasicAuthUser: "ml",
+		JSONData:                json.RawMessage(`{"demo":true,"predictionLog":{"url":"` + srv.URL + `"},"httpHeaderName1":"X-Api-Key"}`),
+		DecryptedSecureJSONData: map[string]string{"predictionLogToken": secret, "basicAuthPassword": password, "httpHeaderValue1": header},
+	})
+	require.NoError(t, err)
+	d := inst.(*Datasource)
+	t.Cleanup(d.Dispose)
+	leaks := func(s string) {
+		t.Helper()
+		for _, x := range []string{secret, password, header} {
+			require.NotContains(t, s, x)
+		}
+	}
+	to := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	tr := backend.TimeRange{From: to.Add(-time.Hour), To: to}
+	resp, err := d.QueryData(context.Background(), &backend.QueryDataRequest{Queries: []backend.DataQuery{
+		{RefID: "A", JSON: []byte(`{"queryType":"latency","source":"predictionLog","model":"m"}`), Interval: time.Minute, TimeRange: tr},
+		{RefID: "B", JSON: []byte(`{"queryType":"traffic","source":"demo","model":"fraud-detector","output":"latest"}`), Interval: time.Minute, TimeRange: tr},
+	}})
+	require.NoError(t, err)
+	a := resp.Responses["A"]
+	require.Error(t, a.Error)
+	require.Equal(t, backend.ErrorSourceDownstream, a.ErrorSource)
+	require.Contains(t, a.Error.Error(), "401")
+	leaks(a.Error.Error())
+	require.NoError(t, resp.Responses["B"].Error)
+
+	res, err := d.CheckHealth(context.Background(), &backend.CheckHealthRequest{})
+	require.NoError(t, err)
+	require.Equal(t, backend.HealthStatusError, res.Status)
+	leaks(res.Message)
+
+	var got *backend.CallResourceResponse
+	require.NoError(t, d.CallResource(context.Background(), &backend.CallResourceRequest{Method: http.MethodGet, Path: "models", URL: "models?source=predictionLog"},
+		backend.CallResourceResponseSenderFunc(func(r *backend.CallResourceResponse) error { got = r; return nil })))
+	require.Equal(t, http.StatusBadGateway, got.Status)
+	leaks(string(got.Body))
+}
