@@ -374,6 +374,7 @@ func TestHealthEndpoints(t *testing.T) {
 	h := New(Deps{Endpoints: []Endpoint{
 		{Name: "kserve", Client: &fakeEndpoint{models: []string{"iris", "wine"}, ready: map[string]bool{"iris": true}}},
 		{Name: "down", Client: &fakeEndpoint{err: errors.New("connection refused")}},
+		{Name: "other", Client: &fakeEndpoint{models: []string{"wine"}, ready: map[string]bool{"wine": true}}},
 	}})
 	r := run(h, map[string]any{"queryType": "health"}, t0, t0.Add(time.Hour), time.Minute)
 	requireOK(t, r)
@@ -381,6 +382,7 @@ func TestHealthEndpoints(t *testing.T) {
 		`endpoint=kserve, model=iris`: {1},
 		`endpoint=kserve, model=wine`: {0},
 		`endpoint=down, model=*`:      {0},
+		`endpoint=other, model=wine`:  {1},
 	}, byLabels(t, r.Frames))
 	require.Contains(t, notices(r.Frames), "endpoint down: connection refused")
 	// An endpoint without a model index: its server readiness under model "*".
@@ -391,7 +393,17 @@ func TestHealthEndpoints(t *testing.T) {
 	require.Contains(t, notices(r2.Frames), "server readiness")
 	r = run(h, map[string]any{"queryType": "health", "model": "iris"}, t0, t0.Add(time.Hour), time.Minute)
 	requireOK(t, r)
+	// A named model: the endpoints serving it, and those that cannot say; not "other", which
+	// serves wine only.
 	require.Equal(t, map[string][]float64{`endpoint=kserve, model=iris`: {1}, `endpoint=down, model=iris`: {0}}, byLabels(t, r.Frames))
+	r = run(h, map[string]any{"queryType": "health", "model": "nope", "source": "endpoint"}, t0, t0.Add(time.Hour), time.Minute)
+	requireOK(t, r)
+	require.Equal(t, map[string][]float64{`endpoint=down, model=nope`: {0}}, byLabels(t, r.Frames))
+	h3 := New(Deps{Endpoints: []Endpoint{{Name: "kserve", Client: &fakeEndpoint{models: []string{"iris"}}}}})
+	r = run(h3, map[string]any{"queryType": "health", "model": "nope"}, t0, t0.Add(time.Hour), time.Minute)
+	requireOK(t, r)
+	require.Empty(t, byLabels(t, r.Frames))
+	require.Contains(t, notices(r.Frames), `no endpoint reports model "nope"`)
 }
 
 func TestHealthDemo(t *testing.T) {

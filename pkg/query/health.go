@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
@@ -53,6 +54,14 @@ func (h *Handler) health(ctx context.Context, r *request) (data.Frames, error) {
 	case SourceEndpoint:
 		for _, ep := range h.deps.Endpoints {
 			models := []string{q.Model}
+			if !allModels(q.Model) && ep.Name != q.Model {
+				// A named model is reported by the endpoints that serve it, and by those that
+				// cannot say (unreachable, no model index): an endpoint listing other models only
+				// is not "not ready" for it.
+				if ms, err := ep.Client.Models(ctx); err == nil && !slices.Contains(ms, q.Model) {
+					continue
+				}
+			}
 			if allModels(q.Model) {
 				ms, err := ep.Client.Models(ctx)
 				if err != nil {
@@ -117,6 +126,9 @@ func (h *Handler) health(ctx context.Context, r *request) (data.Frames, error) {
 		sort.Slice(nums, func(i, j int) bool { return nums[i].Labels.String() < nums[j].Labels.String() })
 	default:
 		return nil, userError("source %q has no health information", src.Name)
+	}
+	if len(nums) == 0 && !allModels(q.Model) {
+		info.Notices = append(info.Notices, frames.InfoNotice(fmt.Sprintf("no %s reports model %q", src.Name, q.Model)))
 	}
 	return frames.Numbers(nums, info), nil
 }
