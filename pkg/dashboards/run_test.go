@@ -145,6 +145,22 @@ func matches(pattern, name string) bool {
 	return pattern == name
 }
 
+// labelRef is a series label in a display name template: ${__field.labels.version}.
+var labelRef = regexp.MustCompile(`\$\{__field\.labels\.(\w+)\}`)
+
+// displayNameOf is the panel's default display name template. A template that comes out empty
+// for a series makes Grafana fall back to the raw label set as the series name.
+func displayNameOf(t *testing.T, p Panel) string {
+	t.Helper()
+	var fc struct {
+		Defaults struct {
+			DisplayName string `json:"displayName"`
+		} `json:"defaults"`
+	}
+	require.NoError(t, json.Unmarshal(p.FieldConfig, &fc))
+	return fc.Defaults.DisplayName
+}
+
 func run(t *testing.T, h backend.QueryDataHandler, raw json.RawMessage, alert bool) backend.DataResponse {
 	t.Helper()
 	var probe struct {
@@ -231,10 +247,18 @@ func TestDashboardQueriesRunOnTheDemoFleet(t *testing.T) {
 					name := fmt.Sprintf("%s/%s%v/%s/%s", d.UID, b.model, b.features, p.Title, rf)
 					var names []string
 					frameCount := 0
+					var seriesLabels []data.Labels
 					for _, tg := range p.Targets {
 						r := run(t, h, interpolate(t, tg.Raw, b, rf), false)
 						require.NoError(t, r.Error, "%s target %s", name, tg.RefID)
 						frameCount += len(r.Frames)
+						for _, f := range r.Frames {
+							for _, fld := range f.Fields {
+								if fld.Type() != data.FieldTypeTime && fld.Type() != data.FieldTypeNullableTime && fld.Labels != nil {
+									seriesLabels = append(seriesLabels, fld.Labels)
+								}
+							}
+						}
 						for _, f := range r.Frames {
 							for _, fld := range f.Fields {
 								names = append(names, fld.Name)
@@ -242,6 +266,14 @@ func TestDashboardQueriesRunOnTheDemoFleet(t *testing.T) {
 						}
 					}
 					require.NotEmpty(t, names, "%s: no data", name)
+					if dn := displayNameOf(t, p); dn != "" {
+						for _, l := range seriesLabels {
+							got := strings.TrimSpace(labelRef.ReplaceAllStringFunc(dn, func(m string) string {
+								return l[labelRef.FindStringSubmatch(m)[1]]
+							}))
+							require.NotEmpty(t, got, "%s: display name %q is empty for the series %v", name, dn, l)
+						}
+					}
 					if p.Type == "barchart" {
 						// A bar chart draws frames[0] only: anything more would be silently dropped.
 						require.Equal(t, 1, frameCount, "%s: a bar chart needs exactly one frame", name)
