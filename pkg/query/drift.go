@@ -162,14 +162,9 @@ func (h *Handler) references(ctx context.Context, src Resolved, r *request, m *s
 	}
 	var notices []data.Notice
 	if q.Reference != nil && q.Reference.Kind == ReferenceWindow {
-		now := r.dq.TimeRange.To
-		from, err := ParseTime(q.Reference.From, now)
+		from, to, err := referenceWindow(q.Reference, r.dq.TimeRange.To)
 		if err != nil {
-			return nil, nil, userError("reference.from: %v", err)
-		}
-		to, err := ParseTime(q.Reference.To, now)
-		if err != nil {
-			return nil, nil, userError("reference.to: %v", err)
+			return nil, nil, err
 		}
 		v := q.Version
 		if v == WildcardAllVersions {

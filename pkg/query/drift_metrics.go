@@ -331,14 +331,9 @@ func sortHistograms(hs []source.HistogramSeries) {
 // (one point covering the window), the latter by label set. The current series are sorted by labels.
 func histograms(ctx context.Context, r *request, src Resolved, g grid) ([]source.HistogramSeries, map[string]*source.HistogramSeries, []data.Notice, error) {
 	q := &r.q
-	now := r.dq.TimeRange.To
-	from, err := ParseTime(q.Reference.From, now)
+	from, to, err := referenceWindow(q.Reference, r.dq.TimeRange.To)
 	if err != nil {
-		return nil, nil, nil, userError("reference.from: %v", err)
-	}
-	to, err := ParseTime(q.Reference.To, now)
-	if err != nil {
-		return nil, nil, nil, userError("reference.to: %v", err)
+		return nil, nil, nil, err
 	}
 	cur, curNotes, err := src.Metrics.FeatureHistograms(ctx, metricsRequest(q, g), q.Features)
 	if err != nil {

@@ -591,3 +591,25 @@ func TestDriftConstantReference(t *testing.T) {
 	require.InDelta(t, 1.0, got["feature=x, method=ks, model=iris"], 1e-12)
 	require.InDelta(t, 12.6, got["feature=x, method=wasserstein, model=iris"], 1e-12)
 }
+
+// TestReferenceWindowMixedTimes checks a reference window with one absolute and one relative
+// bound: ordered against the end of the query's range, not rejected (or accepted) at parse time.
+func TestReferenceWindowMixedTimes(t *testing.T) {
+	h := New(Deps{PredictionLog: driftFixture()})
+	q := func(from, to string) map[string]any {
+		return map[string]any{"queryType": "drift", "model": "iris", "features": []string{"x"}, "methods": []string{"ks"}, "output": "latest", "window": "31m",
+			"reference": map[string]any{"kind": "window", "from": from, "to": to}}
+	}
+	// Range ends at t0+30m: now-22m = t0+8m, as in TestDriftWindowReference (ks = 0.4666666666666667,
+	// scipy.stats.ks_2samp([5.5,7,9,11,12.5,14,15,16], [5.5,…,24]).statistic).
+	r := run(h, q("2026-01-01T00:00:00Z", "now-22m"), t0, t0.Add(30*time.Minute), time.Minute)
+	requireOK(t, r)
+	require.InDelta(t, 0.4666666666666667, byLabels(t, r.Frames)["feature=x, method=ks, model=iris"][0], 1e-12)
+	r = run(h, q("now-30m", "2026-01-01T00:08:00Z"), t0, t0.Add(30*time.Minute), time.Minute)
+	requireOK(t, r)
+	require.InDelta(t, 0.4666666666666667, byLabels(t, r.Frames)["feature=x, method=ks, model=iris"][0], 1e-12)
+	// Out of order once resolved.
+	r = run(h, q("2026-01-01T00:20:00Z", "now-22m"), t0, t0.Add(30*time.Minute), time.Minute)
+	require.ErrorContains(t, r.Error, "reference.from (2026-01-01T00:20:00Z = 2026-01-01T00:20:00Z) must be before reference.to (now-22m = 2026-01-01T00:08:00Z)")
+	require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource)
+}

@@ -177,7 +177,9 @@ func Validate(q *Query) error {
 			if err != nil {
 				return userError("reference.to: %v", err)
 			}
-			if !from.Before(to) {
+			// A relative and an absolute time can only be ordered when the query runs
+			// (referenceWindow); two of a kind are ordered whatever the time.
+			if isRelative(r.From) == isRelative(r.To) && !from.Before(to) {
 				return userError("reference.from (%s) must be before reference.to (%s)", r.From, r.To)
 			}
 		default:
@@ -290,4 +292,24 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%q is not a time like now-7d or 2024-01-02T15:04:05Z", s)
 	}
 	return t, nil
+}
+
+// isRelative reports whether a time is relative to now ("now-7d").
+func isRelative(s string) bool { return strings.HasPrefix(strings.TrimSpace(s), "now") }
+
+// referenceWindow resolves a query's reference window against the end of its time range.
+func referenceWindow(r *Reference, now time.Time) (time.Time, time.Time, error) {
+	from, err := ParseTime(r.From, now)
+	if err != nil {
+		return from, from, userError("reference.from: %v", err)
+	}
+	to, err := ParseTime(r.To, now)
+	if err != nil {
+		return from, to, userError("reference.to: %v", err)
+	}
+	if !from.Before(to) {
+		return from, to, userError("reference.from (%s = %s) must be before reference.to (%s = %s)",
+			r.From, from.UTC().Format(time.RFC3339), r.To, to.UTC().Format(time.RFC3339))
+	}
+	return from, to, nil
 }
