@@ -291,6 +291,30 @@ func TestDashboardQueriesRunOnTheDemoFleet(t *testing.T) {
 	}
 }
 
+// annotationLabel is a label printed by an alert annotation template: {{ $labels.model }}.
+var annotationLabel = regexp.MustCompile(`\$labels\.(\w+)`)
+
+// annotationValue is an expression result printed by an annotation: {{ $values.B.Value }}.
+var annotationValue = regexp.MustCompile(`\$values\.(\w+)`)
+
+// TestAlertRuleAnnotationsNameTheirExpressions: every $values.X an annotation prints is a refId
+// of the rule, so the text never shows "<no value>".
+func TestAlertRuleAnnotationsNameTheirExpressions(t *testing.T) {
+	for _, g := range loadRules(t).Groups {
+		for _, r := range g.Rules {
+			refs := map[string]bool{}
+			for _, q := range r.Data {
+				refs[q.RefID] = true
+			}
+			for key, text := range r.Annotations {
+				for _, m := range annotationValue.FindAllStringSubmatch(text, -1) {
+					require.True(t, refs[m[1]], "%s: annotation %s prints $values.%s, not a refId of the rule", r.UID, key, m[1])
+				}
+			}
+		}
+	}
+}
+
 // TestAlertRuleQueriesRunOnTheDemoFleet runs each rule's data query as Grafana alerting does and
 // checks that the frames are what a Threshold/Reduce can evaluate directly.
 func TestAlertRuleQueriesRunOnTheDemoFleet(t *testing.T) {
@@ -321,6 +345,12 @@ func TestAlertRuleQueriesRunOnTheDemoFleet(t *testing.T) {
 						numbers++
 						require.Contains(t, fld.Labels, "model", r.UID)
 						require.Contains(t, fld.Labels, "version", r.UID)
+						// Every label the summary and description print is on every alert instance.
+						for key, text := range r.Annotations {
+							for _, m := range annotationLabel.FindAllStringSubmatch(text, -1) {
+								require.NotEmpty(t, fld.Labels[m[1]], "%s: annotation %s prints $labels.%s, missing from %v", r.UID, key, m[1], fld.Labels)
+							}
+						}
 						// The threshold applies to every number the query returns: a query restricted to
 						// some features (or outputs) must return only those.
 						if len(pq.Features) > 0 && !r.IsPaused {
