@@ -613,3 +613,29 @@ func TestReferenceWindowMixedTimes(t *testing.T) {
 	require.ErrorContains(t, r.Error, "reference.from (2026-01-01T00:20:00Z = 2026-01-01T00:20:00Z) must be before reference.to (now-22m = 2026-01-01T00:08:00Z)")
 	require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource)
 }
+
+// TestEndpointsShortRange checks that the endpoints table's 5-minute rate and 1-hour latency cover
+// their whole windows when the range is shorter, while first/last request and errors keep to the
+// range.
+func TestEndpointsShortRange(t *testing.T) {
+	var recs []rec
+	for i := 1; i <= 60; i++ { // one record a minute in (t0, t0+1h], latency i ms, every 10th an error
+		recs = append(recs, rec{ts: t0.Add(time.Duration(i) * time.Minute), latency: float64(i), err: i%10 == 0})
+	}
+	h := New(Deps{PredictionLog: &fakeLog{models: []source.Model{{Name: "m"}}, recs: map[string][]rec{"m": recs}}})
+	end := t0.Add(time.Hour)
+	r := run(h, map[string]any{"queryType": "endpoints"}, end.Add(-2*time.Minute), end, time.Minute)
+	require.NoError(t, r.Error)
+	f := r.Frames[0]
+	get := func(name string) any {
+		fl, _ := f.FieldByName(name)
+		require.NotNil(t, fl, name)
+		return fl.At(0)
+	}
+	require.Equal(t, 5.0/300, get("predictions/s (5m)"), "records at 56..60 min")
+	require.Equal(t, 30.5, get("mean latency (1h)"), "mean of 1..60")
+	require.Equal(t, end.Add(-time.Minute), *get("first request").(*time.Time))
+	require.Equal(t, end, *get("last request").(*time.Time))
+	require.Equal(t, 1.0, get("errors"), "the record at 60 min; not the one at 50")
+	require.Equal(t, 0.5, get("error ratio"))
+}

@@ -78,11 +78,18 @@ func (h *Handler) endpointsFromLog(ctx context.Context, r *request, src Resolved
 	if err != nil {
 		return nil, nil, err
 	}
-	fetchedAll, notices, err := h.fetchRecords(ctx, src, models, q.Version, from, to)
+	// The rate, latency and drift columns summarise the last 5 minutes and the last hour before
+	// the end of the range, even when the range is shorter; first/last request and errors cover
+	// the range.
+	start := from
+	if s := to.Add(-max(endpointsRateWindow, endpointsLatencyWindow, endpointsDriftWindow)); s.Before(start) {
+		start = s
+	}
+	fetchedAll, notices, err := h.fetchRecords(ctx, src, models, q.Version, start, to)
 	if err != nil {
 		return nil, nil, err
 	}
-	toNs := to.UnixNano()
+	toNs, fromNs := to.UnixNano(), from.UnixNano()
 	var rows []endpointRow
 	var lat []float64
 	for _, f := range fetchedAll {
@@ -114,8 +121,9 @@ func (h *Handler) endpointsFromLog(ctx context.Context, r *request, src Resolved
 		for _, grp := range groups(b, q.Version) {
 			row := endpointRow{model: f.model.Name, version: grp.version, driftScore: math.NaN()}
 			idx := grp.idx
-			if len(idx) > 0 {
-				t0, t1 := time.Unix(0, b.TS[idx[0]]).UTC(), time.Unix(0, b.TS[idx[len(idx)-1]]).UTC()
+			inRange := idx[lowerBound(b.TS, idx, fromNs):]
+			if len(inRange) > 0 {
+				t0, t1 := time.Unix(0, b.TS[inRange[0]]).UTC(), time.Unix(0, b.TS[inRange[len(inRange)-1]]).UTC()
 				row.first, row.last = &t0, &t1
 			}
 			rateLo := lowerBound(b.TS, idx, toNs-int64(endpointsRateWindow))
@@ -132,15 +140,15 @@ func (h *Handler) endpointsFromLog(ctx context.Context, r *request, src Resolved
 				row.p95Lat = stats.Percentiles(lat, []float64{95}, nil)[0]
 			}
 			errs := 0
-			for _, k := range idx {
+			for _, k := range inRange {
 				if int(k) < len(b.Error) && b.Error[k] {
 					errs++
 				}
 			}
 			row.errCount = float64(errs)
 			row.errRatio = math.NaN()
-			if len(idx) > 0 {
-				row.errRatio = float64(errs) / float64(len(idx))
+			if len(inRange) > 0 {
+				row.errRatio = float64(errs) / float64(len(inRange))
 			}
 			if ref := refs[grp.version]; ref != nil {
 				cur := idx[lowerBound(b.TS, idx, toNs-int64(endpointsDriftWindow)):]
