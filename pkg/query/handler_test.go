@@ -532,3 +532,14 @@ func TestEmptyUpstreamLabels(t *testing.T) {
 		"metric=rate, model=iris, version=(none)": {2},
 	}, byLabels(t, r.Frames))
 }
+
+// TestPercentilesWithTheSameLabel checks that percentiles whose quantile labels coincide give one
+// series, not two with the same label set.
+func TestPercentilesWithTheSameLabel(t *testing.T) {
+	recs := []rec{{ts: t0.Add(time.Second), latency: 1, score: 0.5, pred: "a"}, {ts: t0.Add(2 * time.Second), latency: 3, score: 0.7, pred: "a"}}
+	h := New(Deps{PredictionLog: &fakeLog{models: []source.Model{iris}, recs: map[string][]rec{"iris": recs}}})
+	for _, qt := range []string{"latency", "predictions"} {
+		r := run(h, map[string]any{"queryType": qt, "model": "iris", "percentiles": []float64{95, 95.0000000000001}, "output": "latest"}, t0, t0.Add(time.Minute), time.Minute)
+		requireOK(t, r)
+	}
+}

@@ -95,18 +95,15 @@ func (h *Handler) latency(ctx context.Context, r *request) (data.Frames, error) 
 	return out.frames(g, frames.Info{Source: src.Name, Notices: notices}), nil
 }
 
-// dedupeFloats removes repeated values, keeping the first occurrence.
+// dedupeFloats removes percentiles that repeat an earlier one's `quantile` label (95 and
+// 95.0000000000001 both give "0.95"), keeping the first occurrence: every series keeps a unique
+// label set.
 func dedupeFloats(xs []float64) []float64 {
 	out := make([]float64, 0, len(xs))
+	seen := make(map[string]bool, len(xs))
 	for _, x := range xs {
-		dup := false
-		for _, y := range out {
-			if x == y {
-				dup = true
-				break
-			}
-		}
-		if !dup {
+		if l := quantileLabel(x); !seen[l] {
+			seen[l] = true
 			out = append(out, x)
 		}
 	}
