@@ -2,7 +2,7 @@ import React, { useState } from 'react';
 import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 
-import { QueryEditor, parsePercentiles, thresholdProblem } from './QueryEditor';
+import { QueryEditor, parsePercentiles, thresholdProblem, withQueryType } from './QueryEditor';
 import { DataSource } from '../datasource';
 import { fixtureDataSource } from '../__fixtures__/fixtures';
 import { ModelLensQuery } from '../types';
@@ -325,4 +325,46 @@ describe('thresholdProblem', () => {
     ['ks_pvalue', { warning: 0.01, drift: 0.05 }, 'For a p-value, warning (0.01) must be >= drift (0.05)'],
     ['chi2_pvalue', { warning: 0.05, drift: 0.05 }, ''],
   ])('%s %p → %p', (method, t, want) => expect(thresholdProblem(method, t)).toBe(want));
+});
+
+describe('withQueryType', () => {
+  const drift: ModelLensQuery = {
+    refId: 'A',
+    queryType: 'drift',
+    output: 'table',
+    features: ['amount', 'score', '$feature'],
+    methods: ['psi'],
+  };
+
+  it('keeps the fields the new type takes and the ones it ignores', () => {
+    expect(withQueryType(drift, 'distribution')).toEqual({ ...drift, queryType: 'distribution' });
+    expect(withQueryType(drift, 'latency')).toEqual({
+      refId: 'A',
+      queryType: 'latency',
+      features: ['amount', 'score', '$feature'],
+      methods: ['psi'],
+    });
+  });
+
+  it('keeps only the model outputs (and variables) as predictions features', () => {
+    expect(withQueryType(drift, 'predictions')).toEqual({
+      refId: 'A',
+      queryType: 'predictions',
+      features: ['score', '$feature'],
+      methods: ['psi'],
+    });
+    expect(withQueryType({ refId: 'A', queryType: 'drift', features: ['amount'] }, 'predictions')).toEqual({
+      refId: 'A',
+      queryType: 'predictions',
+    });
+  });
+
+  it('drops latency, a distribution-only feature, when switching to drift', () => {
+    const dist: ModelLensQuery = { refId: 'A', queryType: 'distribution', features: ['latency', 'amount'] };
+    expect(withQueryType(dist, 'drift')).toEqual({ refId: 'A', queryType: 'drift', features: ['amount'] });
+    expect(withQueryType({ refId: 'A', queryType: 'distribution', features: ['latency'] }, 'drift')).toEqual({
+      refId: 'A',
+      queryType: 'drift',
+    });
+  });
 });

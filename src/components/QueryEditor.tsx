@@ -125,13 +125,28 @@ const FIELDS_BY_TYPE: Record<
 };
 
 /**
- * Switches the query type, keeping every field; only an output the new type does not answer with
- * is removed (the type's default applies), since the backend rejects it.
+ * Switches the query type, keeping every field except what the backend would reject for the new
+ * type: an output it does not answer with (its default applies), and features it does not take
+ * (predictions takes only prediction and score; latency is a distribution feature only).
  */
 export function withQueryType(query: ModelLensQuery, queryType: QueryType): ModelLensQuery {
   const next: ModelLensQuery = { ...query, queryType };
   if (next.output !== undefined && !OUTPUTS_BY_TYPE[queryType].includes(next.output)) {
     delete next.output;
+  }
+  if (next.features !== undefined) {
+    const keep =
+      queryType === 'predictions'
+        ? (f: string) => f === FEATURE_PREDICTION || f === FEATURE_SCORE || f.startsWith('$')
+        : queryType === 'drift'
+          ? (f: string) => f !== FEATURE_LATENCY
+          : () => true;
+    const features = next.features.filter(keep);
+    if (features.length === 0) {
+      delete next.features;
+    } else if (features.length !== next.features.length) {
+      next.features = features;
+    }
   }
   return next;
 }
