@@ -198,6 +198,17 @@ func (h *Handler) references(ctx context.Context, src Resolved, r *request, m *s
 	}
 	for _, ver := range versions {
 		ref, err := h.datasetReference(ctx, src, m.Name, ver)
+		if ver != "" && (errors.Is(err, source.ErrNoReference) || errors.Is(err, source.ErrUnknownModel) || (err == nil && ref.Rows() < minReferenceRows)) {
+			// A version without a reference sample of its own is compared with the model's
+			// reference (all versions), as the Prometheus path does.
+			pooled, perr := h.datasetReference(ctx, src, m.Name, "")
+			if perr == nil && pooled.Rows() >= minReferenceRows {
+				notices = append(notices, frames.WarningNotice(fmt.Sprintf("model %s has no reference sample for version %s: compared with the reference of all its versions", m.Name, ver)))
+				refs[ver] = pooled
+				notices = append(notices, frames.InfoNotice(fmt.Sprintf("reference: dataset of model %s, %d rows", m.Name, pooled.Rows())))
+				continue
+			}
+		}
 		if err != nil {
 			return nil, nil, err
 		}

@@ -639,3 +639,20 @@ func TestEndpointsShortRange(t *testing.T) {
 	require.Equal(t, 1.0, get("errors"), "the record at 60 min; not the one at 50")
 	require.Equal(t, 0.5, get("error ratio"))
 }
+
+// TestDriftVersionWithoutReference checks that a version without a reference sample of its own is
+// compared with the model's reference (all versions), with a notice, as the Prometheus path does.
+func TestDriftVersionWithoutReference(t *testing.T) {
+	fl := driftFixture() // reference rows are all v1
+	for i := range fl.recs["iris"] {
+		fl.recs["iris"][i].version = "v2"
+	}
+	h := New(Deps{PredictionLog: fl})
+	for _, v := range []string{"v2", "*"} {
+		got := latest(t, h, map[string]any{"queryType": "drift", "model": "iris", "version": v, "features": []string{"x"}, "methods": []string{"ks"}})
+		// The same samples as TestDriftNumericAgainstScipy: scipy.stats.ks_2samp(ref, cur).statistic = 0.3333333333333333.
+		require.InDelta(t, 0.3333333333333333, got["feature=x, method=ks, model=iris, version=v2"], 1e-12, v)
+		r := run(h, map[string]any{"queryType": "drift", "model": "iris", "version": v, "features": []string{"x"}, "methods": []string{"ks"}, "output": "latest"}, t0, t0.Add(time.Hour), time.Minute)
+		require.Contains(t, notices(r.Frames), "model iris has no reference sample for version v2: compared with the reference of all its versions")
+	}
+}
