@@ -298,8 +298,11 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) (*htt
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		// Classify before cancelling: the cancelled context would make every failure read as
+		// "cancelled".
+		err = c.transportErr(ctx, method, path, err)
 		cancel()
-		return nil, nil, c.transportErr(ctx, method, path, err)
+		return nil, nil, err
 	}
 	return resp, cancel, nil
 }

@@ -384,6 +384,11 @@ func TestLimitsAndTimeouts(t *testing.T) {
 		t.Errorf("unreachable: %v", err)
 	} else {
 		noToken(t, err)
+		// Without a caller deadline the client's own timeout context must not turn the failure
+		// into "cancelled".
+		if errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "cancelled") || !strings.Contains(err.Error(), "connection refused") {
+			t.Errorf("unreachable reported as %v", err)
+		}
 	}
 }
 
