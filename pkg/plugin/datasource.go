@@ -183,7 +183,7 @@ func (d *Datasource) checkHealth(ctx context.Context, _ *backend.CheckHealthRequ
 		what, err := c.fn(cctx)
 		cancel()
 		if err != nil {
-			bad = append(bad, fmt.Sprintf("%s: %s", c.name, healthError(err)))
+			bad = append(bad, fmt.Sprintf("%s: %s", c.name, strings.TrimPrefix(healthError(err), c.name+": ")))
 			continue
 		}
 		ok = append(ok, fmt.Sprintf("%s (%s)", c.name, what))

@@ -85,7 +85,7 @@ func TestCheckHealth(t *testing.T) {
 	res, err = d.CheckHealth(context.Background(), &backend.CheckHealthRequest{})
 	require.NoError(t, err)
 	require.Equal(t, backend.HealthStatusError, res.Status)
-	require.True(t, strings.HasPrefix(res.Message, "Failed: prediction log: "), res.Message)
+	require.True(t, strings.HasPrefix(res.Message, "Failed: prediction log: GET /models: 500 Internal Server Error: database down"), res.Message)
 	require.Contains(t, res.Message, "Working: demo fleet")
 	require.NotContains(t, res.Message, secret)
 	require.Equal(t, "Bearer "+secret, gotAuth)
