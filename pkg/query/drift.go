@@ -183,6 +183,15 @@ func (h *Handler) references(ctx context.Context, src Resolved, r *request, m *s
 		}
 		for _, ver := range versions {
 			grp := byVersion[ver]
+			if len(grp.idx) < minReferenceRows && q.Version == WildcardAllVersions && b.Len() >= minReferenceRows {
+				// A version without records in the reference window (a new version) is compared
+				// with the window's records of every version.
+				all := groups(b, "")[0]
+				refs[ver] = prepareRecords(m.Name, "", b, all.idx)
+				notices = append(notices, frames.WarningNotice(fmt.Sprintf("model %s version %s has %d records in the reference window %s – %s: compared with the %d records of all its versions",
+					m.Name, ver, len(grp.idx), from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), b.Len())))
+				continue
+			}
 			if len(grp.idx) < minReferenceRows {
 				return nil, nil, userError("the reference window %s – %s has %d records of model %q%s; drift needs at least %d",
 					from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), len(grp.idx), m.Name, versionSuffix(ver), minReferenceRows)

@@ -656,3 +656,25 @@ func TestDriftVersionWithoutReference(t *testing.T) {
 		require.Contains(t, notices(r.Frames), "model iris has no reference sample for version v2: compared with the reference of all its versions")
 	}
 }
+
+// TestDriftNewVersionReferenceWindow checks that with version "*" a version without records in the
+// reference window is compared with the window's records of every version, with a notice.
+func TestDriftNewVersionReferenceWindow(t *testing.T) {
+	fl := driftFixture()
+	recs := fl.recs["iris"]
+	for i := range recs {
+		if recs[i].ts.After(t0.Add(8 * time.Minute)) {
+			recs[i].version = "v2" // v2 starts after the reference window (t0, t0+8m]
+		}
+	}
+	h := New(Deps{PredictionLog: fl})
+	r := run(h, map[string]any{"queryType": "drift", "model": "iris", "version": "*", "features": []string{"x"}, "methods": []string{"ks"}, "output": "latest", "window": "31m",
+		"reference": map[string]any{"kind": "window", "from": "now-30m", "to": "now-22m"}}, t0, t0.Add(30*time.Minute), time.Minute)
+	requireOK(t, r)
+	got := byLabels(t, r.Frames)
+	// v1 = the first 8 values against themselves: ks 0. v2 = the other 7 against the 8:
+	// scipy.stats.ks_2samp([5.5,7,9,11,12.5,14,15,16], [17,18,19,21,22,23,24]).statistic = 1.0
+	require.InDelta(t, 0, got["feature=x, method=ks, model=iris, version=v1"][0], 1e-12)
+	require.InDelta(t, 1, got["feature=x, method=ks, model=iris, version=v2"][0], 1e-12)
+	require.Contains(t, notices(r.Frames), "model iris version v2 has 0 records in the reference window 2026-01-01T00:00:00Z – 2026-01-01T00:08:00Z: compared with the 8 records of all its versions")
+}
