@@ -416,7 +416,9 @@ func (h *Handler) driftTable(models []driftModel, q *Query, g grid, strategy str
 				if text, ok := calc.constantReference(dm.model.Name); ok {
 					info.Notices = append(info.Notices, frames.InfoNotice(text))
 				}
-				if n > 0 {
+				if n > 0 && calc.refSize() > 0 {
+					// Features with values on both sides; one without reference values has NaN
+					// drift and would make the sums NaN.
 					nfeat++
 					for _, m := range tableExtra {
 						sum[methodIndex[m]] += v[methodIndex[m]]

@@ -678,3 +678,37 @@ func TestDriftNewVersionReferenceWindow(t *testing.T) {
 	require.InDelta(t, 1, got["feature=x, method=ks, model=iris, version=v2"][0], 1e-12)
 	require.Contains(t, notices(r.Frames), "model iris version v2 has 0 records in the reference window 2026-01-01T00:00:00Z – 2026-01-01T00:08:00Z: compared with the 8 records of all its versions")
 }
+
+// TestDriftTableOverallSkipsFeaturesWithoutReference checks that a feature with current values but
+// no reference values leaves the table's sum and mean rows defined (over the other features).
+func TestDriftTableOverallSkipsFeaturesWithoutReference(t *testing.T) {
+	fl := driftFixture()
+	m := iris
+	m.Features = append(append([]source.Feature{}, iris.Features...), source.Feature{Name: "z", Type: source.Numeric})
+	fl.models = []source.Model{m}
+	for i := range fl.recs["iris"] {
+		fl.recs["iris"][i].features["z"] = float64(i) // current values; the reference has none
+	}
+	h := New(Deps{PredictionLog: fl})
+	one := func(features ...string) (sum, mean float64) {
+		r := run(h, map[string]any{"queryType": "drift", "model": "iris", "output": "table", "features": features}, t0, t0.Add(time.Hour), time.Minute)
+		require.NoError(t, r.Error)
+		f := r.Frames[0]
+		feat, _ := f.FieldByName("feature")
+		tvd, _ := f.FieldByName("tvd")
+		for i, name := range stringsOf(feat) {
+			switch name {
+			case "(sum over features)":
+				sum = tvd.At(i).(float64)
+			case "(mean over features)":
+				mean = tvd.At(i).(float64)
+			}
+		}
+		return sum, mean
+	}
+	wantSum, wantMean := one("x")
+	require.False(t, math.IsNaN(wantSum))
+	sum, mean := one("x", "z")
+	require.Equal(t, wantSum, sum)
+	require.Equal(t, wantMean, mean)
+}
