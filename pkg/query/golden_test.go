@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
 	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/refcache"
 )
 
 // updateGolden rewrites the golden files; only with UPDATE_GOLDEN=1.
@@ -85,6 +87,57 @@ func roundFrames(fs data.Frames) {
 				}
 				r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 10, 64), 64)
 				fl.Set(i, r)
+			}
+		}
+	}
+}
+
+// TestConcurrentRequests answers the golden queries several times in one request and in parallel
+// requests over one handler with a shared reference cache (run with -race): every query answers as
+// it does alone.
+func TestConcurrentRequests(t *testing.T) {
+	cache := refcache.New(time.Minute)
+	defer cache.Dispose()
+	h := New(Deps{Demo: demo.NewFleet(demo.DefaultSeed), MaxSamples: 1_000_000, References: cache, Concurrency: 4})
+	queries := []string{
+		`{"queryType":"traffic","model":"fraud-detector","metrics":["rate","errorRatio"],"output":"latest"}`,
+		`{"queryType":"latency","percentiles":[95],"output":"latest"}`,
+		`{"queryType":"drift","model":"churn-classifier","output":"latest"}`,
+		`{"queryType":"drift","version":"*","features":["prediction"],"methods":["psi","status"],"output":"latest"}`,
+		`{"queryType":"predictions","model":"fraud-detector","percentiles":[50],"output":"latest"}`,
+		`{"queryType":"health"}`,
+	}
+	req := &backend.QueryDataRequest{}
+	for i := 0; i < 3; i++ {
+		for j, q := range queries {
+			req.Queries = append(req.Queries, backend.DataQuery{RefID: strconv.Itoa(i*len(queries) + j), JSON: []byte(q),
+				Interval: 5 * time.Minute, MaxDataPoints: 1000, TimeRange: backend.TimeRange{From: goldenFrom, To: goldenTo}})
+		}
+	}
+	var wg sync.WaitGroup
+	resps := make([]*backend.QueryDataResponse, 3)
+	for k := range resps {
+		wg.Add(1)
+		go func(k int) {
+			defer wg.Done()
+			resps[k], _ = h.Mux().QueryData(context.Background(), req)
+		}(k)
+	}
+	wg.Wait()
+	for k, resp := range resps {
+		require.Len(t, resp.Responses, len(req.Queries))
+		for j := range queries {
+			first := resp.Responses[strconv.Itoa(j)]
+			require.NoError(t, first.Error, queries[j])
+			require.NoError(t, frames.CheckAlertReady(first.Frames), queries[j])
+			for i := 1; i < 3; i++ {
+				other := resp.Responses[strconv.Itoa(i*len(queries)+j)]
+				require.NoError(t, other.Error)
+				a, err := json.Marshal(first.Frames)
+				require.NoError(t, err)
+				b, err := json.Marshal(other.Frames)
+				require.NoError(t, err)
+				require.JSONEq(t, string(a), string(b), "request %d, query %s", k, queries[j])
 			}
 		}
 	}
