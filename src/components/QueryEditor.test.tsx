@@ -254,6 +254,22 @@ describe('QueryEditor', () => {
     expect(within(menu).getByText('Chi-square')).toBeInTheDocument();
   });
 
+  it('overrides the thresholds of a method without defaults, running the query once both are given', async () => {
+    const { user, last, onRunQuery } = setup({ refId: 'K', queryType: 'drift', methods: ['tvd', 'status'] });
+    await pick(user, 'Thresholds', 'tvd');
+    expect(last().thresholds).toEqual({ tvd: {} });
+    expect(await screen.findByText('tvd has no default thresholds: give both warning and drift')).toBeInTheDocument();
+    await user.type(document.getElementById('ml-threshold-tvd-warning')!, '0.1');
+    await user.tab();
+    expect(last().thresholds).toEqual({ tvd: { warning: 0.1 } });
+    expect(onRunQuery).not.toHaveBeenCalled();
+    await user.type(document.getElementById('ml-threshold-tvd-drift')!, '0.2');
+    await user.tab();
+    expect(last().thresholds).toEqual({ tvd: { warning: 0.1, drift: 0.2 } });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    expect(screen.queryByText(/has no default thresholds/)).not.toBeInTheDocument();
+  });
+
   it('reads the resources of the chosen source', async () => {
     const ds = fixtureDataSource();
     const getResource = jest.spyOn(ds, 'getResource');
@@ -324,6 +340,9 @@ describe('thresholdProblem', () => {
     ['ks_pvalue', { warning: 0.15, drift: 0.05 }, ''],
     ['ks_pvalue', { warning: 0.01, drift: 0.05 }, 'For a p-value, warning (0.01) must be >= drift (0.05)'],
     ['chi2_pvalue', { warning: 0.05, drift: 0.05 }, ''],
+    ['tvd', { warning: 0.1 }, 'tvd has no default thresholds: give both warning and drift'],
+    ['tvd', {}, 'tvd has no default thresholds: give both warning and drift'],
+    ['tvd', { warning: 0.1, drift: 0.2 }, ''],
   ])('%s %p → %p', (method, t, want) => expect(thresholdProblem(method, t)).toBe(want));
 });
 

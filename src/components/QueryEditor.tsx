@@ -258,7 +258,10 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
 
   const update = (next: ModelLensQuery) => {
     onChange(next);
-    onRunQuery();
+    // A threshold override still missing a value would only fail on the backend: wait for it.
+    if (!Object.entries(next.thresholds ?? {}).some(([m, t]) => thresholdProblem(m, t) !== '')) {
+      onRunQuery();
+    }
   };
   const set = <K extends keyof ModelLensQuery>(key: K, value: ModelLensQuery[K] | undefined) =>
     update(withField(query, key, value));
@@ -323,7 +326,8 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
     }
     set('thresholds', next);
   };
-  const thresholdMethods = Object.keys(DEFAULT_THRESHOLDS);
+  // Any drift method but status can carry thresholds; one without defaults needs both values.
+  const thresholdMethods: string[] = DRIFT_METHODS.filter((m) => m !== 'status');
   const unusedThresholdMethod = thresholdMethods.find((m) => !(m in thresholds));
 
   return (
@@ -689,7 +693,7 @@ function methodDescription(m: DriftMethod): string {
 /** The backend's ordering rule for a threshold override, as a hint before the query runs. */
 export function thresholdProblem(method: string, t: Threshold): string {
   if (t.warning === undefined || t.drift === undefined) {
-    return '';
+    return method in DEFAULT_THRESHOLDS ? '' : `${method} has no default thresholds: give both warning and drift`;
   }
   if ((LOWER_IS_WORSE_METHODS as string[]).includes(method)) {
     return t.warning < t.drift ? `For a p-value, warning (${t.warning}) must be >= drift (${t.drift})` : '';
