@@ -309,19 +309,54 @@ type fieldDefaults struct {
 				Color string   `json:"color"`
 			} `json:"steps"`
 		} `json:"thresholds"`
-		Mappings []struct {
-			Type    string `json:"type"`
-			Options map[string]struct {
-				Text  string `json:"text"`
-				Color string `json:"color"`
-			} `json:"options"`
-		} `json:"mappings"`
-		Custom struct {
+		Mappings mappings `json:"mappings"`
+		Custom   struct {
 			ThresholdsStyle struct {
 				Mode string `json:"mode"`
 			} `json:"thresholdsStyle"`
 		} `json:"custom"`
 	} `json:"defaults"`
+}
+
+// mapping is a value mapping ("value": options by value) or a special one ("special": options
+// {match, result}, e.g. NaN shown as a dash).
+type mapping struct {
+	Type    string
+	Options map[string]struct {
+		Text  string `json:"text"`
+		Color string `json:"color"`
+	}
+	Match  string
+	Result struct {
+		Text string `json:"text"`
+	}
+}
+
+type mappings []mapping
+
+func (m *mapping) UnmarshalJSON(b []byte) error {
+	var head struct {
+		Type    string          `json:"type"`
+		Options json.RawMessage `json:"options"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return err
+	}
+	m.Type = head.Type
+	if head.Type == "special" {
+		var o struct {
+			Match  string `json:"match"`
+			Result struct {
+				Text string `json:"text"`
+			} `json:"result"`
+		}
+		if err := json.Unmarshal(head.Options, &o); err != nil {
+			return err
+		}
+		m.Match, m.Result = o.Match, o.Result
+		return nil
+	}
+	return json.Unmarshal(head.Options, &m.Options)
 }
 
 func defaultsOf(t *testing.T, p Panel) fieldDefaults {
@@ -363,6 +398,23 @@ func TestOverviewDashboard(t *testing.T) {
 		}
 	}
 	require.Equal(t, 2, heat, "heatmaps of predictions/s and latency per model")
+}
+
+// TestTablesShowNaNAsADash: a drift measure that does not apply to a row (chi2_pvalue of a numeric
+// feature, ks_pvalue of a categorical one) is NaN; tables show a dash rather than "NaN".
+func TestTablesShowNaNAsADash(t *testing.T) {
+	for _, d := range loadAll(t) {
+		for _, p := range d.AllPanels() {
+			if p.Type != "table" {
+				continue
+			}
+			found := false
+			for _, m := range defaultsOf(t, p).Defaults.Mappings {
+				found = found || (m.Type == "special" && m.Match == "nan" && m.Result.Text == "–")
+			}
+			require.True(t, found, "%s / %s: no NaN mapping", d.UID, p.Title)
+		}
+	}
 }
 
 // requireStatusMappings checks the ok/warning/drift value mappings coloured green/yellow/red.
