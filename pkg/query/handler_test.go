@@ -277,9 +277,19 @@ func TestSourceResolution(t *testing.T) {
 	c = newCatalog(Deps{})
 	_, err = c.Resolve(ctx, "", "iris")
 	require.ErrorContains(t, err, "no source is configured")
+	// A Prediction Log that fails is reported, never replaced by the demo fleet's synthetic data
+	// for a model of the same name; Prometheus (real data of the same model) may still answer.
+	down := &fakeLog{err: backend.DownstreamError(errors.New("prediction log: GET /models: connection refused"))}
+	c = newCatalog(Deps{PredictionLog: down, Demo: demo})
+	_, err = c.Resolve(ctx, "", "demo-model")
+	require.ErrorContains(t, err, "connection refused")
+	c = newCatalog(Deps{PredictionLog: down, Demo: demo, Metrics: fm})
+	r, err := c.Resolve(ctx, "", "demo-model")
+	require.NoError(t, err)
+	require.Equal(t, SourcePrometheus, r.Name)
 	// Demo only: auto picks it.
 	c = newCatalog(Deps{Demo: demo})
-	r, err := c.Resolve(ctx, "", "demo-model")
+	r, err = c.Resolve(ctx, "", "demo-model")
 	require.NoError(t, err)
 	require.Equal(t, SourceDemo, r.Name)
 }

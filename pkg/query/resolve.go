@@ -110,6 +110,7 @@ func (c *catalog) Resolve(ctx context.Context, name, model string) (Resolved, er
 		return c.byName(name), nil
 	}
 	var firstErr error
+	logDown := false
 	if c.deps.PredictionLog != nil {
 		r := c.byName(SourcePredictionLog)
 		if allModels(model) {
@@ -118,14 +119,16 @@ func (c *catalog) Resolve(ctx context.Context, name, model string) (Resolved, er
 		models, err := c.Models(ctx, r)
 		switch {
 		case err != nil:
-			firstErr = err
+			firstErr, logDown = err, true
 		case findModel(models, model) != nil:
 			return r, nil
 		default:
 			firstErr = unknownModel(model, models)
 		}
 	}
-	if c.deps.Demo != nil {
+	// Synthetic data never stands in for a Prediction Log that failed to answer: only a model the
+	// log does not know may come from the demo fleet.
+	if c.deps.Demo != nil && !logDown {
 		r := c.byName(SourceDemo)
 		if allModels(model) || firstErr == nil {
 			return r, nil
