@@ -408,7 +408,11 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
             htmlFor="ml-percentiles"
             invalid={!!percentileError}
             error={percentileError}
-            tooltip="Numbers in (0, 100], separated by commas"
+            tooltip={`Numbers in (0, 100], separated by commas; default ${DEFAULT_PERCENTILES.join(', ')}. ${
+              queryType === 'predictions'
+                ? 'Percentiles of a numeric prediction and of the score (a categorical prediction gives class shares).'
+                : 'Percentiles of the latency (ms).'
+            }`}
           >
             <BlurInput
               id="ml-percentiles"
