@@ -336,7 +336,14 @@ describe('thresholdProblem', () => {
   it.each([
     ['psi', { warning: 0.1, drift: 0.25 }, ''],
     ['psi', { warning: 0.3, drift: 0.25 }, 'Warning (0.3) must be <= drift (0.25)'],
-    ['psi', { warning: 0.3 }, ''],
+    ['psi', { warning: 0.2 }, ''],
+    ['psi', { warning: 0.3 }, 'Warning (0.3) must be <= the default drift threshold (0.25); give drift as well'],
+    ['psi', { drift: 0.05 }, 'Drift (0.05) must be >= the default warning threshold (0.1); give warning as well'],
+    [
+      'ks_pvalue',
+      { warning: 0.01 },
+      'For a p-value, warning (0.01) must be >= the default drift threshold (0.05); give drift as well',
+    ],
     ['ks_pvalue', { warning: 0.15, drift: 0.05 }, ''],
     ['ks_pvalue', { warning: 0.01, drift: 0.05 }, 'For a p-value, warning (0.01) must be >= drift (0.05)'],
     ['chi2_pvalue', { warning: 0.05, drift: 0.05 }, ''],

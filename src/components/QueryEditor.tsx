@@ -696,13 +696,25 @@ function methodDescription(m: DriftMethod): string {
 
 /** The backend's ordering rule for a threshold override, as a hint before the query runs. */
 export function thresholdProblem(method: string, t: Threshold): string {
-  if (t.warning === undefined || t.drift === undefined) {
-    return method in DEFAULT_THRESHOLDS ? '' : `${method} has no default thresholds: give both warning and drift`;
+  const defaults = DEFAULT_THRESHOLDS[method];
+  if (!defaults && (t.warning === undefined || t.drift === undefined)) {
+    return `${method} has no default thresholds: give both warning and drift`;
   }
-  if ((LOWER_IS_WORSE_METHODS as string[]).includes(method)) {
-    return t.warning < t.drift ? `For a p-value, warning (${t.warning}) must be >= drift (${t.drift})` : '';
+  // A missing value is the default (pkg/query thresholds), and the ordering holds for the result.
+  const warning = t.warning ?? defaults.warning;
+  const drift = t.drift ?? defaults.drift;
+  const lower = (LOWER_IS_WORSE_METHODS as string[]).includes(method);
+  if (lower ? warning >= drift : warning <= drift) {
+    return '';
   }
-  return t.warning > t.drift ? `Warning (${t.warning}) must be <= drift (${t.drift})` : '';
+  const prefix = lower ? 'For a p-value, warning' : 'Warning';
+  if (t.drift === undefined) {
+    return `${prefix} (${warning}) must be ${lower ? '>=' : '<='} the default drift threshold (${drift}); give drift as well`;
+  }
+  if (t.warning === undefined) {
+    return `Drift (${drift}) must be ${lower ? '<=' : '>='} the default warning threshold (${warning}); give warning as well`;
+  }
+  return `${prefix} (${warning}) must be ${lower ? '>=' : '<='} drift (${drift})`;
 }
 
 function errorText(e: unknown): string {
