@@ -254,6 +254,15 @@ describe('QueryEditor', () => {
     expect(within(menu).getByText('Chi-square')).toBeInTheDocument();
   });
 
+  it('flags a status over methods that have no thresholds', async () => {
+    const { user } = setup({ refId: 'L', queryType: 'drift', methods: ['tvd', 'status'] });
+    const hint =
+      'status needs thresholds for tvd (they have no defaults): override them below, or add a method with default thresholds';
+    expect(await screen.findByText(hint)).toBeInTheDocument();
+    await pick(user, 'Thresholds', 'tvd');
+    expect(screen.queryByText(hint)).not.toBeInTheDocument();
+  });
+
   it('overrides the thresholds of a method without defaults, running the query once both are given', async () => {
     const { user, last, onRunQuery } = setup({ refId: 'K', queryType: 'drift', methods: ['tvd', 'status'] });
     await pick(user, 'Thresholds', 'tvd');

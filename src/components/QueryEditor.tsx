@@ -301,10 +301,20 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
   }
   const categoricalNamed = (query.features ?? []).filter((f) => kinds.get(f) === 'categorical');
   const numericOnlyAsked = (query.methods ?? []).filter((m) => NUMERIC_ONLY_METHODS.includes(m));
+  // status is the worst status of the other methods asked for; it needs one with thresholds.
+  const statusFrom = (query.methods ?? []).filter((m) => m !== 'status');
+  const statusWithoutThresholds =
+    (query.methods ?? []).includes('status') &&
+    statusFrom.length > 0 &&
+    statusFrom.every((m) => !(m in DEFAULT_THRESHOLDS) && !(m in (query.thresholds ?? {})));
   const methodsProblem =
-    queryType === 'drift' && categoricalNamed.length > 0 && numericOnlyAsked.length > 0
-      ? `${numericOnlyAsked.join(', ')} apply to numeric features only, not to ${categoricalNamed.join(', ')}`
-      : '';
+    queryType !== 'drift'
+      ? ''
+      : categoricalNamed.length > 0 && numericOnlyAsked.length > 0
+        ? `${numericOnlyAsked.join(', ')} apply to numeric features only, not to ${categoricalNamed.join(', ')}`
+        : statusWithoutThresholds
+          ? `status needs thresholds for ${statusFrom.join(', ')} (they have no defaults): override them below, or add a method with default thresholds`
+          : '';
 
   const output = query.output ?? outputChoices[0];
   const windowHelp =
