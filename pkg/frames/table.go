@@ -7,7 +7,7 @@ import (
 // StatusMappings colour the drift statuses "ok", "warning" and "drift" (DESIGN §5).
 var StatusMappings = data.ValueMappings{data.ValueMapper{
 	"ok":      {Text: "ok", Color: "green", Index: 0},
-	"warning": {Text: "warning", Color: "orange", Index: 1},
+	"warning": {Text: "warning", Color: "yellow", Index: 1},
 	"drift":   {Text: "drift", Color: "red", Index: 2},
 }}
 

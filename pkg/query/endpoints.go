@@ -110,7 +110,13 @@ func (h *Handler) endpointsFromLog(ctx context.Context, r *request, src Resolved
 				notices = append(notices, frames.WarningNotice(msg))
 				refs = nil
 			}
-			notices = append(notices, rnotices...)
+			// Which reference each row used is routine here (the drift panels say it); only
+			// warnings about the reference reach the table.
+			for _, n := range rnotices {
+				if n.Severity != data.NoticeSeverityInfo {
+					notices = append(notices, n)
+				}
+			}
 			th, _ := stats.DefaultThreshold(MethodMLRun)
 			for _, ft := range f.model.Features {
 				specs = append(specs, featureSpec{name: ft.Name, kind: ft.Type, need: []string{MethodMLRun},
