@@ -140,7 +140,6 @@ func sortLow48(s, tmp []uint64, h12 *[4][4096]uint32) {
 
 // lsdPasses8 sorts s on bits 0..47 with six 8-bit LSD passes (for cache-sized s).
 func lsdPasses8(s, tmp []uint64) {
-	n := len(s)
 	var h [6][256]uint32
 	for _, k := range s {
 		h[0][k&255]++
@@ -152,22 +151,9 @@ func lsdPasses8(s, tmp []uint64) {
 	}
 	src, dst := s, tmp
 	for p := range h {
-		shift := uint(p * 8)
-		hp := &h[p]
-		if int(hp[(src[0]>>shift)&255]) == n {
-			continue
+		if scatter8(src, dst, &h[p], uint(p*8)) {
+			src, dst = dst, src
 		}
-		var sum uint32
-		for d, c := range hp {
-			hp[d] = sum
-			sum += c
-		}
-		for _, k := range src {
-			d := (k >> shift) & 255
-			dst[hp[d]] = k
-			hp[d]++
-		}
-		src, dst = dst, src
 	}
 	if &src[0] != &s[0] {
 		copy(s, src)
@@ -176,9 +162,9 @@ func lsdPasses8(s, tmp []uint64) {
 
 // lsdPasses64 sorts s on all 64 bits with eight 8-bit LSD passes, skipping passes whose digit is
 // the same for every key, using tmp (same length) as scratch. It is lsdPasses8 widened to the
-// whole key, kept apart so that the 48-bit loop of the large-input path stays as tight as it is.
+// whole key, with its own digit-count loop so that the 48-bit count of the large-input path stays
+// as tight as it is.
 func lsdPasses64(s, tmp []uint64) {
-	n := len(s)
 	var h [8][256]uint32
 	for _, k := range s {
 		for p := range h {
@@ -187,26 +173,32 @@ func lsdPasses64(s, tmp []uint64) {
 	}
 	src, dst := s, tmp
 	for p := range h {
-		shift := uint(p * 8)
-		hp := &h[p]
-		if int(hp[(src[0]>>shift)&255]) == n {
-			continue
+		if scatter8(src, dst, &h[p], uint(p*8)) {
+			src, dst = dst, src
 		}
-		var sum uint32
-		for d, c := range hp {
-			hp[d] = sum
-			sum += c
-		}
-		for _, k := range src {
-			d := (k >> shift) & 255
-			dst[hp[d]] = k
-			hp[d]++
-		}
-		src, dst = dst, src
 	}
 	if &src[0] != &s[0] {
 		copy(s, src)
 	}
+}
+
+// scatter8 is one 8-bit LSD pass: it distributes src into dst by the digit at shift, turning the
+// digit counts hp into offsets. It reports false, doing nothing, when every key has the same digit.
+func scatter8(src, dst []uint64, hp *[256]uint32, shift uint) bool {
+	if int(hp[(src[0]>>shift)&255]) == len(src) {
+		return false
+	}
+	var sum uint32
+	for d, c := range hp {
+		hp[d] = sum
+		sum += c
+	}
+	for _, k := range src {
+		d := (k >> shift) & 255
+		dst[hp[d]] = k
+		hp[d]++
+	}
+	return true
 }
 
 // lsdPasses12 sorts s on bits 0..47 with four 12-bit LSD passes (for large s: fewer passes over
