@@ -117,10 +117,19 @@ func (h *Handler) endpointsFromLog(ctx context.Context, r *request, src Resolved
 					notices = append(notices, n)
 				}
 			}
-			th, _ := stats.DefaultThreshold(MethodMLRun)
+			// The status is the `status` rule over each feature's default distance methods (psi,
+			// js and wasserstein_norm or linf: the defaults without the p-value tests, which over a
+			// fleet flag trivial differences once windows hold thousands of records, and do so
+			// across many features at once); the row shows the worst feature. The score is MLRun's
+			// general drift measure (mean of hellinger and tvd) of the worst feature.
+			th, _ := thresholds(nil)
 			for _, ft := range f.model.Features {
-				specs = append(specs, featureSpec{name: ft.Name, kind: ft.Type, need: []string{MethodMLRun},
-					th: map[string]stats.Threshold{MethodMLRun: th}, statusFrom: []string{MethodMLRun}})
+				from := endpointNumericMethods
+				if ft.Type == source.Categorical {
+					from = endpointCategoricalMethods
+				}
+				specs = append(specs, featureSpec{name: ft.Name, kind: ft.Type, th: th, statusFrom: from,
+					need: dedupe(append([]string{MethodMLRun}, from...))})
 			}
 		}
 		strategy, bins := binning(q)
@@ -158,19 +167,23 @@ func (h *Handler) endpointsFromLog(ctx context.Context, r *request, src Resolved
 			}
 			if ref := refs[grp.version]; ref != nil {
 				cur := idx[lowerBound(b.TS, idx, toNs-int64(endpointsDriftWindow)):]
-				worst := math.NaN()
+				worst, status := math.NaN(), math.NaN()
 				for si := range specs {
 					calc := newDriftCalc(&specs[si], ref, strategy, bins)
 					v, n := calc.compute(b.Column(specs[si].name), cur)
-					if x := v[methodIndex[MethodMLRun]]; n > 0 && !math.IsNaN(x) && (math.IsNaN(worst) || x > worst) {
+					if n == 0 {
+						continue
+					}
+					if x := v[methodIndex[MethodMLRun]]; !math.IsNaN(x) && (math.IsNaN(worst) || x > worst) {
 						worst = x
+					}
+					if st := specs[si].statusOf(&v); !math.IsNaN(st) && (math.IsNaN(status) || st > status) {
+						status = st
 					}
 				}
 				row.driftScore = worst
-				if th, ok := stats.DefaultThreshold(MethodMLRun); ok {
-					if st, ok := stats.Classify(worst, th); ok {
-						row.driftStatus = st.String()
-					}
+				if !math.IsNaN(status) {
+					row.driftStatus = stats.Status(status).String()
 				}
 			}
 			rows = append(rows, row)
@@ -178,6 +191,13 @@ func (h *Handler) endpointsFromLog(ctx context.Context, r *request, src Resolved
 	}
 	return rows, notices, nil
 }
+
+// The methods behind the endpoints table's drift status: the default methods of DESIGN §4 less
+// the p-value tests (ks_pvalue, chi2_pvalue).
+var (
+	endpointNumericMethods     = []string{MethodPSI, MethodJS, MethodWassersteinNorm}
+	endpointCategoricalMethods = []string{MethodPSI, MethodJS, MethodLInf}
+)
 
 // lowerBound returns the first position of idx whose time is after t (ts[idx[i]] > t).
 func lowerBound(ts []int64, idx []int32, t int64) int {
