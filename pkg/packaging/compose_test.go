@@ -205,7 +205,7 @@ func TestDockerCompose(t *testing.T) {
 	}
 	require.True(t, found, "prometheus.yml does not scrape demo-model:8090")
 
-	// The Dockerfile builds the plugin from source in the stages the brief of the image needs.
+	// The Dockerfile builds the plugin from source in the stages the images need.
 	fe, _ := stageByName(stages, "frontend")
 	require.True(t, hasLine(fe, `^RUN npx -y npm@10 ci\b`), "frontend stage runs npm ci")
 	require.True(t, hasLine(fe, `^RUN npm run build$`), "frontend stage runs the webpack build")
