@@ -103,6 +103,31 @@ function setOrDelete<T extends object, K extends keyof T>(obj: T, key: K, value:
 }
 
 /** The ModelLens data source settings (DESIGN §3). */
+interface TextSettingProps {
+  id: string;
+  label: string;
+  tooltip: string;
+  placeholder: string;
+  value: string | undefined;
+  /** Receives the trimmed text. */
+  onChange: (value: string) => void;
+}
+
+/** One labelled single-line text setting. */
+function TextSetting({ id, label, tooltip, placeholder, value, onChange }: TextSettingProps) {
+  return (
+    <InlineField label={label} labelWidth={LABEL_WIDTH} htmlFor={id} tooltip={tooltip}>
+      <Input
+        id={id}
+        width={INPUT_WIDTH}
+        value={value ?? ''}
+        placeholder={placeholder}
+        onChange={(e) => onChange(e.currentTarget.value.trim())}
+      />
+    </InlineField>
+  );
+}
+
 export function ConfigEditor({ options, onOptionsChange }: Props) {
   const jsonData = options.jsonData ?? {};
   const secureJsonFields = options.secureJsonFields ?? {};
@@ -242,48 +267,30 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             onChange={(v) => setPrometheus('preset', v.value)}
           />
         </InlineField>
-        <InlineField
+        <TextSetting
+          id="ml-prometheus-model-label"
           label="Model label"
-          labelWidth={LABEL_WIDTH}
-          htmlFor="ml-prometheus-model-label"
           tooltip="The series label holding the model name; empty = the preset's"
-        >
-          <Input
-            id="ml-prometheus-model-label"
-            width={INPUT_WIDTH}
-            value={jsonData.prometheus?.modelLabel ?? ''}
-            placeholder="preset default"
-            onChange={(e) => setPrometheus('modelLabel', e.currentTarget.value.trim())}
-          />
-        </InlineField>
-        <InlineField
+          placeholder="preset default"
+          value={jsonData.prometheus?.modelLabel}
+          onChange={(v) => setPrometheus('modelLabel', v)}
+        />
+        <TextSetting
+          id="ml-prometheus-version-label"
           label="Version label"
-          labelWidth={LABEL_WIDTH}
-          htmlFor="ml-prometheus-version-label"
           tooltip="The series label holding the model version; empty = the preset's"
-        >
-          <Input
-            id="ml-prometheus-version-label"
-            width={INPUT_WIDTH}
-            value={jsonData.prometheus?.versionLabel ?? ''}
-            placeholder="preset default"
-            onChange={(e) => setPrometheus('versionLabel', e.currentTarget.value.trim())}
-          />
-        </InlineField>
-        <InlineField
+          placeholder="preset default"
+          value={jsonData.prometheus?.versionLabel}
+          onChange={(v) => setPrometheus('versionLabel', v)}
+        />
+        <TextSetting
+          id="ml-prometheus-tenant"
           label="Tenant ID"
-          labelWidth={LABEL_WIDTH}
-          htmlFor="ml-prometheus-tenant"
           tooltip="Sent as X-Scope-OrgID (Mimir, Cortex)"
-        >
-          <Input
-            id="ml-prometheus-tenant"
-            width={INPUT_WIDTH}
-            value={jsonData.prometheus?.tenantId ?? ''}
-            placeholder="optional"
-            onChange={(e) => setPrometheus('tenantId', e.currentTarget.value.trim())}
-          />
-        </InlineField>
+          placeholder="optional"
+          value={jsonData.prometheus?.tenantId}
+          onChange={(v) => setPrometheus('tenantId', v)}
+        />
       </ConfigSection>
 
       <Divider />
