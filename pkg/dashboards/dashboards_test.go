@@ -11,23 +11,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/modellens/mlmonitoring-datasource/pkg/internal/testutil"
+
 	"github.com/modellens/mlmonitoring-datasource/pkg/query"
 )
 
-// repoRoot is the directory holding go.mod, found from the test's working directory.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "go.mod not found above the test directory")
-		dir = parent
-	}
-}
+// repoRoot is the directory holding go.mod.
+func repoRoot(t *testing.T) string { return testutil.RepoRoot(t) }
 
 func loadAll(t *testing.T) []*Dashboard {
 	t.Helper()

@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -29,6 +28,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
+	"github.com/modellens/mlmonitoring-datasource/pkg/internal/testutil"
 )
 
 const (
@@ -36,13 +36,6 @@ const (
 	// secret is configured as every token; it must never come back in a frame, error or message.
 	secret = "s3cr3t-T0KEN-never-shown"
 )
-
-// repoRoot is the module root, two levels above this package.
-func repoRoot(t *testing.T) string {
-	_, file, _, ok := runtime.Caller(0)
-	require.True(t, ok)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
-}
 
 // buildOrFind returns the path of an executable: the env var when set (CI builds the plugin with
 // mage first), else a fresh `go build` of pkg into a temp dir.
@@ -54,7 +47,7 @@ func buildOrFind(t *testing.T, env, pkg, name string) string {
 	}
 	out := filepath.Join(t.TempDir(), name)
 	cmd := exec.Command("go", "build", "-o", out, "./"+pkg)
-	cmd.Dir = repoRoot(t)
+	cmd.Dir = testutil.RepoRoot(t)
 	b, err := cmd.CombinedOutput()
 	require.NoError(t, err, "go build %s: %s", pkg, b)
 	return out
