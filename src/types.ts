@@ -71,7 +71,7 @@ export const OUTPUTS_BY_TYPE: Record<QueryType, Output[]> = {
 /** Methods whose values are p-values: lower is worse, so warning >= drift (Go: query lowerIsWorse). */
 export const LOWER_IS_WORSE_METHODS: DriftMethod[] = ['ks_pvalue', 'chi2_pvalue'];
 
-/** Bounds of binning.bins (Go: query.MinBins, query.MaxBins). */
+/** Bounds of binning.bins (Go: limits.MinBins, limits.MaxBins). */
 export const MIN_BINS = 2;
 export const MAX_BINS = 1000;
 

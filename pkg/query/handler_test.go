@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
+
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/stretchr/testify/require"
@@ -474,7 +476,7 @@ func TestUpstreamFailures(t *testing.T) {
 func TestGridPointCap(t *testing.T) {
 	g, err := newGrid(backend.DataQuery{Interval: time.Second, TimeRange: backend.TimeRange{From: t0, To: t0.Add(30 * 24 * time.Hour)}}, "", false)
 	require.NoError(t, err)
-	require.LessOrEqual(t, len(g.times), maxPoints+1)
+	require.LessOrEqual(t, len(g.times), limits.MaxPoints+1)
 	require.Equal(t, 130*time.Second, g.step) // ceil(30 d / 20,000) = 129.6 s, rounded up to whole seconds
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/stats"
@@ -96,8 +98,8 @@ func TestQueryModelSchemaFile(t *testing.T) {
 		DefaultThresholds:         map[string]schemaThreshold{},
 		DefaultPercentiles:        DefaultPercentiles,
 		DefaultBins:               DefaultBins,
-		MinBins:                   MinBins,
-		MaxBins:                   MaxBins,
+		MinBins:                   limits.MinBins,
+		MaxBins:                   limits.MaxBins,
 	}
 	for _, qt := range QueryTypes {
 		s.OutputsByType[qt] = outputsFor(qt)

@@ -12,13 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/grafana/grafana-plugin-sdk-go/backend"
-)
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 
-// Limits of user-supplied values.
-const (
-	MinBins = 2
-	MaxBins = 1000
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
 )
 
 // methodsWithDefaults are the drift methods that have default thresholds (DESIGN §5); an override
@@ -190,8 +186,8 @@ func Validate(q *Query) error {
 		if b.Strategy != "" && b.Strategy != BinningQuantile && b.Strategy != BinningEqualWidth {
 			return userError("unknown binning.strategy %q (one of %q, %q)", b.Strategy, BinningQuantile, BinningEqualWidth)
 		}
-		if b.Bins != 0 && (b.Bins < MinBins || b.Bins > MaxBins) {
-			return userError("binning.bins %d is outside [%d, %d]", b.Bins, MinBins, MaxBins)
+		if b.Bins != 0 && (b.Bins < limits.MinBins || b.Bins > limits.MaxBins) {
+			return userError("binning.bins %d is outside [%d, %d]", b.Bins, limits.MinBins, limits.MaxBins)
 		}
 	}
 	for m, th := range q.Thresholds {

@@ -6,15 +6,14 @@ import (
 	"sort"
 	"time"
 
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
+
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 )
-
-// maxPoints caps the points of a series whatever MaxDataPoints asks for.
-const maxPoints = 20_000
 
 // grid is the set of evaluation times of a query and the window each point summarises: the point at
 // t covers the records with t − window < ts <= t (DESIGN §5).
@@ -27,7 +26,7 @@ type grid struct {
 
 // newGrid places points at step-aligned times (multiples of step since the Unix epoch) within
 // [From, To]. The step is the query interval (at least 1s), widened so that no more than
-// MaxDataPoints points (at most maxPoints) are returned. The window defaults to the step. For a
+// MaxDataPoints points (at most limits.MaxPoints) are returned. The window defaults to the step. For a
 // single-point output (`latest`, `table`) the only point is To and the window defaults to the
 // whole range.
 func newGrid(dq backend.DataQuery, window string, single bool) (grid, error) {
@@ -55,8 +54,8 @@ func newGrid(dq backend.DataQuery, window string, single bool) (grid, error) {
 	}
 	span := to.Sub(from)
 	mdp := dq.MaxDataPoints
-	if mdp <= 0 || mdp > maxPoints {
-		mdp = maxPoints
+	if mdp <= 0 || mdp > limits.MaxPoints {
+		mdp = limits.MaxPoints
 	}
 	if int64(span/step) >= mdp {
 		step = time.Duration((int64(span) + mdp - 1) / mdp)

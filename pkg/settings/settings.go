@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 )
 
 // Preset names the metric vocabulary of a model server scraped by Prometheus.
@@ -36,9 +38,9 @@ const (
 
 // Defaults.
 const (
-	DefaultTimeout    = 30 * time.Second
-	DefaultMaxSamples = 1_000_000
-	MaxTimeout        = 10 * time.Minute
+	DefaultTimeout    = limits.DefaultTimeout
+	DefaultMaxSamples = limits.DefaultMaxSamples
+	MaxTimeout        = limits.MaxTimeout
 )
 
 // PredictionLog configures the Prediction Log API source (DESIGN §6).

@@ -3,24 +3,22 @@ package stats
 import (
 	"math"
 	"sort"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 )
 
 // Bins: a list of interior edges e0 < e1 < ... < e_{k-1} defines k+1 bins: bin 0 = (-Inf, e0),
 // bin i = [e_{i-1}, e_i), bin k = [e_{k-1}, +Inf). A value v is in bin i when
 // e_{i-1} <= v < e_i; -Inf is in bin 0 (or in bin 1 when e0 = -Inf), +Inf in the last bin.
 
-// MaxBins is the largest bin count the edge functions accept; more (far beyond any useful
-// histogram) gives no edges rather than an allocation the size of the request.
-const MaxBins = 1 << 20
-
 // QuantileEdges returns the interior edges of quantile binning: the type-7 quantiles
 // QuantileSorted(sortedRef, k/bins) for k = 1..bins−1, with duplicates collapsed (so constant or
 // heavily tied data gives fewer edges, and a constant reference a single edge) and NaN quantiles
 // (from a reference holding both -Inf and +Inf) dropped. The k/bins levels equal
-// numpy.percentile(ref, 100*k/bins). Empty sortedRef, bins < 2 or bins > MaxBins gives no edges
+// numpy.percentile(ref, 100*k/bins). Empty sortedRef, bins < 2 or bins > limits.MaxBins gives no edges (rather than an allocation the size of the request)
 // (a single bin).
 func QuantileEdges(sortedRef []float64, bins int) []float64 {
-	if len(sortedRef) == 0 || bins < 2 || bins > MaxBins {
+	if len(sortedRef) == 0 || bins < 2 || bins > limits.MaxBins {
 		return nil
 	}
 	edges := make([]float64, 0, min(bins-1, len(sortedRef)))
@@ -45,9 +43,9 @@ func QuantileEdges(sortedRef []float64, bins int) []float64 {
 //
 // min and max are taken over the finite values of sortedRef (±Inf still fall in the outer bins).
 // A constant reference gives the single edge [min]. Empty sortedRef, a reference with no finite
-// value, bins < 1 or bins > MaxBins gives no edges.
+// value, bins < 1 or bins > limits.MaxBins gives no edges.
 func EqualWidthEdges(sortedRef []float64, bins int) []float64 {
-	if bins < 1 || bins > MaxBins {
+	if bins < 1 || bins > limits.MaxBins {
 		return nil
 	}
 	lo, hi := 0, len(sortedRef)-1

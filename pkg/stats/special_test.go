@@ -1,6 +1,8 @@
 package stats
 
 import (
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
+
 	"math"
 	"testing"
 )
@@ -142,7 +144,7 @@ func TestEdgesSpecial(t *testing.T) {
 		{[]float64{1, 1, 1, 1, 1, 1, 1, 1, 2, 3}, 5, []float64{1, 1.2000000000000002}}, // numpy.percentile(x, [20, 40, 60, 80]) = [1, 1, 1, 1.2000000000000002]
 		{[]float64{ninf, inf}, 2, nil}, // the only quantile is NaN
 		{[]float64{ninf, 0, 1, inf}, 2, []float64{0.5}},
-		{[]float64{1, 2, 3}, MaxBins + 1, nil},
+		{[]float64{1, 2, 3}, limits.MaxBins + 1, nil},
 	}
 	for _, c := range q {
 		if got := QuantileEdges(c.x, c.bins); !sameSlice(got, c.want) {
@@ -164,7 +166,7 @@ func TestEdgesSpecial(t *testing.T) {
 		{[]float64{ninf, inf}, 2, nil},
 		{[]float64{ninf, 5, inf}, 2, []float64{5}},
 		{[]float64{1, math.Nextafter(1, 2)}, 4, []float64{1, math.Nextafter(1, 2)}}, // rounding collapses
-		{[]float64{0, 1}, MaxBins + 1, nil},
+		{[]float64{0, 1}, limits.MaxBins + 1, nil},
 		{[]float64{0, 1}, -3, nil},
 	}
 	for _, c := range e {

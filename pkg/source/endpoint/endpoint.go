@@ -21,6 +21,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
+
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/settings"
@@ -31,7 +33,7 @@ import (
 // Limits.
 const (
 	// MaxBodyBytes caps a repository index or metadata response.
-	MaxBodyBytes int64 = 8 << 20
+	MaxBodyBytes = limits.EndpointBody
 	// DefaultTimeout bounds a call whose context has no deadline.
 	DefaultTimeout = 30 * time.Second
 	// maxHealthBody is how much of a health response is read (for the error excerpt).

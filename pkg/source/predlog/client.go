@@ -27,6 +27,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
+
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
@@ -36,9 +38,9 @@ import (
 // Default limits.
 const (
 	// DefaultMaxRecordsBytes caps a /records response.
-	DefaultMaxRecordsBytes int64 = 512 << 20
+	DefaultMaxRecordsBytes = limits.RecordsBody
 	// DefaultMaxSmallBytes caps a /models or /reference response.
-	DefaultMaxSmallBytes int64 = 16 << 20
+	DefaultMaxSmallBytes = limits.SmallBody
 	// DefaultModelsTTL is how long the model metadata is reused.
 	DefaultModelsTTL = 30 * time.Second
 )

@@ -10,11 +10,13 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
+
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 )
 
 // maxLineBytes bounds one NDJSON record; a longer line is an error rather than unbounded memory.
-const maxLineBytes = 16 << 20
+const maxLineBytes = limits.NDJSONLine
 
 // decodeOptions says how to read one NDJSON stream of prediction records (DESIGN §6).
 type decodeOptions struct {

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
+
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -28,7 +30,7 @@ import (
 )
 
 // MaxResponseBytes caps the body of one Prometheus response.
-const MaxResponseBytes = 64 << 20
+const MaxResponseBytes = limits.PrometheusBody
 
 // maxPoints is Prometheus' own limit on points per series of a range query.
 const maxPoints = 11000

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
+
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 	"github.com/modellens/mlmonitoring-datasource/pkg/stats"
 )
@@ -19,10 +21,6 @@ const (
 	StrategyQuantile   = "quantile"
 	StrategyEqualWidth = "equalWidth"
 )
-
-// MaxBins bounds the bins of a binning: a larger (or non-positive) count gives no edges and no
-// counts rather than a huge allocation.
-const MaxBins = 100_000
 
 // maxBinnings bounds the memoised binnings per reference; beyond it binnings are computed afresh
 // on each call (a query can ask for any number of bins).
@@ -159,9 +157,9 @@ func (p *Prepared) RefCounts(variable, strategy string, bins int, compute EdgeFu
 }
 
 // RefCountsEdges returns Edges and RefCounts together; both are nil for a variable that is not
-// numeric in the reference, and for bins outside [1, MaxBins].
+// numeric in the reference, and for bins outside [1, limits.MaxBins].
 func (p *Prepared) RefCountsEdges(variable, strategy string, bins int, compute EdgeFunc) (edges, counts []float64) {
-	if bins < 1 || bins > MaxBins || compute == nil {
+	if bins < 1 || bins > limits.MaxBins || compute == nil {
 		return nil, nil
 	}
 	k := binKey{variable, strategy, bins}

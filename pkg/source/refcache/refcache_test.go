@@ -1,6 +1,8 @@
 package refcache
 
 import (
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
+
 	"context"
 	"errors"
 	"math"
@@ -141,15 +143,20 @@ func TestBinnedCounts(t *testing.T) {
 	if e, c := p.Binned("plan", StrategyQuantile, 4); e != nil || c != nil {
 		t.Errorf("categorical variable binned: %v %v", e, c)
 	}
-	for _, bins := range []int{0, -3, MaxBins + 1, 1 << 40} {
+	for _, bins := range []int{0, -3, limits.MaxBins + 1, 1 << 40} {
 		if e, c := p.Binned("x", StrategyQuantile, bins); e != nil || c != nil {
 			t.Errorf("bins %d: %v %v", bins, e, c)
 		}
 	}
 	// More distinct binnings than the memo keeps still answer.
-	for bins := 2; bins < maxBinnings+20; bins++ {
-		if _, c := p.Binned("latency", StrategyEqualWidth, bins); len(c) == 0 {
-			t.Fatalf("bins %d: no counts", bins)
+	if 2*(limits.MaxBins-1) <= maxBinnings+20 {
+		t.Fatal("the loop below must exceed the memo bound")
+	}
+	for _, strategy := range []string{StrategyEqualWidth, StrategyQuantile} {
+		for bins := 2; bins <= limits.MaxBins; bins++ {
+			if _, c := p.Binned("latency", strategy, bins); len(c) == 0 {
+				t.Fatalf("%s bins %d: no counts", strategy, bins)
+			}
 		}
 	}
 }

@@ -9,10 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 )
 
 // MaxErrorBody is how much of an error body is read for its excerpt.
-const MaxErrorBody = 4 << 10
+const MaxErrorBody = limits.ErrorBody
 
 // StatusText is "404 Not Found", or "HTTP 599" for a code without a standard text.
 func StatusText(code int) string {
