@@ -38,3 +38,15 @@ const (
 	// NDJSONLine caps one line of an NDJSON body.
 	NDJSONLine = 16 << 20
 )
+
+// Upstream requests.
+const (
+	// MaxRedirects caps the redirects followed within one origin; a redirect to another origin is
+	// never followed (credentials would go with it).
+	MaxRedirects = 10
+	// SecretPrefix is the shortest piece of a secret that is redacted where a message is cut: a
+	// cut that ends inside a secret leaves at most SecretPrefix-1 of its characters.
+	SecretPrefix = 4
+	// ErrorExcerpt is how many characters of an upstream error body a message quotes.
+	ErrorExcerpt = 200
+)

@@ -25,6 +25,7 @@ import (
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/predlog"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/prometheus"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/refcache"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/upstream"
 )
 
 // ID is the plugin id (plugin.json).
@@ -73,7 +74,13 @@ func NewDatasource(ctx context.Context, dis backend.DataSourceInstanceSettings) 
 		opts.Timeouts = &t
 	}
 	opts.Timeouts.Timeout = s.Timeout
-	client, err := httpclient.New(opts)
+	secrets := make([]string, 0, len(dis.DecryptedSecureJSONData))
+	for _, v := range dis.DecryptedSecureJSONData {
+		secrets = append(secrets, v)
+	}
+	// The base client of every connector (each wraps it with upstream.NewClient: token, body caps,
+	// same-origin redirects only); it knows every secret it may send, for the redactors.
+	client, err := upstream.NewBase(opts, secrets...)
 	if err != nil {
 		return nil, backend.PluginError(fmt.Errorf("http client: %w", err))
 	}
@@ -81,7 +88,7 @@ func NewDatasource(ctx context.Context, dis backend.DataSourceInstanceSettings) 
 	if err != nil {
 		return nil, err
 	}
-	d.redact = newRedactor(dis.DecryptedSecureJSONData)
+	d.redact = redactor{upstream.RedactorOf(client)}
 	return d, nil
 }
 

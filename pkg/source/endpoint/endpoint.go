@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -74,10 +73,9 @@ type ModelMetadata struct {
 
 // Client calls one configured model endpoint. It is safe for concurrent use.
 type Client struct {
-	http  *http.Client
-	name  string
-	base  string
-	token string
+	http *upstream.Client
+	name string
+	base string
 }
 
 // Supports reports whether endpoints of a protocol speak the Open Inference Protocol (oip,
@@ -86,8 +84,9 @@ func Supports(protocol string) bool {
 	return protocol == settings.ProtocolOIP || protocol == settings.ProtocolTriton || protocol == ""
 }
 
-// New returns a client of ep, sending token (when set) as a bearer token. client is the
-// instance's HTTP client; nil means a plain client with DefaultTimeout.
+// New returns a client of ep, sending token (when set) as a bearer token. client is the data
+// source's base client (upstream.NewBase; nil means upstream's defaults), wrapped by
+// upstream.NewClient with the token, the body cap and the redirect policy.
 func New(client *http.Client, ep settings.Endpoint, token string) (*Client, error) {
 	name := strings.TrimSpace(ep.Name)
 	if name == "" {
@@ -112,10 +111,11 @@ func New(client *http.Client, ep settings.Endpoint, token string) (*Client, erro
 	case u.RawQuery != "" || u.Fragment != "":
 		return nil, fmt.Errorf("endpoint %s: the URL must not have a query or fragment", name)
 	}
-	if client == nil {
-		client = &http.Client{Timeout: DefaultTimeout}
+	up, err := upstream.NewClient(client, upstream.Config{URL: base, Token: token, MaxBody: MaxBodyBytes})
+	if err != nil {
+		return nil, fmt.Errorf("endpoint %s: %w", name, err)
 	}
-	return &Client{http: client, name: name, base: base, token: token}, nil
+	return &Client{http: up, name: name, base: base}, nil
 }
 
 // Name is the endpoint's configured name.
@@ -295,9 +295,6 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) (*htt
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		// Classify before cancelling: the cancelled context would make every failure read as
@@ -311,15 +308,9 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) (*htt
 
 // decode reads a JSON body of at most MaxBodyBytes into v.
 func (c *Client) decode(ctx context.Context, method, path string, resp *http.Response, v any) error {
-	if resp.ContentLength > MaxBodyBytes {
-		return c.downstream(fmt.Errorf("endpoint %s: %s %s: response larger than %d bytes", c.name, method, path, MaxBodyBytes))
-	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
+	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return c.transportErr(ctx, method, path, err)
-	}
-	if int64(len(raw)) > MaxBodyBytes {
-		return c.downstream(fmt.Errorf("endpoint %s: %s %s: response larger than %d bytes", c.name, method, path, MaxBodyBytes))
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		return c.downstream(fmt.Errorf("endpoint %s: %s %s: invalid JSON (%s)", c.name, method, path, jsonProblem(err)))
@@ -342,7 +333,7 @@ func jsonProblem(err error) string {
 // statusErr turns an unexpected status into an error with a short excerpt of the body.
 func (c *Client) statusErr(method, path string, resp *http.Response, cause error) error {
 	msg := fmt.Sprintf("endpoint %s: %s %s: %s", c.name, method, path, upstream.StatusText(resp.StatusCode))
-	if ex := upstream.BodyExcerpt(resp.Body); ex != "" {
+	if ex := c.http.Redactor.BodyExcerpt(resp.Body); ex != "" {
 		msg += ": " + ex
 	}
 	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
@@ -353,24 +344,16 @@ func (c *Client) statusErr(method, path string, resp *http.Response, cause error
 		err = fmt.Errorf("%s: %w", msg, cause)
 	}
 	if backend.ErrorSourceFromHTTPStatus(resp.StatusCode) == backend.ErrorSourcePlugin {
-		return backend.PluginError(upstream.Redact(err, c.token))
+		return backend.PluginError(c.http.Redactor.Error(err))
 	}
 	return c.downstream(err)
 }
 
 func (c *Client) downstream(err error) error {
-	return backend.DownstreamError(upstream.Redact(err, c.token))
+	return backend.DownstreamError(c.http.Redactor.Error(err))
 }
 
+// transportErr classifies a failure to send a request or read a response (upstream.Classify).
 func (c *Client) transportErr(ctx context.Context, method, path string, err error) error {
-	var ne net.Error
-	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return c.downstream(fmt.Errorf("endpoint %s: %s %s: the upstream timed out: %w", c.name, method, path, context.DeadlineExceeded))
-	case errors.Is(ctx.Err(), context.Canceled), errors.Is(err, context.Canceled):
-		return c.downstream(fmt.Errorf("endpoint %s: %s %s: the request was cancelled: %w", c.name, method, path, context.Canceled))
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return c.downstream(fmt.Errorf("endpoint %s: %s %s: the response ended early (truncated): %w", c.name, method, path, err))
-	}
-	return c.downstream(fmt.Errorf("endpoint %s: %s %s: %w", c.name, method, path, err))
+	return c.downstream(fmt.Errorf("endpoint %s: %s %s: %w", c.name, method, path, upstream.Classify(ctx, err)))
 }

@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -61,9 +60,8 @@ type Options struct {
 // Client reads a Prediction Log API. It is safe for concurrent use and implements
 // source.PredictionLog.
 type Client struct {
-	http      *http.Client
+	http      *upstream.Client
 	base      string
-	token     string
 	maxBody   int64
 	modelsTTL time.Duration
 	now       func() time.Time
@@ -76,9 +74,9 @@ type Client struct {
 
 var _ source.PredictionLog = (*Client)(nil)
 
-// New returns a client for the API at opts.BaseURL using client (built once per data-source
-// instance from the SDK's httpclient, which adds TLS, basic auth, custom headers and the timeout).
-// A nil client means a plain http.Client with a 30 s timeout.
+// New returns a client for the API at opts.BaseURL on client (the data source's base client from
+// upstream.NewBase: TLS, basic auth, custom headers, the timeout; nil means upstream's defaults),
+// wrapped by upstream.NewClient with the token, the body caps and the redirect policy.
 func New(client *http.Client, opts Options) (*Client, error) {
 	base := strings.TrimRight(strings.TrimSpace(opts.BaseURL), "/")
 	if base == "" {
@@ -100,17 +98,21 @@ func New(client *http.Client, opts Options) (*Client, error) {
 	if opts.MaxBodyBytes < 0 {
 		return nil, errors.New("prediction log: MaxBodyBytes must not be negative")
 	}
-	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
+	max := opts.MaxBodyBytes
+	if max == 0 {
+		max = DefaultMaxRecordsBytes
+	}
+	up, err := upstream.NewClient(client, upstream.Config{URL: base, Token: opts.Token, MaxBody: max})
+	if err != nil {
+		return nil, fmt.Errorf("prediction log: %w", err)
 	}
 	ttl := opts.ModelsTTL
 	if ttl <= 0 {
 		ttl = DefaultModelsTTL
 	}
 	return &Client{
-		http:      client,
+		http:      up,
 		base:      base,
-		token:     opts.Token,
 		maxBody:   opts.MaxBodyBytes,
 		modelsTTL: ttl,
 		now:       time.Now,
@@ -220,16 +222,14 @@ type modelsResponse struct {
 
 func (c *Client) fetchModels(ctx context.Context) ([]source.Model, error) {
 	const op = "GET /models"
-	resp, err := c.get(ctx, op, "/models", nil, "application/json")
+	resp, err := c.get(upstream.WithLimit(ctx, c.limit(DefaultMaxSmallBytes)), op, "/models", nil, "application/json")
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	max := c.limit(DefaultMaxSmallBytes)
 	var body modelsResponse
-	dec := json.NewDecoder(&capReader{r: resp.Body, left: max, max: max})
-	if err := dec.Decode(&body); err != nil {
-		if isTransport(err) {
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		if upstream.IsTransport(err) {
 			return nil, c.transportErr(ctx, op, err)
 		}
 		if errors.Is(err, io.EOF) {
@@ -342,18 +342,15 @@ func (c *Client) Reference(ctx context.Context, model, version string) (*source.
 }
 
 func (c *Client) ndjson(ctx context.Context, op, path string, q url.Values, opt decodeOptions, max int64) (*source.Batch, error) {
-	resp, err := c.get(ctx, op, path, q, "application/x-ndjson")
+	resp, err := c.get(upstream.WithLimit(ctx, max), op, path, q, "application/x-ndjson")
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	if resp.ContentLength > max {
-		return nil, c.downstream(fmt.Errorf("prediction log: %s: %w", op, &tooLargeError{max: max}))
-	}
 	if resp.ContentLength > 0 {
 		opt.sizeHint = resp.ContentLength
 	}
-	b, err := decodeNDJSON(&capReader{r: resp.Body, left: max, max: max}, opt)
+	b, err := decodeNDJSON(resp.Body, opt)
 	if err != nil {
 		var le *LineError
 		if errors.As(err, &le) {
@@ -376,9 +373,6 @@ func (c *Client) get(ctx context.Context, op, path string, q url.Values, accept 
 		return nil, backend.PluginError(fmt.Errorf("prediction log: %s: cannot build the request", op))
 	}
 	req.Header.Set("Accept", accept)
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, c.transportErr(ctx, op, err)
@@ -387,7 +381,7 @@ func (c *Client) get(ctx context.Context, op, path string, q url.Values, accept 
 		return resp, nil
 	}
 	defer resp.Body.Close()
-	excerpt := upstream.BodyExcerpt(resp.Body)
+	excerpt := c.http.Redactor.BodyExcerpt(resp.Body)
 	msg := fmt.Sprintf("prediction log: %s: %s", op, upstream.StatusText(resp.StatusCode))
 	if excerpt != "" {
 		msg += ": " + excerpt
@@ -409,71 +403,18 @@ func (c *Client) get(ctx context.Context, op, path string, q url.Values, accept 
 		return nil, c.downstream(fmt.Errorf("%s: %w", msg, cause))
 	}
 	if backend.ErrorSourceFromHTTPStatus(resp.StatusCode) == backend.ErrorSourcePlugin {
-		return nil, backend.PluginError(upstream.Redact(errors.New(msg), c.token))
+		return nil, backend.PluginError(c.http.Redactor.Error(errors.New(msg)))
 	}
 	return nil, c.downstream(errors.New(msg))
 }
 
-// downstream marks an upstream failure and removes the token from its message.
+// downstream marks an upstream failure and redacts the secrets from its message (whole, and in
+// part where an excerpt was cut).
 func (c *Client) downstream(err error) error {
-	return backend.DownstreamError(upstream.Redact(err, c.token))
+	return backend.DownstreamError(c.http.Redactor.Error(err))
 }
 
-// transportErr classifies a failure to send a request or read a response.
+// transportErr classifies a failure to send a request or read a response (upstream.Classify).
 func (c *Client) transportErr(ctx context.Context, op string, err error) error {
-	var ne net.Error
-	switch {
-	case errors.Is(err, errTooLarge):
-		return c.downstream(fmt.Errorf("prediction log: %s: %w", op, err))
-	case errors.Is(ctx.Err(), context.DeadlineExceeded),
-		errors.Is(err, context.DeadlineExceeded),
-		errors.As(err, &ne) && ne.Timeout():
-		return c.downstream(fmt.Errorf("prediction log: %s: the upstream timed out: %w", op, context.DeadlineExceeded))
-	case errors.Is(ctx.Err(), context.Canceled), errors.Is(err, context.Canceled):
-		return c.downstream(fmt.Errorf("prediction log: %s: the request was cancelled: %w", op, context.Canceled))
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return c.downstream(fmt.Errorf("prediction log: %s: the response ended early (truncated): %w", op, err))
-	}
-	return c.downstream(fmt.Errorf("prediction log: %s: %w", op, err))
-}
-
-// isTransport tells a failure to read the body (classified by transportErr) from a malformed body.
-func isTransport(err error) bool {
-	var ne net.Error
-	return errors.Is(err, errTooLarge) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne)
-}
-
-// errTooLarge is returned by capReader.
-var errTooLarge = errors.New("response too large")
-
-type tooLargeError struct{ max int64 }
-
-func (e *tooLargeError) Error() string {
-	return "response larger than " + strconv.FormatInt(e.max, 10) + " bytes"
-}
-func (e *tooLargeError) Is(target error) bool { return target == errTooLarge }
-
-// capReader fails with "response larger than N bytes" once more than max bytes were read.
-type capReader struct {
-	r    io.Reader
-	left int64
-	max  int64
-}
-
-func (c *capReader) Read(p []byte) (int, error) {
-	if c.left <= 0 {
-		var one [1]byte
-		n, err := c.r.Read(one[:])
-		if n > 0 {
-			return 0, &tooLargeError{max: c.max}
-		}
-		return 0, err
-	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left]
-	}
-	n, err := c.r.Read(p)
-	c.left -= int64(n)
-	return n, err
+	return c.downstream(fmt.Errorf("prediction log: %s: %w", op, upstream.Classify(ctx, err)))
 }

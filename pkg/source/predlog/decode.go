@@ -9,10 +9,12 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/upstream"
 )
 
 // maxLineBytes bounds one NDJSON record; a longer line is an error rather than unbounded memory.
@@ -677,11 +679,15 @@ func (d *decoder) value(s *slot) error {
 	return nil
 }
 
-// clip shortens a value quoted in an error message.
+// clip shortens a value quoted in an error message, at a rune boundary and with the cut marked
+// (upstream.Cut), so that the connector's Redactor can hide a piece of a secret left at the cut.
 func clip(v []byte) string {
-	const n = 64
+	n := 64
 	if len(v) > n {
-		return string(v[:n]) + "…"
+		for n > 0 && !utf8.RuneStart(v[n]) {
+			n--
+		}
+		return string(v[:n]) + upstream.Cut
 	}
 	return string(v)
 }

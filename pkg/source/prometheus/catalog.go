@@ -159,13 +159,13 @@ func (s *Source) Models(ctx context.Context) ([]source.Model, error) {
 	}
 	sets, _, err := s.api.Series(ctx, matches, start, end)
 	if err != nil {
-		return nil, downstream(err, "model list")
+		return nil, s.downstream(err, "model list")
 	}
 	var featSets []model.LabelSet
 	if p.features != "" {
 		featSets, _, err = s.api.Series(ctx, []string{p.features + "_count"}, start, end)
 		if err != nil {
-			return nil, downstream(err, "feature list")
+			return nil, s.downstream(err, "feature list")
 		}
 	}
 	type entry struct{ versions, features map[string]bool }

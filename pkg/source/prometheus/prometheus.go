@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/upstream"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/prometheus/client_golang/api"
@@ -35,8 +35,8 @@ const MaxResponseBytes = limits.PrometheusBody
 // maxPoints is Prometheus' own limit on points per series of a range query.
 const maxPoints = 11000
 
-// ErrResponseTooLarge is returned when a response body exceeds MaxResponseBytes.
-var ErrResponseTooLarge = errors.New("Prometheus response too large")
+// ErrResponseTooLarge is matched (errors.Is) when a response body exceeds its cap.
+var ErrResponseTooLarge = upstream.ErrTooLarge
 
 var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
@@ -50,6 +50,7 @@ type Source struct {
 	versionLabel string
 	tenant       bool
 	now          func() time.Time
+	redact       *upstream.Redactor
 
 	mu        sync.Mutex
 	detected  bool   // the server answered the build-info request (with its version or an error)
@@ -59,9 +60,11 @@ type Source struct {
 
 var _ source.Metrics = (*Source)(nil)
 
-// New returns a source that calls cfg.URL with client (built from the SDK's HTTP options: TLS,
-// basic auth, custom headers, timeout). A non-empty token is sent as a bearer token and
-// cfg.TenantID as the X-Scope-OrgID header; response bodies are limited to MaxResponseBytes.
+// New returns a source that calls cfg.URL with client (the data source's base client from
+// upstream.NewBase: TLS, basic auth, custom headers, timeout; nil means upstream's defaults),
+// wrapped by upstream.NewClient: a non-empty token is sent as a bearer token and cfg.TenantID as
+// the X-Scope-OrgID header, response bodies are limited to MaxResponseBytes and redirects to
+// another origin refused.
 func New(client *http.Client, cfg settings.Prometheus, token string) (*Source, error) {
 	return newSource(client, cfg, token, MaxResponseBytes)
 }
@@ -87,16 +90,16 @@ func newSource(client *http.Client, cfg settings.Prometheus, token string, limit
 		}
 		s.versionLabel = cfg.VersionLabel
 	}
-	if client == nil {
-		client = &http.Client{}
+	var hdr http.Header
+	if cfg.TenantID != "" {
+		hdr = http.Header{"X-Scope-OrgID": {cfg.TenantID}}
 	}
-	base := client.Transport
-	if base == nil {
-		base = http.DefaultTransport
+	up, err := upstream.NewClient(client, upstream.Config{URL: cfg.URL, Token: token, Header: hdr, MaxBody: limit})
+	if err != nil {
+		return nil, fmt.Errorf("prometheus.url: %w", err)
 	}
-	c := *client
-	c.Transport = &transport{base: base, token: token, tenant: cfg.TenantID, limit: limit}
-	ac, err := api.NewClient(api.Config{Address: cfg.URL, Client: &c})
+	s.redact = up.Redactor
+	ac, err := api.NewClient(api.Config{Address: cfg.URL, Client: up.HTTP})
 	if err != nil {
 		return nil, fmt.Errorf("prometheus.url: %w", err)
 	}
@@ -104,52 +107,6 @@ func newSource(client *http.Client, cfg settings.Prometheus, token string, limit
 	s.api = v1.NewAPI(ac)
 	return s, nil
 }
-
-// transport adds the bearer token and tenant header and limits response bodies.
-type transport struct {
-	base          http.RoundTripper
-	token, tenant string
-	limit         int64
-}
-
-func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	if t.token != "" {
-		r.Header.Set("Authorization", "Bearer "+t.token)
-	}
-	if t.tenant != "" {
-		r.Header.Set("X-Scope-OrgID", t.tenant)
-	}
-	resp, err := t.base.RoundTrip(r)
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = &limitedBody{rc: resp.Body, left: t.limit}
-	return resp, nil
-}
-
-type limitedBody struct {
-	rc   io.ReadCloser
-	left int64
-}
-
-func (b *limitedBody) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		var one [1]byte
-		if n, _ := b.rc.Read(one[:]); n > 0 {
-			return 0, ErrResponseTooLarge
-		}
-		return 0, io.EOF
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	return n, err
-}
-
-func (b *limitedBody) Close() error { return b.rc.Close() }
 
 // detect asks the server for its version: rates are computed in Go only where the server's
 // rate/increase semantics are known to equal ModelLens' kernels (Prometheus 2.x before 2.51:
@@ -189,43 +146,43 @@ func goRatesFor(version string) bool {
 }
 
 // downstream turns an upstream failure into a downstream error with a message that says what
-// happened; it never includes credentials (they only travel in headers).
-func downstream(err error, what string) error {
+// happened; upstream text in it is redacted before it is cut, so no secret, whole or in part,
+// reaches it.
+func (s *Source) downstream(err error, what string) error {
 	var perr *v1.Error
-	var uerr *url.Error
+	var tl *upstream.TooLargeError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return err
 	case errors.Is(err, context.DeadlineExceeded):
 		return backend.DownstreamError(fmt.Errorf("Prometheus did not answer in time (%s); shorten the time range or raise timeoutSeconds", what))
-	case errors.Is(err, ErrResponseTooLarge):
-		return backend.DownstreamError(fmt.Errorf("Prometheus answer to %s is too large (limit %d MiB); shorten the time range or raise the interval", what, MaxResponseBytes>>20))
+	case errors.As(err, &tl):
+		return backend.DownstreamError(fmt.Errorf("Prometheus answer to %s is too large (%s); shorten the time range or raise the interval: %w", what, tl, ErrResponseTooLarge))
 	case errors.As(err, &perr) && perr.Type == v1.ErrBadResponse:
-		return backend.DownstreamError(fmt.Errorf("the answer to %s is not a Prometheus API response (check prometheus.url): %s", what, truncate(perr.Msg, 200)))
+		return backend.DownstreamError(fmt.Errorf("the answer to %s is not a Prometheus API response (check prometheus.url): %s", what, s.redact.Excerpt(perr.Msg, limits.ErrorExcerpt)))
 	case errors.As(err, &perr):
-		msg := perr.Msg
+		msg := s.redact.Excerpt(perr.Msg, maxMessage)
 		if perr.Detail != "" && perr.Type != v1.ErrBadData && perr.Type != v1.ErrExec {
-			msg += ": " + truncate(perr.Detail, 200)
+			msg += ": " + s.redact.BodyExcerpt(strings.NewReader(perr.Detail))
 		}
 		return backend.DownstreamError(fmt.Errorf("Prometheus %s error (%s): %s", perr.Type, what, msg))
-	case errors.As(err, &uerr):
-		return backend.DownstreamError(fmt.Errorf("cannot reach Prometheus (%s): %v", what, uerr.Err))
+	case upstream.IsTransport(err):
+		var busy *upstream.BusyError
+		if errors.As(err, &busy) {
+			return backend.DownstreamError(s.redact.Error(fmt.Errorf("Prometheus (%s): %w", what, upstream.Classify(context.Background(), err))))
+		}
+		return backend.DownstreamError(s.redact.Error(fmt.Errorf("cannot reach Prometheus (%s): %w", what, upstream.Classify(context.Background(), err))))
 	}
-	return backend.DownstreamError(fmt.Errorf("Prometheus (%s): %w", what, err))
+	return backend.DownstreamError(s.redact.Error(fmt.Errorf("Prometheus (%s): %w", what, err)))
 }
 
-func truncate(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}
+// maxMessage bounds an upstream error or warning message quoted in an answer.
+const maxMessage = 500
 
-func warningNotices(ws v1.Warnings) []string {
+func (s *Source) warningNotices(ws v1.Warnings) []string {
 	out := make([]string, 0, len(ws))
 	for _, w := range ws {
-		out = append(out, "Prometheus warning: "+w)
+		out = append(out, "Prometheus warning: "+s.redact.Excerpt(w, maxMessage))
 	}
 	return out
 }
@@ -358,17 +315,17 @@ func (s *Source) queryRange(ctx context.Context, q string, w window, what string
 		"step": {strconv.FormatFloat(r.Step.Seconds(), 'f', -1, 64)}}
 	m, ws, err := s.queryMatrix(ctx, "/api/v1/query_range", args, int((w.end-w.start)/w.step+1))
 	if err != nil {
-		return nil, nil, downstream(err, what)
+		return nil, nil, s.downstream(err, what)
 	}
-	return m, warningNotices(ws), nil
+	return m, s.warningNotices(ws), nil
 }
 
 func (s *Source) queryAt(ctx context.Context, q string, t time.Time, what string) (model.Value, []string, error) {
 	v, ws, err := s.api.Query(ctx, q, t)
 	if err != nil {
-		return nil, nil, downstream(err, what)
+		return nil, nil, s.downstream(err, what)
 	}
-	return v, warningNotices(ws), nil
+	return v, s.warningNotices(ws), nil
 }
 
 // parallel runs fns concurrently and returns the first error.

@@ -186,9 +186,9 @@ func (s *Source) trafficFromSamples(ctx context.Context, total string, errMatch 
 		if errors.Is(err, ErrResponseTooLarge) {
 			return nil, true, nil
 		}
-		return nil, false, downstream(err, "request counters")
+		return nil, false, s.downstream(err, "request counters")
 	}
-	for _, n := range warningNotices(ws) {
+	for _, n := range s.warningNotices(ws) {
 		res.Notices = addNotice(res.Notices, n)
 	}
 	evals := w.evalTimes()
