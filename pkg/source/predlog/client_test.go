@@ -18,6 +18,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/upstream"
 )
@@ -652,5 +653,25 @@ func TestModelsFetchedOnceUnderConcurrency(t *testing.T) {
 	}
 	if err := <-errc; !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("impatient caller: %v", err)
+	}
+}
+
+// A record whose "ts" or "model" echoes the token, cut in the line excerpt of the error at every
+// position: no piece of the token of limits.SecretPrefix characters reaches the error.
+func TestLineExcerptsHideTheToken(t *testing.T) {
+	for pad := 0; pad <= 70; pad++ {
+		for _, field := range []string{"ts", "model"} {
+			line := fmt.Sprintf(`{%q:%q}`+"\n", field, strings.Repeat("x", pad)+"Bearer "+testToken)
+			f := newFakeLog(t, map[string]http.HandlerFunc{"/api/v1/records": serve([]byte(line), "application/x-ndjson")})
+			_, err := f.client(Options{}).Records(context.Background(), window)
+			if err == nil {
+				t.Fatalf("pad %d %s: no error", pad, field)
+			}
+			for i := 0; i+limits.SecretPrefix <= len(testToken); i++ {
+				if p := testToken[i : i+limits.SecretPrefix]; strings.Contains(err.Error(), p) {
+					t.Fatalf("pad %d %s: %q of the token in %q", pad, field, p, err)
+				}
+			}
+		}
 	}
 }
