@@ -38,6 +38,19 @@ func NewBase(opts httpclient.Options, secrets ...string) (*http.Client, error) {
 			configure(o, t)
 		}
 	}
+	if opts.Middlewares == nil {
+		opts.Middlewares = httpclient.DefaultMiddlewares()
+	}
+	// The SDK's response limit, innermost; NewClient sets its cap per call.
+	limited := false
+	for _, m := range opts.Middlewares {
+		if n, ok := m.(httpclient.MiddlewareName); ok && n.MiddlewareName() == httpclient.ResponseLimitMiddlewareName {
+			limited = true
+		}
+	}
+	if !limited {
+		opts.Middlewares = append(append([]httpclient.Middleware(nil), opts.Middlewares...), httpclient.ResponseLimitMiddleware(0))
+	}
 	c, err := httpclient.New(opts)
 	if err != nil {
 		return nil, err
@@ -102,8 +115,8 @@ type Client struct {
 }
 
 // NewClient returns a connector's client: base (from NewBase; nil means NewBase with default
-// options) with, as SDK httpclient middlewares, the bearer token, the headers, the SDK's
-// ResponseLimitMiddleware at cfg.MaxBody (or WithLimit's cap), and a guard that answers a 429 with
+// options) with, as SDK httpclient middlewares, the bearer token, the headers, the cap of the
+// SDK's ResponseLimitMiddleware (NewBase's) set to cfg.MaxBody or WithLimit's cap, and a guard that answers a 429 with
 // a BusyError (Retry-After included), a body announced larger than the cap with a TooLargeError
 // and a request to another origin than cfg.URL's with a RedirectError. Redirects are followed
 // within the origin only, at most limits.MaxRedirects times: a redirect to another origin is
@@ -133,7 +146,10 @@ func NewClient(base *http.Client, cfg Config) (*Client, error) {
 		guardMiddleware(origin, cfg.MaxBody),
 		bearerMiddleware(cfg.Token),
 		headerMiddleware(cfg.Header),
-		httpclient.ResponseLimitMiddleware(cfg.MaxBody),
+	}
+	if _, ok := base.Transport.(*baseTransport); !ok {
+		// A client not from NewBase (tests): add the SDK's response limit here.
+		mws = append(mws, httpclient.ResponseLimitMiddleware(cfg.MaxBody))
 	}
 	rt := next
 	for i := len(mws) - 1; i >= 0; i-- {
