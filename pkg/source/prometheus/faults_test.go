@@ -15,6 +15,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 	"github.com/modellens/mlmonitoring-datasource/pkg/settings"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 )
@@ -422,5 +423,50 @@ func TestGetFallback(t *testing.T) {
 	}
 	if len(res.Series) != 1 || res.Series[0].Values[0] != 2 || posts.Load() == 0 || gets.Load() < 2 {
 		t.Fatalf("series %+v, %d POST, %d GET", res.Series, posts.Load(), gets.Load())
+	}
+}
+
+// A server echoing the Authorization header — in a 500 body, in an API error, in a warning and in
+// a 200 body that is not JSON — with the token at every cut position: no piece of the token of
+// limits.SecretPrefix characters reaches an error or a notice.
+func TestEchoedTokenNeverLeaksInPart(t *testing.T) {
+	for pad := 150; pad <= 520; pad += 3 {
+		for _, kind := range []string{"text500", "apiError", "warning", "notJSON"} {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				echo := strings.Repeat("x", pad) + " Authorization: " + r.Header.Get("Authorization") + " tail"
+				switch kind {
+				case "text500":
+					w.WriteHeader(http.StatusInternalServerError)
+					io.WriteString(w, echo)
+				case "apiError":
+					w.WriteHeader(http.StatusUnprocessableEntity)
+					fmt.Fprintf(w, `{"status":"error","errorType":"execution","error":%q}`, echo)
+				case "warning":
+					fmt.Fprintf(w, `{"status":"success","warnings":[%q],"data":{"resultType":"matrix","result":[]}}`, echo)
+				case "notJSON":
+					io.WriteString(w, `{"status":"success","data":`+echo)
+				}
+			}))
+			s := mustNew(t, srv.URL, settings.PresetGeneric)
+			res, err := s.Latency(context.Background(), faultReq(), nil)
+			srv.Close()
+			var texts []string
+			if err != nil {
+				texts = append(texts, err.Error())
+			}
+			if res != nil {
+				texts = append(texts, res.Notices...)
+			}
+			if len(texts) == 0 {
+				t.Fatalf("%s pad %d: neither an error nor a notice", kind, pad)
+			}
+			for _, text := range texts {
+				for i := 0; i+limits.SecretPrefix <= len(secretToken); i++ {
+					if p := secretToken[i : i+limits.SecretPrefix]; strings.Contains(text, p) {
+						t.Fatalf("%s pad %d: %q of the token in %q", kind, pad, p, text)
+					}
+				}
+			}
+		}
 	}
 }

@@ -159,7 +159,13 @@ func (s *Source) downstream(err error, what string) error {
 	case errors.As(err, &tl):
 		return backend.DownstreamError(fmt.Errorf("Prometheus answer to %s is too large (%s); shorten the time range or raise the interval: %w", what, tl, ErrResponseTooLarge))
 	case errors.As(err, &perr) && perr.Type == v1.ErrBadResponse:
-		return backend.DownstreamError(fmt.Errorf("the answer to %s is not a Prometheus API response (check prometheus.url): %s", what, s.redact.Excerpt(perr.Msg, limits.ErrorExcerpt)))
+		msg := perr.Msg
+		// client_golang's JSON errors quote windows of the body ("... byte of ...|<bytes>|...");
+		// they are cut at both ends, so they are dropped rather than redacted.
+		if i := strings.Index(msg, " of ...|"); i >= 0 {
+			msg = msg[:i]
+		}
+		return backend.DownstreamError(fmt.Errorf("the answer to %s is not a Prometheus API response (check prometheus.url): %s", what, s.redact.Excerpt(msg, limits.ErrorExcerpt)))
 	case errors.As(err, &perr):
 		msg := s.redact.Excerpt(perr.Msg, maxMessage)
 		if perr.Detail != "" && perr.Type != v1.ErrBadData && perr.Type != v1.ErrExec {
