@@ -153,6 +153,7 @@ func TestUpstreamMisbehaviour(t *testing.T) {
 
 	t.Run("redirect to another origin", func(t *testing.T) {
 		a := ask(t, withToken("redirect", redirector.URL))
+		t.Logf("health: %s", a.health)
 		for _, msg := range []string{a.health, a.errors["predictionLog"], a.errors["prometheus"], a.resource} {
 			require.Contains(t, msg, "refused a redirect from "+redirector.URL, msg)
 			require.Contains(t, msg, thief.URL, msg)
@@ -182,6 +183,9 @@ func TestUpstreamMisbehaviour(t *testing.T) {
 			for _, pc := range pcs {
 				a := ask(t, pc)
 				require.Contains(t, a.errors["predictionLog"], "500", pc.DataSourceInstanceSettings.UID)
+				if pad == 180 {
+					t.Logf("%s health: %s", pc.DataSourceInstanceSettings.UID, a.health)
+				}
 				for _, s := range a.all {
 					noPiece(t, pc.DataSourceInstanceSettings.UID, s)
 					// The cut fell where a secret was: right after "Authorization: Bearer " or
@@ -204,6 +208,7 @@ func TestUpstreamMisbehaviour(t *testing.T) {
 
 	t.Run("429 with Retry-After", func(t *testing.T) {
 		a := ask(t, withToken("busy", busy.URL))
+		t.Logf("health: %s", a.health)
 		for _, msg := range []string{a.health, a.errors["predictionLog"], a.errors["prometheus"], a.resource} {
 			require.Contains(t, msg, "upstream busy (429), retry after 30s", msg)
 		}
@@ -211,6 +216,7 @@ func TestUpstreamMisbehaviour(t *testing.T) {
 
 	t.Run("body over the cap", func(t *testing.T) {
 		a := ask(t, withToken("huge", huge.URL))
+		t.Logf("health: %s", a.health)
 		require.Contains(t, a.errors["predictionLog"], fmt.Sprintf("response larger than %d MiB", limits.SmallBody>>20))
 		require.Contains(t, a.errors["prometheus"], fmt.Sprintf("too large (response larger than %d MiB)", limits.PrometheusBody>>20))
 		require.Contains(t, a.resource, "response larger than")

@@ -157,7 +157,7 @@ func (s *Source) downstream(err error, what string) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		return backend.DownstreamError(fmt.Errorf("Prometheus did not answer in time (%s); shorten the time range or raise timeoutSeconds", what))
 	case errors.As(err, &tl):
-		return backend.DownstreamError(fmt.Errorf("Prometheus answer to %s is too large (%s); shorten the time range or raise the interval: %w", what, tl, ErrResponseTooLarge))
+		return backend.DownstreamError(fmt.Errorf("Prometheus answer to %s is too large (%s); shorten the time range or raise the interval", what, tl))
 	case errors.As(err, &perr) && perr.Type == v1.ErrBadResponse:
 		msg := perr.Msg
 		// client_golang's JSON errors quote windows of the body ("... byte of ...|<bytes>|...");
