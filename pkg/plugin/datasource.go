@@ -24,7 +24,7 @@ import (
 	"github.com/modellens/mlmonitoring-datasource/pkg/settings"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/predlog"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/prometheus"
-	"github.com/modellens/mlmonitoring-datasource/pkg/source/refcache"
+	"github.com/modellens/mlmonitoring-datasource/pkg/refstats"
 )
 
 // ID is the plugin id (plugin.json).
@@ -52,7 +52,7 @@ type Datasource struct {
 	mux       *datasource.QueryTypeMux
 	resources backend.CallResourceHandler
 	deps      query.Deps
-	refs      *refcache.Cache
+	refs      *refstats.Cache
 	redact    redactor
 }
 
@@ -86,7 +86,7 @@ func NewDatasource(ctx context.Context, dis backend.DataSourceInstanceSettings) 
 }
 
 func newDatasource(s *settings.Settings, client *http.Client) (*Datasource, error) {
-	d := &Datasource{settings: s, client: client, refs: refcache.New(ReferenceTTL)}
+	d := &Datasource{settings: s, client: client, refs: refstats.New(ReferenceTTL)}
 	deps := query.Deps{MaxSamples: s.MaxSamples, Logger: log.DefaultLogger, References: d.refs}
 	if s.PredictionLog.URL != "" {
 		pl, err := predlog.New(client, predlog.Options{BaseURL: s.PredictionLog.URL, Token: s.PredictionLogToken})

@@ -14,7 +14,7 @@ import (
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
-	"github.com/modellens/mlmonitoring-datasource/pkg/source/refcache"
+	"github.com/modellens/mlmonitoring-datasource/pkg/refstats"
 	"github.com/modellens/mlmonitoring-datasource/pkg/stats"
 )
 
@@ -287,7 +287,7 @@ func TestDriftFromMetricsVersions(t *testing.T) {
 		{labels: map[string]string{"model": "fraud-detector", "version": "v1", "feature": "amount"}, edges: edges, counts: counts},
 		{labels: map[string]string{"model": "fraud-detector", "version": "v9", "feature": "amount"}, edges: edges, counts: counts},
 	}}
-	cache := refcache.New(time.Hour)
+	cache := refstats.New(time.Hour)
 	h := New(Deps{Metrics: hf, Demo: fleet, References: cache})
 	q := map[string]any{"queryType": "drift", "source": "prometheus", "model": "fraud-detector", "version": "*", "methods": []string{"psi"}, "output": "latest"}
 	r := run(h, q, t0, t0.Add(time.Hour), time.Minute)
@@ -382,7 +382,7 @@ func BenchmarkDriftFromMetricsDataset(b *testing.B) {
 		}
 		hf.series = append(hf.series, fakeHist{labels: map[string]string{"model": "fraud-detector", "feature": f}, edges: edges, counts: [][]float64{counts}})
 	}
-	h := New(Deps{Metrics: hf, Demo: fleet, References: refcache.New(time.Hour)})
+	h := New(Deps{Metrics: hf, Demo: fleet, References: refstats.New(time.Hour)})
 	q := map[string]any{"queryType": "drift", "source": "prometheus", "model": "fraud-detector", "methods": []string{"psi", "js", "ks", "status"}}
 	if r := run(h, q, t0, t0.Add(59*time.Minute), time.Minute); r.Error != nil {
 		b.Fatal(r.Error)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
-	"github.com/modellens/mlmonitoring-datasource/pkg/source/refcache"
+	"github.com/modellens/mlmonitoring-datasource/pkg/refstats"
 )
 
 // driftFixture: reference x = 1..20 and colours a×10, b×8, c×2; current (in the hour after t0)
@@ -384,7 +384,7 @@ func (r *rng) norm() float64 {
 // reference cache is configured, and on every query without one.
 func TestReferenceCached(t *testing.T) {
 	fl := driftFixture()
-	h := New(Deps{PredictionLog: fl, References: refcache.New(time.Minute)})
+	h := New(Deps{PredictionLog: fl, References: refstats.New(time.Minute)})
 	for i := 0; i < 3; i++ {
 		latest(t, h, map[string]any{"queryType": "drift", "model": "iris", "features": []string{"x"}})
 	}

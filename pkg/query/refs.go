@@ -4,12 +4,12 @@ import (
 	"context"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
-	"github.com/modellens/mlmonitoring-datasource/pkg/source/refcache"
+	"github.com/modellens/mlmonitoring-datasource/pkg/refstats"
 )
 
-// ReferenceCache keeps prepared reference samples between queries (*refcache.Cache).
+// ReferenceCache keeps prepared reference samples between queries (*refstats.Cache).
 type ReferenceCache interface {
-	Get(ctx context.Context, key string, fetch func(ctx context.Context) (*source.Batch, error)) (*refcache.Prepared, error)
+	Get(ctx context.Context, key string, fetch func(ctx context.Context) (*source.Batch, error)) (*refstats.Prepared, error)
 }
 
 // datasetReference returns the prepared reference sample of a model (version "" for all
@@ -30,9 +30,9 @@ func (h *Handler) datasetReference(ctx context.Context, src Resolved, model, ver
 		if err != nil {
 			return nil, err
 		}
-		return refcache.NewPrepared(model, version, b, nil), nil
+		return refstats.NewPrepared(model, version, b, nil), nil
 	}
-	p, err := h.deps.References.Get(ctx, src.Name+"\x00"+refcache.Key(model, version), fetch)
+	p, err := h.deps.References.Get(ctx, src.Name+"\x00"+refstats.Key(model, version), fetch)
 	if err != nil {
 		return nil, sourceError(src.Name, err)
 	}

@@ -4,11 +4,11 @@ import (
 	"math"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
-	"github.com/modellens/mlmonitoring-datasource/pkg/source/refcache"
+	"github.com/modellens/mlmonitoring-datasource/pkg/refstats"
 )
 
 // refSample is a prepared reference: what drift and distribution compare current data with
-// (*refcache.Prepared implements it).
+// (*refstats.Prepared implements it).
 type refSample interface {
 	// Rows is the number of reference records.
 	Rows() int
@@ -21,14 +21,14 @@ type refSample interface {
 	Binned(variable, strategy string, bins int) (edges, counts []float64)
 }
 
-var _ refSample = (*refcache.Prepared)(nil)
+var _ refSample = (*refstats.Prepared)(nil)
 
 // prepareRecords prepares the records idx of b as a reference (not cached).
-func prepareRecords(model, version string, b *source.Batch, idx []int32) *refcache.Prepared {
+func prepareRecords(model, version string, b *source.Batch, idx []int32) *refstats.Prepared {
 	if len(idx) != b.Len() {
 		b = subBatch(b, idx)
 	}
-	return refcache.NewPrepared(model, version, b, nil)
+	return refstats.NewPrepared(model, version, b, nil)
 }
 
 // subBatch copies the records idx of b into a new batch (for a version's share of a reference
