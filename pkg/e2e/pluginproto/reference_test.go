@@ -142,7 +142,7 @@ func allNotices(frames data.Frames) string {
 	return b.String()
 }
 
-func latestValues(t *testing.T, frames data.Frames) map[string]float64 {
+func latestValues(_ testing.TB, frames data.Frames) map[string]float64 {
 	out := map[string]float64{}
 	for _, f := range frames {
 		for _, fd := range f.Fields {
