@@ -237,6 +237,10 @@ export type Protocol = (typeof PROTOCOLS)[number];
 export const DEFAULT_TIMEOUT_SECONDS = 30;
 export const MAX_TIMEOUT_SECONDS = 600;
 export const DEFAULT_MAX_SAMPLES = 1_000_000;
+/** Default and bounds of `maxReferenceSamples` (pkg/limits). */
+export const DEFAULT_MAX_REFERENCE_SAMPLES = 1_000_000;
+export const MIN_REFERENCE_SAMPLES = 2;
+export const MAX_REFERENCE_SAMPLES = 50_000_000;
 
 export interface PredictionLogSettings {
   url?: string;
@@ -265,6 +269,8 @@ export interface ModelLensOptions extends DataSourceJsonData {
   demo?: boolean;
   timeoutSeconds?: number;
   maxSamples?: number;
+  /** Rows kept of a reference sample; beyond it a deterministic uniform sample, with a notice. */
+  maxReferenceSamples?: number;
 }
 
 /** secureJsonData of a ModelLens data source: write-only, never sent back to the browser. */

@@ -369,22 +369,123 @@ func (f *Fleet) Records(ctx context.Context, req source.RecordsRequest) (*source
 	}
 	b := newBatch(m, versions, capacity)
 	cols := featureColumns(b)
+	code := func(x *row) int32 {
+		if v >= 0 {
+			return 0
+		}
+		return x.version
+	}
+	if req.Limit > 0 && 2*exp+1000 > float64(req.Limit) {
+		// The limit may bite: keep the newest records (the windows alert rules read), as the
+		// server does for order=desc, by walking the range backwards in chunks.
+		var chunks []*source.Batch // newest first
+		n := 0
+		err = f.eachChunkDesc(ctx, m, v, start, end, func(lo, hi int64) (bool, error) {
+			c := newBatch(m, versions, 0)
+			ccols := featureColumns(c)
+			if err := f.generate(ctx, m, v, lo, hi, newRow(m), func(x *row) error {
+				appendRow(c, m, ccols, x, code(x))
+				return nil
+			}); err != nil {
+				return false, err
+			}
+			chunks = append(chunks, c)
+			n += c.Len()
+			return n > req.Limit, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		b.Truncated = n > req.Limit
+		skip := max(n-req.Limit, 0)
+		for i := len(chunks) - 1; i >= 0; i-- {
+			c := chunks[i]
+			from := min(skip, c.Len())
+			skip -= from
+			appendRange(b, c, from)
+		}
+		if b.Truncated {
+			b.Newest, b.CompleteAfter = true, b.TS[0]
+		}
+		return b, nil
+	}
 	err = f.generate(ctx, m, v, start, end, newRow(m), func(x *row) error {
 		if req.Limit > 0 && len(b.TS) == req.Limit {
 			b.Truncated = true
 			return errStop
 		}
-		code := x.version
-		if v >= 0 {
-			code = 0
-		}
-		appendRow(b, m, cols, x, code)
+		appendRow(b, m, cols, x, code(x))
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return b, nil
+}
+
+// descChunk is the span of the chunks a backwards walk generates at a time.
+const descChunk = int64(30 * time.Second)
+
+// eachChunkDesc calls fn for the chunks (lo, hi] of (start, end], newest first, until fn says stop.
+func (f *Fleet) eachChunkDesc(ctx context.Context, m *modelSpec, v int32, start, end int64, fn func(lo, hi int64) (bool, error)) error {
+	for hi := end; hi > start; hi -= descChunk {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		lo := max(hi-descChunk, start)
+		stop, err := fn(lo, hi)
+		if err != nil || stop {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachRowDesc is eachRow newest first: chunks walked backwards, each buffered and replayed in
+// reverse (memory follows one chunk).
+func (f *Fleet) eachRowDesc(ctx context.Context, m *modelSpec, v int32, start, end time.Time, fn func(x *row) error) error {
+	var rows []row
+	err := f.eachChunkDesc(ctx, m, v, clampNano(start), clampNano(end), func(lo, hi int64) (bool, error) {
+		rows = rows[:0]
+		if err := f.generate(ctx, m, v, lo, hi, newRow(m), func(x *row) error {
+			rows = append(rows, x.clone())
+			return nil
+		}); err != nil {
+			return false, err
+		}
+		for i := len(rows) - 1; i >= 0; i-- {
+			if err := fn(&rows[i]); err != nil {
+				return false, err
+			}
+		}
+		return false, nil
+	})
+	if err == errStop {
+		return nil
+	}
+	return err
+}
+
+// appendRange appends the records from..Len() of c to b (same model and versions).
+func appendRange(b, c *source.Batch, from int) {
+	b.TS = append(b.TS, c.TS[from:]...)
+	b.Version = append(b.Version, c.Version[from:]...)
+	b.LatencyMs = append(b.LatencyMs, c.LatencyMs[from:]...)
+	b.Error = append(b.Error, c.Error[from:]...)
+	b.Score = append(b.Score, c.Score[from:]...)
+	appendColumn(b.Prediction, c.Prediction, from)
+	appendColumn(b.Label, c.Label, from)
+	for _, name := range b.FeatureNames {
+		appendColumn(b.Features[name], c.Features[name], from)
+	}
+}
+
+func appendColumn(dst, src *source.Column, from int) {
+	if dst.Kind == source.Categorical {
+		dst.Cat = append(dst.Cat, src.Cat[from:]...)
+	} else {
+		dst.Num = append(dst.Num, src.Num[from:]...)
+	}
 }
 
 // Reference returns the reference (training) sample of a model: ReferenceSize rows drawn from the

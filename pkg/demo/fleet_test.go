@@ -187,8 +187,12 @@ func TestRecordsLimit(t *testing.T) {
 	if b.Len() != 100 || !b.Truncated {
 		t.Fatalf("limit 100: %d records, truncated %v; want 100, true", b.Len(), b.Truncated)
 	}
-	if strings.Join(batchLines(b), "\n") != strings.Join(batchLines(full)[:100], "\n") {
-		t.Error("a limited answer is not the first records of the range")
+	// The newest records are kept (the windows alert rules read), ascending.
+	if strings.Join(batchLines(b), "\n") != strings.Join(batchLines(full)[full.Len()-100:], "\n") {
+		t.Error("a limited answer is not the last records of the range")
+	}
+	if !b.Newest || b.CompleteAfter != b.TS[0] {
+		t.Errorf("Newest %v CompleteAfter %d", b.Newest, b.CompleteAfter)
 	}
 	exact, err := f.Records(context.Background(), source.RecordsRequest{Model: "fraud-detector", Start: at(1, 0), End: at(1, 10), Limit: full.Len()})
 	if err != nil {

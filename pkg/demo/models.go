@@ -39,6 +39,15 @@ type row struct {
 	r rng
 }
 
+// clone copies a row's values (not its random stream) for buffering.
+func (x *row) clone() row {
+	c := *x
+	c.num = append([]float64(nil), x.num...)
+	c.cat = append([]int32(nil), x.cat...)
+	c.errP = nil
+	return c
+}
+
 func newRow(m *modelSpec) *row {
 	x := &row{num: make([]float64, len(m.features)), cat: make([]int32, len(m.features)), errP: make([]float64, len(m.versions))}
 	x.r.withZiggurat()

@@ -262,6 +262,15 @@ func (s *Server) handleRecords(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
+	desc := false
+	switch o := q.Get("order"); o {
+	case "", "asc":
+	case "desc":
+		desc = true
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("parameter order: %q is not asc or desc", o))
+		return
+	}
 	m, v, ok := s.lookupParams(w, r)
 	if !ok {
 		return
@@ -291,7 +300,11 @@ func (s *Server) handleRecords(w http.ResponseWriter, r *http.Request) {
 		}
 		buf = buf[:0]
 	}
-	err = s.fleet.eachRow(r.Context(), m, v, start, end, func(x *row) error {
+	each := s.fleet.eachRow
+	if desc {
+		each = s.fleet.eachRowDesc
+	}
+	err = each(r.Context(), m, v, start, end, func(x *row) error {
 		if limit > 0 && count == limit {
 			truncated = true
 			return errStop

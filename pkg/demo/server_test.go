@@ -172,6 +172,33 @@ func TestServerRecords(t *testing.T) {
 			t.Fatalf("line %d: %s %s", i, l.Version, l.TS)
 		}
 	}
+	// Newest first (order=desc): the last records of the range, descending.
+	resp, body = get(t, recordsURL(hs.URL, map[string]string{"model": "fraud-detector", "version": "v2", "start": start.Format(time.RFC3339), "end": end.Format(time.RFC3339), "limit": "25", "order": "desc"}))
+	lines = ndjson(t, body)
+	if resp.StatusCode != 200 || len(lines) != 25 || resp.Trailer.Get(TruncatedTrailer) != "true" {
+		t.Fatalf("desc limit 25: status %d, %d lines, trailer %q", resp.StatusCode, len(lines), resp.Trailer.Get(TruncatedTrailer))
+	}
+	for i, l := range lines {
+		k := v2.Len() - 1 - i
+		if l.Version != "v2" || l.TS != time.Unix(0, v2.TS[k]).UTC().Format(time.RFC3339Nano) {
+			t.Fatalf("desc line %d: %s %s, want %s", i, l.Version, l.TS, time.Unix(0, v2.TS[k]).UTC().Format(time.RFC3339Nano))
+		}
+	}
+	// Without a limit, desc is the whole range reversed.
+	resp, body = get(t, recordsURL(hs.URL, map[string]string{"model": "fraud-detector", "version": "v2", "start": start.Format(time.RFC3339), "end": end.Format(time.RFC3339), "order": "desc"}))
+	lines = ndjson(t, body)
+	if resp.StatusCode != 200 || len(lines) != v2.Len() || resp.Trailer.Get(TruncatedTrailer) != "false" {
+		t.Fatalf("desc: status %d, %d lines of %d", resp.StatusCode, len(lines), v2.Len())
+	}
+	for i, l := range lines {
+		if l.TS != time.Unix(0, v2.TS[v2.Len()-1-i]).UTC().Format(time.RFC3339Nano) {
+			t.Fatalf("desc line %d: %s", i, l.TS)
+		}
+	}
+	resp, _ = get(t, recordsURL(hs.URL, map[string]string{"model": "fraud-detector", "start": start.Format(time.RFC3339), "end": end.Format(time.RFC3339), "order": "newest"}))
+	if resp.StatusCode != 400 {
+		t.Errorf("order=newest: status %d, want 400", resp.StatusCode)
+	}
 }
 
 func TestServerRecordsWindow(t *testing.T) {

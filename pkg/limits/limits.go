@@ -21,13 +21,24 @@ const (
 	MaxTimeout     = 10 * time.Minute
 	// DefaultMaxSamples is `maxSamples` (raw records fetched per model and query) when unset.
 	DefaultMaxSamples = 1_000_000
+	// DefaultMaxReferenceSamples is `maxReferenceSamples` (rows kept of a reference sample; beyond
+	// it a deterministic uniform sample) when unset; MinReferenceSamples and MaxReferenceSamples
+	// bound the setting (a reference needs two rows; fifty million rows of five features take
+	// about 3 GB).
+	DefaultMaxReferenceSamples = 1_000_000
+	MinReferenceSamples        = 2
+	MaxReferenceSamples        = 50_000_000
+	// MaxTailReads bounds the further /records requests made when the API ignores order=desc and
+	// maxSamples cut its oldest-first answer (each reads a shorter tail of the range).
+	MaxTailReads = 4
 )
 
 // Upstream body sizes.
 const (
 	// RecordsBody caps a Prediction Log /records response.
 	RecordsBody int64 = 512 << 20
-	// SmallBody caps a Prediction Log /models or /reference response.
+	// SmallBody caps a Prediction Log /models response (a /reference response has no byte cap:
+	// it is streamed into at most maxReferenceSamples rows).
 	SmallBody int64 = 16 << 20
 	// PrometheusBody caps a Prometheus API response.
 	PrometheusBody int64 = 64 << 20

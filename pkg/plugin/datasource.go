@@ -20,11 +20,11 @@ import (
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
 	"github.com/modellens/mlmonitoring-datasource/pkg/query"
+	"github.com/modellens/mlmonitoring-datasource/pkg/refstats"
 	"github.com/modellens/mlmonitoring-datasource/pkg/resources"
 	"github.com/modellens/mlmonitoring-datasource/pkg/settings"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/predlog"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/prometheus"
-	"github.com/modellens/mlmonitoring-datasource/pkg/source/refcache"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/upstream"
 )
 
@@ -53,7 +53,7 @@ type Datasource struct {
 	mux       *datasource.QueryTypeMux
 	resources backend.CallResourceHandler
 	deps      query.Deps
-	refs      *refcache.Cache
+	refs      *refstats.Cache
 	redact    redactor
 }
 
@@ -93,10 +93,10 @@ func NewDatasource(ctx context.Context, dis backend.DataSourceInstanceSettings) 
 }
 
 func newDatasource(s *settings.Settings, client *http.Client) (*Datasource, error) {
-	d := &Datasource{settings: s, client: client, refs: refcache.New(ReferenceTTL)}
-	deps := query.Deps{MaxSamples: s.MaxSamples, Logger: log.DefaultLogger, References: d.refs}
+	d := &Datasource{settings: s, client: client, refs: refstats.New(ReferenceTTL)}
+	deps := query.Deps{MaxSamples: s.MaxSamples, MaxReferenceSamples: s.MaxReferenceSamples, Logger: log.DefaultLogger, References: d.refs}
 	if s.PredictionLog.URL != "" {
-		pl, err := predlog.New(client, predlog.Options{BaseURL: s.PredictionLog.URL, Token: s.PredictionLogToken})
+		pl, err := predlog.New(client, predlog.Options{BaseURL: s.PredictionLog.URL, Token: s.PredictionLogToken, MaxReferenceSamples: s.MaxReferenceSamples})
 		if err != nil {
 			return nil, backend.DownstreamError(err)
 		}

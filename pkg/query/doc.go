@@ -18,7 +18,7 @@
 //
 // Drift. Numeric variables: ks, ks_pvalue, wasserstein and wasserstein_norm on the raw sorted
 // samples, the binned methods on the reference's quantile or equal-width bins (memoised per
-// reference through refcache). Categorical variables: one bin per category of reference ∪ current.
+// reference through refstats). Categorical variables: one bin per category of reference ∪ current.
 // `status` is the worst status (0 ok, 1 warning, 2 drift) of the other methods asked for the
 // feature, or of the kind's defaults. With Prometheus, drift compares feature histogram buckets
 // with the model's reference sample (prediction log, else demo fleet) counted on the same `le`

@@ -15,9 +15,6 @@ import (
 	"github.com/modellens/mlmonitoring-datasource/pkg/stats"
 )
 
-// minReferenceRows is the smallest reference a drift or distribution query accepts.
-const minReferenceRows = 2
-
 // tableExtra are the methods a drift table always shows (MLRun's feature-analysis columns).
 var tableExtra = []string{MethodTVD, MethodHellinger, MethodKLD}
 
@@ -143,98 +140,6 @@ func (h *Handler) prepareDrift(ctx context.Context, r *request, g grid, allowLat
 		kept = append(kept, out[i])
 	}
 	return src, kept, notices, nil
-}
-
-// references returns a model's reference per version group of the query.
-func (h *Handler) references(ctx context.Context, src Resolved, r *request, m *source.Model, cur *source.Batch) (map[string]refSample, []data.Notice, error) {
-	q := &r.q
-	refs := map[string]refSample{}
-	var versions []string
-	switch q.Version {
-	case "":
-		versions = []string{""}
-	case WildcardAllVersions:
-		for _, grp := range groups(cur, q.Version) {
-			versions = append(versions, grp.version)
-		}
-	default:
-		versions = []string{q.Version}
-	}
-	var notices []data.Notice
-	if q.Reference != nil && q.Reference.Kind == ReferenceWindow {
-		from, to, err := referenceWindow(q.Reference, r.dq.TimeRange.To)
-		if err != nil {
-			return nil, nil, err
-		}
-		v := q.Version
-		if v == WildcardAllVersions {
-			v = ""
-		}
-		b, err := src.Log.Records(ctx, source.RecordsRequest{Model: m.Name, Version: v, Start: from, End: to, Limit: h.deps.MaxSamples})
-		if err != nil {
-			return nil, nil, sourceError(src.Name, err)
-		}
-		if b == nil {
-			b = &source.Batch{Model: m.Name}
-		}
-		byVersion := map[string]group{}
-		for _, grp := range groups(b, q.Version) {
-			byVersion[grp.version] = grp
-		}
-		for _, ver := range versions {
-			grp := byVersion[ver]
-			if len(grp.idx) < minReferenceRows && q.Version == WildcardAllVersions && b.Len() >= minReferenceRows {
-				// A version without records in the reference window (a new version) is compared
-				// with the window's records of every version.
-				all := groups(b, "")[0]
-				refs[ver] = prepareRecords(m.Name, "", b, all.idx)
-				notices = append(notices, frames.WarningNotice(fmt.Sprintf("model %s version %s has %d records in the reference window %s – %s: compared with the %d records of all its versions",
-					m.Name, ver, len(grp.idx), from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), b.Len())))
-				continue
-			}
-			if len(grp.idx) < minReferenceRows {
-				return nil, nil, userError("the reference window %s – %s has %d records of model %q%s; drift needs at least %d",
-					from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), len(grp.idx), m.Name, versionSuffix(ver), minReferenceRows)
-			}
-			refs[ver] = prepareRecords(m.Name, ver, b, grp.idx)
-			notices = append(notices, frames.InfoNotice(fmt.Sprintf("reference: model %s%s, window %s – %s, %d records",
-				m.Name, versionSuffix(ver), from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), len(grp.idx))))
-		}
-		if b.Truncated {
-			notices = append(notices, frames.WarningNotice(truncatedText(m.Name, " of the reference window", b)))
-		}
-		return refs, notices, nil
-	}
-	for _, ver := range versions {
-		ref, err := h.datasetReference(ctx, src, m.Name, ver)
-		if ver != "" && (errors.Is(err, source.ErrNoReference) || errors.Is(err, source.ErrUnknownModel) || (err == nil && ref.Rows() < minReferenceRows)) {
-			// A version without a reference sample of its own is compared with the model's
-			// reference (all versions), as the Prometheus path does.
-			pooled, perr := h.datasetReference(ctx, src, m.Name, "")
-			if perr == nil && pooled.Rows() >= minReferenceRows {
-				notices = append(notices, frames.WarningNotice(fmt.Sprintf("model %s has no reference sample for version %s: compared with the reference of all its versions", m.Name, ver)))
-				refs[ver] = pooled
-				notices = append(notices, frames.InfoNotice(fmt.Sprintf("reference: dataset of model %s, %d rows", m.Name, pooled.Rows())))
-				continue
-			}
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		if ref.Rows() < minReferenceRows {
-			return nil, nil, userError("the reference sample of model %q%s has %d rows; drift needs at least %d", m.Name, versionSuffix(ver), ref.Rows(), minReferenceRows)
-		}
-		refs[ver] = ref
-		notices = append(notices, frames.InfoNotice(fmt.Sprintf("reference: dataset of model %s%s, %d rows", m.Name, versionSuffix(ver), ref.Rows())))
-	}
-	return refs, notices, nil
-}
-
-func versionSuffix(v string) string {
-	if v == "" {
-		return ""
-	}
-	return " version " + v
 }
 
 // drift answers `drift` (DESIGN §4, §5): per feature and method, the drift of each window's records

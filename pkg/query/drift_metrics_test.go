@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
+	"github.com/modellens/mlmonitoring-datasource/pkg/refstats"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
-	"github.com/modellens/mlmonitoring-datasource/pkg/source/refcache"
 	"github.com/modellens/mlmonitoring-datasource/pkg/stats"
 )
 
@@ -287,7 +287,7 @@ func TestDriftFromMetricsVersions(t *testing.T) {
 		{labels: map[string]string{"model": "fraud-detector", "version": "v1", "feature": "amount"}, edges: edges, counts: counts},
 		{labels: map[string]string{"model": "fraud-detector", "version": "v9", "feature": "amount"}, edges: edges, counts: counts},
 	}}
-	cache := refcache.New(time.Hour)
+	cache := refstats.New(time.Hour)
 	h := New(Deps{Metrics: hf, Demo: fleet, References: cache})
 	q := map[string]any{"queryType": "drift", "source": "prometheus", "model": "fraud-detector", "version": "*", "methods": []string{"psi"}, "output": "latest"}
 	r := run(h, q, t0, t0.Add(time.Hour), time.Minute)
@@ -300,7 +300,7 @@ func TestDriftFromMetricsVersions(t *testing.T) {
 	require.InDelta(t, wantV1, got[`feature=amount, method=psi, model=fraud-detector, version=v1`][0], 1e-12)
 	require.InDelta(t, wantPooled, got[`feature=amount, method=psi, model=fraud-detector, version=v9`][0], 1e-12)
 	n := notices(r.Frames)
-	require.Contains(t, n, "model fraud-detector has no reference sample for version v9 (demo): compared with the reference of all its versions")
+	require.Contains(t, n, "model fraud-detector has no reference sample for version v9: compared with the reference of all its versions (the reference sample of version v9 has 0 rows)")
 	require.Contains(t, n, "reference: dataset of model fraud-detector version v1 (demo)")
 	// Both references are kept in the cache under the keys the other drift queries use.
 	require.Equal(t, 2, cache.Len())
@@ -323,7 +323,7 @@ func TestDriftFromMetricsNoReference(t *testing.T) {
 	}{
 		{"no sample source", Deps{Metrics: hf}, "neither the prediction log nor the demo fleet is configured"},
 		{"prediction log without a reference", Deps{Metrics: hf, PredictionLog: &fakeLog{models: []source.Model{iris}}},
-			`the predictionLog has no reference sample of model "iris"`},
+			`in the predictionLog the reference sample of model "iris" has 0 rows`},
 		{"model unknown to the demo fleet", Deps{Metrics: hf, Demo: demo.NewFleet(demo.DefaultSeed)},
 			`no configured prediction log or demo fleet knows model "iris"`},
 	}
@@ -382,7 +382,7 @@ func BenchmarkDriftFromMetricsDataset(b *testing.B) {
 		}
 		hf.series = append(hf.series, fakeHist{labels: map[string]string{"model": "fraud-detector", "feature": f}, edges: edges, counts: [][]float64{counts}})
 	}
-	h := New(Deps{Metrics: hf, Demo: fleet, References: refcache.New(time.Hour)})
+	h := New(Deps{Metrics: hf, Demo: fleet, References: refstats.New(time.Hour)})
 	q := map[string]any{"queryType": "drift", "source": "prometheus", "model": "fraud-detector", "methods": []string{"psi", "js", "ks", "status"}}
 	if r := run(h, q, t0, t0.Add(59*time.Minute), time.Minute); r.Error != nil {
 		b.Fatal(r.Error)

@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
+	"github.com/modellens/mlmonitoring-datasource/pkg/refstats"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
-	"github.com/modellens/mlmonitoring-datasource/pkg/source/refcache"
 )
 
 // driftFixture: reference x = 1..20 and colours a×10, b×8, c×2; current (in the hour after t0)
@@ -164,7 +164,7 @@ func TestDriftErrors(t *testing.T) {
 	require.Contains(t, notices(r.Frames), "iris skipped")
 
 	r = run(h, map[string]any{"queryType": "drift", "model": "iris", "reference": map[string]any{"kind": "window", "from": "now-10d", "to": "now-9d"}}, t0, t0.Add(time.Hour), time.Minute)
-	require.ErrorContains(t, r.Error, "has 0 records")
+	require.ErrorContains(t, r.Error, "has 0 rows")
 }
 
 // TestDriftWindowReference compares the second half of the range with its first half.
@@ -384,7 +384,7 @@ func (r *rng) norm() float64 {
 // reference cache is configured, and on every query without one.
 func TestReferenceCached(t *testing.T) {
 	fl := driftFixture()
-	h := New(Deps{PredictionLog: fl, References: refcache.New(time.Minute)})
+	h := New(Deps{PredictionLog: fl, References: refstats.New(time.Minute)})
 	for i := 0; i < 3; i++ {
 		latest(t, h, map[string]any{"queryType": "drift", "model": "iris", "features": []string{"x"}})
 	}
@@ -676,7 +676,7 @@ func TestDriftNewVersionReferenceWindow(t *testing.T) {
 	// scipy.stats.ks_2samp([5.5,7,9,11,12.5,14,15,16], [17,18,19,21,22,23,24]).statistic = 1.0
 	require.InDelta(t, 0, got["feature=x, method=ks, model=iris, version=v1"][0], 1e-12)
 	require.InDelta(t, 1, got["feature=x, method=ks, model=iris, version=v2"][0], 1e-12)
-	require.Contains(t, notices(r.Frames), "model iris version v2 has 0 records in the reference window 2026-01-01T00:00:00Z – 2026-01-01T00:08:00Z: compared with the 8 records of all its versions")
+	require.Contains(t, notices(r.Frames), "model iris has no reference sample for version v2: compared with the reference of all its versions (the reference window 2026-01-01T00:00:00Z – 2026-01-01T00:08:00Z of version v2 has 0 rows)")
 }
 
 // TestDriftTableOverallSkipsFeaturesWithoutReference checks that a feature with current values but

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
-	"github.com/modellens/mlmonitoring-datasource/pkg/source/refcache"
+	"github.com/modellens/mlmonitoring-datasource/pkg/refstats"
 )
 
 // TestEndpointsDriftStatus runs the endpoints table on the demo fleet, whose inputs drift every day
@@ -17,7 +17,7 @@ import (
 // third of the healthy hours show a model as drifting (thousands of records per hour make trivial
 // differences significant, over seven features at once).
 func TestEndpointsDriftStatus(t *testing.T) {
-	h := New(Deps{Demo: demo.NewFleet(demo.DefaultSeed), References: refcache.New(time.Hour)})
+	h := New(Deps{Demo: demo.NewFleet(demo.DefaultSeed), References: refstats.New(time.Hour)})
 	statuses := func(to time.Time) []any {
 		r := run(h, map[string]any{"queryType": "endpoints"}, to.Add(-time.Hour), to, time.Minute)
 		require.NoError(t, r.Error)

@@ -17,7 +17,7 @@ import (
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
 	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
-	"github.com/modellens/mlmonitoring-datasource/pkg/source/refcache"
+	"github.com/modellens/mlmonitoring-datasource/pkg/refstats"
 )
 
 // updateGolden rewrites the golden files; only with UPDATE_GOLDEN=1.
@@ -96,7 +96,7 @@ func roundFrames(fs data.Frames) {
 // requests over one handler with a shared reference cache (run with -race): every query answers as
 // it does alone.
 func TestConcurrentRequests(t *testing.T) {
-	cache := refcache.New(time.Minute)
+	cache := refstats.New(time.Minute)
 	defer cache.Dispose()
 	h := New(Deps{Demo: demo.NewFleet(demo.DefaultSeed), MaxSamples: 1_000_000, References: cache, Concurrency: 4})
 	queries := []string{

@@ -49,6 +49,9 @@ type Deps struct {
 	References ReferenceCache
 	// MaxSamples caps the records fetched per model and query (0: no cap).
 	MaxSamples int
+	// MaxReferenceSamples caps the rows of a reference sample; beyond it a deterministic uniform
+	// sample is used (0: limits.DefaultMaxReferenceSamples).
+	MaxReferenceSamples int
 	// Concurrency bounds how many queries of one request run at once (default 4; lower when
 	// Grafana's concurrent_query_count is lower).
 	Concurrency int

@@ -213,7 +213,7 @@ func TestTruncationNotice(t *testing.T) {
 	r := run(h, map[string]any{"queryType": "traffic", "model": "iris", "metrics": []string{"count"}, "output": "latest"}, t0, t0.Add(time.Minute), time.Minute)
 	requireOK(t, r)
 	// The connectors read in time order: the notice says how far the records go.
-	require.Contains(t, notices(r.Frames), "iris: maxSamples reached: only the first 4 records (up to 2026-01-01T00:00:04Z) were read; later windows are incomplete or empty")
+	require.Contains(t, notices(r.Frames), "iris: maxSamples reached: only the first 4 records (up to 2026-01-01T00:00:04Z) were read; records after that were dropped: later windows are incomplete or empty")
 	require.Equal(t, data.NoticeSeverityWarning, r.Frames[0].Meta.Notices[0].Severity)
 }
 

@@ -213,7 +213,7 @@ func (h *Handler) fetchRecords(ctx context.Context, r Resolved, models []source.
 			b = &source.Batch{Model: m.Name}
 		}
 		if b.Truncated {
-			notices = append(notices, frames.WarningNotice(truncatedText(m.Name, "", b)))
+			notices = append(notices, frames.WarningNotice(truncatedText(m.Name, "", b, start)))
 		}
 		if b.Len() == 0 {
 			notices = append(notices, frames.InfoNotice(fmt.Sprintf("%s%s: no records after %s up to %s", m.Name, versionSuffix(v),
@@ -224,13 +224,28 @@ func (h *Handler) fetchRecords(ctx context.Context, r Resolved, models []source.
 	return out, notices, nil
 }
 
-// truncatedText says what a batch cut at maxSamples covers: the connectors read records in time
-// order, so only the first ones were read and the windows after the last of them are incomplete.
-func truncatedText(model, what string, b *source.Batch) string {
-	upTo := "the start"
-	if n := b.Len(); n > 0 {
-		upTo = time.Unix(0, b.TS[n-1]).UTC().Format(time.RFC3339Nano)
+// truncatedText says what a batch cut at maxSamples covers, and what was dropped: the newest
+// records when the API answered newest first or its tail was read again (earlier windows are then
+// incomplete), else the oldest (later windows incomplete). start is the start of the range read.
+func truncatedText(model, what string, b *source.Batch, start time.Time) string {
+	n := b.Len()
+	rfc := func(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
+	if b.Newest && n > 0 {
+		how := "the API answered newest first"
+		if b.OrderIgnored {
+			how = fmt.Sprintf("the API ignored order=desc, so the end of the range was read again (%d more request(s))", b.TailReads)
+		}
+		return fmt.Sprintf("%s: maxSamples reached: the newest %d records%s (every record after %s) were read; %s; records from %s to %s were dropped: earlier windows are incomplete or empty",
+			model, n, what, rfc(b.CompleteAfter), how, start.UTC().Format(time.RFC3339), rfc(b.CompleteAfter))
 	}
-	return fmt.Sprintf("%s: maxSamples reached: only the first %d records%s (up to %s) were read; later windows are incomplete or empty",
-		model, b.Len(), what, upTo)
+	upTo := "the start"
+	if n > 0 {
+		upTo = rfc(b.TS[n-1])
+	}
+	why := ""
+	if b.OrderIgnored {
+		why = fmt.Sprintf(" (the API ignored order=desc and %d re-read(s) of the end of the range were cut too)", b.TailReads)
+	}
+	return fmt.Sprintf("%s: maxSamples reached: only the first %d records%s (up to %s) were read%s; records after that were dropped: later windows are incomplete or empty",
+		model, n, what, upTo, why)
 }

@@ -73,6 +73,8 @@ type raw struct {
 	Demo           *bool         `json:"demo"`
 	TimeoutSeconds *float64      `json:"timeoutSeconds"`
 	MaxSamples     *int          `json:"maxSamples"`
+	// MaxReferenceSamples caps the rows kept of a reference sample (DESIGN §3).
+	MaxReferenceSamples *int `json:"maxReferenceSamples"`
 }
 
 // Settings are the validated settings of one data source instance.
@@ -84,6 +86,9 @@ type Settings struct {
 	Demo       bool
 	Timeout    time.Duration
 	MaxSamples int
+	// MaxReferenceSamples caps the rows kept of a reference sample; beyond it a deterministic
+	// uniform sample is used, with a notice.
+	MaxReferenceSamples int
 
 	// Secrets (sent as bearer tokens). Never log or print these.
 	PredictionLogToken string
@@ -109,14 +114,15 @@ func Parse(jsonData []byte, secure map[string]string) (*Settings, error) {
 		}
 	}
 	s := &Settings{
-		PredictionLog:      r.PredictionLog,
-		Prometheus:         r.Prometheus,
-		Endpoints:          r.Endpoints,
-		Timeout:            DefaultTimeout,
-		MaxSamples:         DefaultMaxSamples,
-		PredictionLogToken: secure[SecretPredictionLogToken],
-		PrometheusToken:    secure[SecretPrometheusToken],
-		EndpointToken:      secure[SecretEndpointToken],
+		PredictionLog:       r.PredictionLog,
+		Prometheus:          r.Prometheus,
+		Endpoints:           r.Endpoints,
+		Timeout:             DefaultTimeout,
+		MaxSamples:          DefaultMaxSamples,
+		MaxReferenceSamples: limits.DefaultMaxReferenceSamples,
+		PredictionLogToken:  secure[SecretPredictionLogToken],
+		PrometheusToken:     secure[SecretPrometheusToken],
+		EndpointToken:       secure[SecretEndpointToken],
 	}
 	s.PredictionLog.URL = strings.TrimRight(strings.TrimSpace(s.PredictionLog.URL), "/")
 	s.Prometheus.URL = strings.TrimRight(strings.TrimSpace(s.Prometheus.URL), "/")
@@ -133,6 +139,13 @@ func Parse(jsonData []byte, secure map[string]string) (*Settings, error) {
 			return nil, fmt.Errorf("maxSamples must be a positive number, got %d", *r.MaxSamples)
 		}
 		s.MaxSamples = *r.MaxSamples
+	}
+	if r.MaxReferenceSamples != nil {
+		n := *r.MaxReferenceSamples
+		if n < limits.MinReferenceSamples || n > limits.MaxReferenceSamples {
+			return nil, fmt.Errorf("maxReferenceSamples must be a whole number in [%d, %d], got %d", limits.MinReferenceSamples, limits.MaxReferenceSamples, n)
+		}
+		s.MaxReferenceSamples = n
 	}
 	if s.PredictionLog.URL != "" {
 		if err := checkURL(s.PredictionLog.URL); err != nil {

@@ -23,7 +23,7 @@ func TestParseFull(t *testing.T) {
 		"predictionLog": {"url": " http://log:8090/api/v1/ "},
 		"prometheus": {"url": "https://prom:9090/", "preset": "kserve", "modelLabel": "model", "versionLabel": "rev", "tenantId": "team-a"},
 		"endpoints": [{"name": "fraud", "url": "http://kserve/"}, {"name": "triton", "url": "http://triton:8000", "protocol": "triton"}],
-		"timeoutSeconds": 2.5, "maxSamples": 5000}`),
+		"timeoutSeconds": 2.5, "maxSamples": 5000, "maxReferenceSamples": 20000}`),
 		map[string]string{"predictionLogToken": "a", "prometheusToken": "b", "endpointToken": "c"})
 	require.NoError(t, err)
 	require.False(t, s.Demo, "configured sources turn the demo fleet off unless asked for")
@@ -35,6 +35,7 @@ func TestParseFull(t *testing.T) {
 	require.Equal(t, "http://kserve", s.Endpoints[0].URL)
 	require.Equal(t, 2500*time.Millisecond, s.Timeout)
 	require.Equal(t, 5000, s.MaxSamples)
+	require.Equal(t, 20000, s.MaxReferenceSamples)
 	require.Equal(t, "a", s.PredictionLogToken)
 	require.Equal(t, "b", s.PrometheusToken)
 	require.Equal(t, "c", s.EndpointToken)
@@ -54,6 +55,8 @@ func TestParseErrors(t *testing.T) {
 		`{"timeoutSeconds": 0}`:                 "timeoutSeconds",
 		`{"timeoutSeconds": 100000}`:            "timeoutSeconds",
 		`{"maxSamples": -1}`:                    "maxSamples",
+		`{"maxReferenceSamples": 1}`:            "maxReferenceSamples must be a whole number in [2, 50000000]",
+		`{"maxReferenceSamples": 50000001}`:     "maxReferenceSamples",
 		`{"predictionLog": {"url": "ftp://x"}}`: "predictionLog.url",
 		`{"predictionLog": {"url": "http://user:` + secret + `@host"}}`:                       "must not contain credentials",
 		`{"prometheus": {"url": "http://"}}`:                                                  "prometheus.url",

@@ -137,12 +137,33 @@ type Batch struct {
 	// Score is NaN when a record has no score.
 	Score []float64
 	Label *Column
+	// LabelTS holds when each record's ground truth arrived (`label_ts`, Unix nanoseconds), NoTime
+	// where a record has none; nil when the source has no label times.
+	LabelTS []int64
 	// FeatureNames lists the features in model order; Features holds their columns.
 	FeatureNames []string
 	Features     map[string]*Column
-	// Truncated is true when the maxSamples cap stopped the fetch before the end of the range.
+	// Truncated is true when the maxSamples cap kept only part of the range's records.
 	Truncated bool
+	// Newest is true when a truncated batch holds the newest records of the range (the API
+	// answered newest first, or its tail was read again): every record with CompleteAfter < ts is
+	// present and earlier ones were dropped. When false a truncated batch holds the oldest records.
+	Newest bool
+	// CompleteAfter is, for a truncated batch with Newest, the Unix-nanosecond time after which
+	// the batch holds every record of the range.
+	CompleteAfter int64
+	// OrderIgnored is true when the API was asked for newest records first (order=desc) and
+	// answered oldest first; TailReads is then the number of further requests that read the
+	// range's tail again.
+	OrderIgnored bool
+	TailReads    int
+	// SampledFrom is, when the batch is a uniform sample of a larger reference (the
+	// maxReferenceSamples cap), the number of records read; 0 otherwise.
+	SampledFrom int64
 }
+
+// NoTime marks a missing time in a column of Unix nanoseconds (LabelTS).
+const NoTime int64 = math.MinInt64
 
 // Len is the number of records.
 func (b *Batch) Len() int { return len(b.TS) }
@@ -179,7 +200,8 @@ type RecordsRequest struct {
 	Version string
 	Start   time.Time
 	End     time.Time
-	// Limit caps the number of records fetched (maxSamples); 0 means no cap.
+	// Limit caps the number of records fetched (maxSamples); 0 means no cap. When it bites the
+	// newest records are wanted (the windows alert rules read): sources ask for them first.
 	Limit int
 }
 
@@ -188,6 +210,8 @@ type RecordsRequest struct {
 type PredictionLog interface {
 	Models(ctx context.Context) ([]Model, error)
 	Records(ctx context.Context, req RecordsRequest) (*Batch, error)
-	// Reference returns the reference (training) sample of a model; version may be empty.
+	// Reference returns the reference (training) sample of a model; version may be empty. Its
+	// records need no time. A source that has no sample for the version answers an empty batch
+	// or an error wrapping ErrNoReference; the query layer decides what to compare with.
 	Reference(ctx context.Context, model, version string) (*Batch, error)
 }

@@ -93,6 +93,7 @@ describe('ConfigEditor', () => {
     await user.type(screen.getByLabelText('Timeout (seconds)'), '45');
     await user.tab();
     await user.type(screen.getByLabelText('Max samples'), '250000');
+    await user.type(screen.getByLabelText('Max reference samples'), '300000');
     await user.tab();
 
     const got = last();
@@ -110,6 +111,7 @@ describe('ConfigEditor', () => {
       endpoints: [{ name: 'fraud', url: 'http://fraud.models:8080', protocol: 'triton' }],
       timeoutSeconds: 45,
       maxSamples: 250000,
+      maxReferenceSamples: 300000,
     });
     expect(got.secureJsonData).toEqual({
       predictionLogToken: 'pl-secret',

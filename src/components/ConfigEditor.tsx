@@ -18,6 +18,9 @@ import {
 
 import {
   DEFAULT_MAX_SAMPLES,
+  DEFAULT_MAX_REFERENCE_SAMPLES,
+  MAX_REFERENCE_SAMPLES,
+  MIN_REFERENCE_SAMPLES,
   DEFAULT_TIMEOUT_SECONDS,
   EndpointSettings,
   MAX_TIMEOUT_SECONDS,
@@ -140,6 +143,10 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   );
   const [timeoutError, setTimeoutError] = useState('');
   const [maxSamplesError, setMaxSamplesError] = useState('');
+  const [maxRefText, setMaxRefText] = useState(
+    jsonData.maxReferenceSamples !== undefined ? String(jsonData.maxReferenceSamples) : ''
+  );
+  const [maxRefError, setMaxRefError] = useState('');
 
   const setJsonData = (next: ModelLensOptions) => onOptionsChange({ ...options, jsonData: next });
   const setJson = <K extends keyof ModelLensOptions>(key: K, value: ModelLensOptions[K] | undefined) =>
@@ -408,6 +415,35 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
               }
               setMaxSamplesError('');
               setJson('maxSamples', t === '' ? undefined : n);
+            }}
+          />
+        </InlineField>
+        <InlineField
+          label="Max reference samples"
+          labelWidth={LABEL_WIDTH}
+          htmlFor="ml-max-reference-samples"
+          invalid={!!maxRefError}
+          error={maxRefError}
+          tooltip={`Rows kept of a reference sample; beyond it a deterministic uniform sample is used. Default ${DEFAULT_MAX_REFERENCE_SAMPLES.toLocaleString('en')}`}
+        >
+          <Input
+            id="ml-max-reference-samples"
+            type="number"
+            width={20}
+            value={maxRefText}
+            placeholder={String(DEFAULT_MAX_REFERENCE_SAMPLES)}
+            onChange={(e) => setMaxRefText(e.currentTarget.value)}
+            onBlur={() => {
+              const t = maxRefText.trim();
+              const n = Number(t);
+              if (t !== '' && (!Number.isInteger(n) || n < MIN_REFERENCE_SAMPLES || n > MAX_REFERENCE_SAMPLES)) {
+                setMaxRefError(
+                  `Must be a whole number from ${MIN_REFERENCE_SAMPLES} to ${MAX_REFERENCE_SAMPLES.toLocaleString('en')}`
+                );
+                return;
+              }
+              setMaxRefError('');
+              setJson('maxReferenceSamples', t === '' ? undefined : n);
             }}
           />
         </InlineField>

@@ -55,6 +55,10 @@ type Options struct {
 	MaxBodyBytes int64
 	// ModelsTTL is how long GET /models is cached; 0 means DefaultModelsTTL.
 	ModelsTTL time.Duration
+	// MaxReferenceSamples caps the rows kept of a reference sample; beyond it a deterministic
+	// uniform sample is kept (Batch.SampledFrom says of how many). 0 means
+	// limits.DefaultMaxReferenceSamples.
+	MaxReferenceSamples int
 }
 
 // Client reads a Prediction Log API. It is safe for concurrent use and implements
@@ -64,6 +68,7 @@ type Client struct {
 	base      string
 	maxBody   int64
 	modelsTTL time.Duration
+	maxRef    int
 	now       func() time.Time
 
 	mu         sync.Mutex
@@ -110,7 +115,12 @@ func New(client *http.Client, opts Options) (*Client, error) {
 	if ttl <= 0 {
 		ttl = DefaultModelsTTL
 	}
+	maxRef := opts.MaxReferenceSamples
+	if maxRef <= 0 {
+		maxRef = limits.DefaultMaxReferenceSamples
+	}
 	return &Client{
+		maxRef:    maxRef,
 		http:      up,
 		base:      base,
 		maxBody:   opts.MaxBodyBytes,
@@ -287,6 +297,12 @@ func normalizeKind(k source.Kind) (source.Kind, error) {
 // Records fetches the records of req.Model with req.Start < ts <= req.End (GET /records). With a
 // Limit, at most Limit records are returned and Truncated says that more exist: the request asks
 // for Limit+1 and reading stops at the (Limit+1)th record even when the server sends more.
+//
+// With a Limit the newest records are wanted (the windows alert rules read must be complete), so
+// the request asks for them first (order=desc, DESIGN §6). A server that ignores the parameter
+// answers oldest first; when such an answer is cut by the limit, the tail of the range is read
+// again: from the span that held Limit records, the next request starts that span before the end
+// (at most limits.MaxTailReads further requests, each only when the previous one was cut as well).
 func (c *Client) Records(ctx context.Context, req source.RecordsRequest) (*source.Batch, error) {
 	if req.Model == "" {
 		return nil, backend.DownstreamError(errors.New("prediction log: a model name is required"))
@@ -298,10 +314,52 @@ func (c *Client) Records(ctx context.Context, req source.RecordsRequest) (*sourc
 	if err != nil {
 		return nil, err
 	}
+	b, ascending, err := c.records(ctx, m, req)
+	if err != nil || !b.Truncated {
+		return b, err
+	}
+	if !ascending {
+		b.Newest = true
+		b.CompleteAfter = b.TS[0]
+		return b, nil
+	}
+	// The server ignored order=desc: b holds the oldest records, over (start, last].
+	tail, reads := b, 0
+	start := req.Start
+	for reads < limits.MaxTailReads {
+		span := time.Unix(0, tail.TS[tail.Len()-1]).Sub(start)
+		next := req.End.Add(-span * 9 / 10)
+		if !next.After(start) || span <= 0 {
+			break
+		}
+		r := req
+		r.Start = next
+		nb, asc, err := c.records(ctx, m, r)
+		if err != nil {
+			return nil, err
+		}
+		reads++
+		start, tail = next, nb
+		if !nb.Truncated {
+			tail.Truncated, tail.Newest, tail.CompleteAfter = true, true, next.UnixNano()
+			break
+		}
+		if !asc {
+			// Answered newest first after all.
+			tail.Newest, tail.CompleteAfter = true, tail.TS[0]
+			break
+		}
+	}
+	tail.OrderIgnored, tail.TailReads = true, reads
+	return tail, nil
+}
+
+// records is one GET /records; ascending reports whether the kept records came oldest first.
+func (c *Client) records(ctx context.Context, m *source.Model, req source.RecordsRequest) (*source.Batch, bool, error) {
 	opt := decodeOptions{model: m, limit: req.Limit, window: true,
 		start: req.Start.UnixNano(), end: req.End.UnixNano(), version: req.Version}
 	if !req.End.After(req.Start) {
-		return newDecoder(opt, 0).finish(), nil
+		return newDecoder(opt, 0).finish(), false, nil
 	}
 	q := url.Values{}
 	q.Set("model", req.Model)
@@ -312,12 +370,22 @@ func (c *Client) Records(ctx context.Context, req source.RecordsRequest) (*sourc
 	}
 	if req.Limit > 0 {
 		q.Set("limit", strconv.FormatInt(int64(req.Limit)+1, 10))
+		q.Set("order", "desc")
 	}
-	return c.ndjson(ctx, "GET /records", "/records", q, opt, c.limit(DefaultMaxRecordsBytes))
+	d, err := c.ndjson(ctx, "GET /records", "/records", q, opt, c.limit(DefaultMaxRecordsBytes))
+	if err != nil {
+		return nil, false, err
+	}
+	// A descending answer never rises; one that rises was not newest first.
+	return d.finish(), d.rises > 0, nil
 }
 
-// Reference fetches the reference (training) sample of a model (GET /reference). A sample with
-// fewer than two rows is an error wrapping source.ErrNoReference, and so is a 404.
+// Reference fetches the reference (training) sample of a model (GET /reference), streamed into
+// columns whatever its size: beyond MaxReferenceSamples rows a deterministic uniform sample is
+// kept (Batch.SampledFrom). Records need no "ts". With a version, records of other versions are
+// ignored (records without a version are the version's). A 404 is an error wrapping
+// source.ErrNoReference; an empty answer is an empty batch (the query layer decides what to
+// compare with).
 func (c *Client) Reference(ctx context.Context, model, version string) (*source.Batch, error) {
 	if model == "" {
 		return nil, backend.DownstreamError(errors.New("prediction log: a model name is required"))
@@ -331,17 +399,20 @@ func (c *Client) Reference(ctx context.Context, model, version string) (*source.
 	if version != "" {
 		q.Set("version", version)
 	}
-	b, err := c.ndjson(ctx, "GET /reference", "/reference", q, decodeOptions{model: m}, c.limit(DefaultMaxSmallBytes))
+	opt := decodeOptions{model: m, version: version, reference: true, sample: c.maxRef}
+	// No cap on the body: memory follows the kept sample, and the request's time is bounded.
+	max := c.maxBody
+	if max <= 0 {
+		max = 1 << 62 // no cap in practice; the SDK's limit reader adds one to it, so not MaxInt64
+	}
+	d, err := c.ndjson(ctx, "GET /reference", "/reference", q, opt, max)
 	if err != nil {
 		return nil, err
 	}
-	if b.Len() < 2 {
-		return nil, c.downstream(fmt.Errorf("prediction log: the reference sample of model %q has %d rows, at least 2 are needed: %w", model, b.Len(), source.ErrNoReference))
-	}
-	return b, nil
+	return d.finish(), nil
 }
 
-func (c *Client) ndjson(ctx context.Context, op, path string, q url.Values, opt decodeOptions, max int64) (*source.Batch, error) {
+func (c *Client) ndjson(ctx context.Context, op, path string, q url.Values, opt decodeOptions, max int64) (*decoder, error) {
 	resp, err := c.get(upstream.WithLimit(ctx, max), op, path, q, "application/x-ndjson")
 	if err != nil {
 		return nil, err
@@ -350,7 +421,7 @@ func (c *Client) ndjson(ctx context.Context, op, path string, q url.Values, opt 
 	if resp.ContentLength > 0 {
 		opt.sizeHint = resp.ContentLength
 	}
-	b, err := decodeNDJSON(resp.Body, opt)
+	d, err := decodeStream(resp.Body, opt)
 	if err != nil {
 		var le *LineError
 		if errors.As(err, &le) {
@@ -358,7 +429,7 @@ func (c *Client) ndjson(ctx context.Context, op, path string, q url.Values, opt 
 		}
 		return nil, c.transportErr(ctx, op, err)
 	}
-	return b, nil
+	return d, nil
 }
 
 // get sends one GET and returns the response when its status is 2xx; any other status becomes an

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -217,7 +218,7 @@ func TestRecordsRequestAndDecode(t *testing.T) {
 	if got.Get("Authorization") != "Bearer "+testToken || got.Get("Accept") != "application/x-ndjson" {
 		t.Errorf("headers = %v", got)
 	}
-	want := "end=2026-11-01T11%3A00%3A00Z&limit=101&model=churn&start=2026-11-01T10%3A00%3A00Z"
+	want := "end=2026-11-01T11%3A00%3A00Z&limit=101&model=churn&order=desc&start=2026-11-01T10%3A00%3A00Z"
 	if query != want {
 		t.Errorf("query = %s, want %s", query, want)
 	}
@@ -241,22 +242,20 @@ func TestRecordsRequestAndDecode(t *testing.T) {
 
 func TestRecordsLimit(t *testing.T) {
 	data := genRecords(50, window.Start.Add(time.Millisecond), 1)
-	honour := func(w http.ResponseWriter, r *http.Request) {
-		n, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		lines := strings.SplitAfter(string(data), "\n")
-		if n > 0 && n < len(lines) {
-			lines = lines[:n]
-		}
-		w.Write([]byte(strings.Join(lines, "")))
-	}
-	ignore := serve(data, "application/x-ndjson")
-	for name, h := range map[string]http.HandlerFunc{"server honours limit": honour, "server ignores limit": ignore} {
+	for name, h := range map[string]http.HandlerFunc{
+		"server honours limit and order": rangeServer(t, data, true, true),
+		"server ignores limit":           rangeServer(t, data, false, true),
+	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFakeLog(t, map[string]http.HandlerFunc{
 				"/api/v1/models":  serve([]byte(`{"models":[{"name":"churn","features":[{"name":"plan","type":"categorical"}],"prediction":{"type":"categorical"}}]}`), "application/json"),
 				"/api/v1/records": h,
 			})
 			c := f.client(Options{})
+			all, err := c.Records(context.Background(), window)
+			if err != nil || all.Len() != 50 {
+				t.Fatalf("no limit: %d records, %v", all.Len(), err)
+			}
 			for _, tc := range []struct {
 				limit     int
 				n         int
@@ -271,8 +270,102 @@ func TestRecordsLimit(t *testing.T) {
 				if b.Len() != tc.n || b.Truncated != tc.truncated {
 					t.Errorf("limit %d: len %d truncated %v, want %d %v", tc.limit, b.Len(), b.Truncated, tc.n, tc.truncated)
 				}
+				// A cut keeps the newest records, ascending.
+				if tc.truncated {
+					if !b.Newest || b.OrderIgnored || b.CompleteAfter != b.TS[0] {
+						t.Errorf("limit %d: Newest %v OrderIgnored %v CompleteAfter %d", tc.limit, b.Newest, b.OrderIgnored, b.CompleteAfter)
+					}
+					if !slices.Equal(b.TS, all.TS[50-tc.n:]) {
+						t.Errorf("limit %d: not the newest records", tc.limit)
+					}
+				}
 			}
 		})
+	}
+}
+
+func TestRecordsOrderIgnored(t *testing.T) {
+	// One record a second over the hour: a server that ignores order=desc answers oldest first,
+	// and the client reads the tail again until the newest windows are complete.
+	data := genRecords(3600, window.Start.Add(time.Millisecond), 3)
+	var requests atomic.Int32
+	h := rangeServer(t, data, true, false)
+	f := newFakeLog(t, map[string]http.HandlerFunc{
+		"/api/v1/models":  serve([]byte(`{"models":[{"name":"churn","features":[{"name":"plan","type":"categorical"}],"prediction":{"type":"categorical"}}]}`), "application/json"),
+		"/api/v1/records": func(w http.ResponseWriter, r *http.Request) { requests.Add(1); h(w, r) },
+	})
+	c := f.client(Options{})
+	all, err := c.Records(context.Background(), window)
+	if err != nil || all.Len() != 3600 {
+		t.Fatalf("no limit: %d records, %v", all.Len(), err)
+	}
+	for _, limit := range []int{1000, 100, 7} {
+		requests.Store(0)
+		req := window
+		req.Limit = limit
+		b, err := c.Records(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !b.Truncated || !b.Newest || !b.OrderIgnored || b.TailReads < 1 || b.TailReads > limits.MaxTailReads {
+			t.Fatalf("limit %d: Truncated %v Newest %v OrderIgnored %v TailReads %d", limit, b.Truncated, b.Newest, b.OrderIgnored, b.TailReads)
+		}
+		if int(requests.Load()) != 1+b.TailReads {
+			t.Errorf("limit %d: %d requests for %d tail reads", limit, requests.Load(), b.TailReads)
+		}
+		if b.Len() == 0 || b.Len() > limit {
+			t.Fatalf("limit %d: %d records", limit, b.Len())
+		}
+		// Every record after CompleteAfter is there: the batch is a suffix of the full answer.
+		k := slices.IndexFunc(all.TS, func(ts int64) bool { return ts > b.CompleteAfter })
+		if !slices.Equal(b.TS, all.TS[k:]) {
+			t.Errorf("limit %d: the %d records kept are not the complete tail after %s", limit, b.Len(), time.Unix(0, b.CompleteAfter).UTC())
+		}
+		// The re-read tail holds most of what the limit allows (the rate is constant).
+		if b.Len() < limit/2 {
+			t.Errorf("limit %d: only %d records in the tail", limit, b.Len())
+		}
+	}
+}
+
+// rangeServer serves the NDJSON records in data with start < ts <= end, honouring `limit` and
+// `order=desc` when told to, as a Prediction Log API would.
+func rangeServer(t *testing.T, data []byte, honourLimit, honourOrder bool) http.HandlerFunc {
+	type rec struct {
+		ts   time.Time
+		line string
+	}
+	var recs []rec
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var r struct {
+			TS time.Time `json:"ts"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec{r.TS, line})
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		start, _ := time.Parse(time.RFC3339Nano, q.Get("start"))
+		end, _ := time.Parse(time.RFC3339Nano, q.Get("end"))
+		var out []string
+		for _, x := range recs {
+			if x.ts.After(start) && !x.ts.After(end) {
+				out = append(out, x.line)
+			}
+		}
+		if honourOrder && q.Get("order") == "desc" {
+			slices.Reverse(out)
+		}
+		if n, _ := strconv.Atoi(q.Get("limit")); honourLimit && n > 0 && n < len(out) {
+			out = out[:n]
+		}
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		w.Write([]byte(strings.Join(out, "")))
 	}
 }
 
@@ -515,11 +608,13 @@ func TestReference(t *testing.T) {
 	eqFloats(t, "monthly_spend", b.Features["monthly_spend"].Num, []float64{40, 80.5, math.NaN()})
 	eqStrings(t, "label", cats(b.Label), []string{"stay", "stay", "churn"})
 
-	for _, tc := range []struct{ model, version string }{{"fraud", ""}, {"churn", "v2"}} {
-		_, err = c.Reference(context.Background(), tc.model, tc.version)
-		if !errors.Is(err, source.ErrNoReference) || !backend.IsDownstreamError(err) {
-			t.Errorf("%s %s: err = %v, want ErrNoReference", tc.model, tc.version, err)
-		}
+	// A one-row sample is answered as it is (the query layer decides); a 404 is ErrNoReference.
+	if b, err = c.Reference(context.Background(), "fraud", ""); err != nil || b.Len() != 1 {
+		t.Errorf("fraud: %v", err)
+	}
+	_, err = c.Reference(context.Background(), "churn", "v2")
+	if !errors.Is(err, source.ErrNoReference) || !backend.IsDownstreamError(err) {
+		t.Errorf("churn v2: err = %v, want ErrNoReference", err)
 	}
 	if _, err = c.Reference(context.Background(), "nosuch", ""); !errors.Is(err, source.ErrUnknownModel) {
 		t.Errorf("unknown model: err = %v", err)
@@ -583,7 +678,7 @@ func TestConcurrentRecords(t *testing.T) {
 	data := genRecords(2000, window.Start.Add(time.Millisecond), 9)
 	f := newFakeLog(t, map[string]http.HandlerFunc{
 		"/api/v1/models":  serve([]byte(`{"models":[`+modelJSON(benchModel)+`]}`), "application/json"),
-		"/api/v1/records": serve(data, "application/x-ndjson"),
+		"/api/v1/records": rangeServer(t, data, true, true),
 	})
 	c := f.client(Options{})
 	var wg sync.WaitGroup

@@ -35,6 +35,12 @@ type decodeOptions struct {
 	// sizeHint is the expected body size (Content-Length) or 0; with it the columns are sized
 	// once from the length of the first record instead of growing by doubling.
 	sizeHint int64
+	// reference reads a reference sample: records need no "ts" (training data has no times),
+	// records without a version are kept when a version is asked for, and the order is kept.
+	reference bool
+	// sample, when > 0, keeps a deterministic uniform sample of at most sample records
+	// (source.Reservoir): memory follows the sample, not the stream.
+	sample int
 }
 
 // LineError is a malformed record: Line is 1-based.
@@ -113,6 +119,23 @@ func (s *slot) rollback() {
 	s.col.Dict = s.col.Dict[:s.mark]
 }
 
+// commitAt writes the slot's value over record i.
+func (s *slot) commitAt(i int) {
+	if s.cat {
+		c := int32(-1)
+		if s.set {
+			c = s.code
+		}
+		s.col.Cat[i] = c
+		return
+	}
+	v := math.NaN()
+	if s.set {
+		v = s.num
+	}
+	s.col.Num[i] = v
+}
+
 func (s *slot) commit() {
 	if s.cat {
 		if s.set {
@@ -161,8 +184,17 @@ type decoder struct {
 	version int32
 	isError bool
 
+	labelTS    int64
+	hasLabelTS bool
+	labelTSCol []int64
+
 	lastTS     int64
 	outOfOrder bool
+	// rises and falls count the times a kept record's ts is above or below the previous one's
+	// (to tell an ascending answer from a descending one).
+	rises, falls int
+
+	res *source.Reservoir
 }
 
 func kindOf(k source.Kind) source.Kind {
@@ -192,6 +224,10 @@ func newDecoder(opt decodeOptions, capacity int) *decoder {
 		score:   newSlot(source.Numeric, capacity),
 		lastTS:  math.MinInt64,
 	}
+	d.labelTSCol = make([]int64, 0, capacity)
+	if opt.sample > 0 {
+		d.res = source.NewReservoir(opt.sample)
+	}
 	for _, f := range m.Features {
 		if _, dup := d.featIndex[f.Name]; dup {
 			continue
@@ -217,6 +253,10 @@ func (d *decoder) finish() *source.Batch {
 	b := d.batch
 	b.LatencyMs = d.latency.col.Num
 	b.Score = d.score.col.Num
+	b.LabelTS = d.labelTSCol
+	if d.res != nil && d.res.Seen() > int64(b.Len()) {
+		b.SampledFrom = d.res.Seen()
+	}
 	if d.outOfOrder {
 		sortBatch(b)
 	}
@@ -225,6 +265,15 @@ func (d *decoder) finish() *source.Batch {
 
 // decodeNDJSON reads prediction records from r until EOF, or until the limit is exceeded.
 func decodeNDJSON(r io.Reader, opt decodeOptions) (*source.Batch, error) {
+	d, err := decodeStream(r, opt)
+	if err != nil {
+		return nil, err
+	}
+	return d.finish(), nil
+}
+
+// decodeStream is decodeNDJSON returning the decoder (its finish hands out the batch).
+func decodeStream(r io.Reader, opt decodeOptions) (*decoder, error) {
 	capacity := 1024
 	if opt.limit > 0 && opt.limit < capacity {
 		capacity = opt.limit
@@ -259,12 +308,12 @@ func decodeNDJSON(r io.Reader, opt decodeOptions) (*source.Batch, error) {
 				return nil, &LineError{Line: d.line, Err: lerr}
 			}
 			if stop {
-				return d.finish(), nil
+				return d, nil
 			}
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				return d.finish(), nil
+				return d, nil
 			}
 			return nil, err
 		}
@@ -277,6 +326,9 @@ func (d *decoder) reserve(n int64) {
 	if d.opt.limit > 0 && n > int64(d.opt.limit)+1 {
 		n = int64(d.opt.limit) + 1
 	}
+	if d.opt.sample > 0 && n > int64(d.opt.sample) {
+		n = int64(d.opt.sample)
+	}
 	if n > 1<<21 {
 		n = 1 << 21 // a wrong guess must not reserve gigabytes; beyond this the columns grow
 	}
@@ -287,6 +339,7 @@ func (d *decoder) reserve(n int64) {
 	b.TS = make([]int64, 0, n)
 	b.Version = make([]int32, 0, n)
 	b.Error = make([]bool, 0, n)
+	d.labelTSCol = make([]int64, 0, n)
 	for _, s := range append([]*slot{d.pred, d.label, d.latency, d.score}, d.features...) {
 		if s.cat {
 			s.col.Cat = make([]int32, 0, n)
@@ -307,6 +360,7 @@ func (d *decoder) record(line []byte) (stop bool, err error) {
 		return false, nil // blank line
 	}
 	d.hasTS = false
+	d.hasLabelTS = false
 	d.version = -1
 	d.isError = false
 	d.versionMark = len(d.batch.Versions)
@@ -327,8 +381,11 @@ func (d *decoder) record(line []byte) (stop bool, err error) {
 		return false, sc.fail("unexpected data after the record")
 	}
 	if !d.hasTS {
-		d.rollback()
-		return false, errors.New(`record has no "ts"`)
+		if !d.opt.reference {
+			d.rollback()
+			return false, errors.New(`record has no "ts"`)
+		}
+		d.ts = 0
 	}
 	if d.version < 0 {
 		d.version = d.internVersion(nil)
@@ -337,8 +394,11 @@ func (d *decoder) record(line []byte) (stop bool, err error) {
 	if d.opt.window && (d.ts <= d.opt.start || d.ts > d.opt.end) {
 		keep = false
 	}
-	if keep && d.opt.version != "" && d.batch.Versions[d.version] != d.opt.version {
-		keep = false
+	if keep && d.opt.version != "" {
+		v := d.batch.Versions[d.version]
+		// A reference record without a version is part of the sample the API answered for the
+		// version asked; a record of another version never is.
+		keep = v == d.opt.version || (d.opt.reference && v == "")
 	}
 	if !keep {
 		d.rollback()
@@ -349,8 +409,83 @@ func (d *decoder) record(line []byte) (stop bool, err error) {
 		d.batch.Truncated = true
 		return true, nil
 	}
+	if d.res != nil {
+		switch slot := d.res.Next(); {
+		case slot < 0:
+			d.rollback()
+			return false, nil
+		case slot < len(d.batch.TS):
+			d.replace(slot)
+			return false, nil
+		}
+	}
 	d.commit()
 	return false, nil
+}
+
+// replace puts the record being decoded in place of record i (reservoir sampling), then bounds
+// the dictionaries: categories and versions only the replaced records used are dropped once they
+// outnumber the sample, so memory follows the sample whatever the stream holds.
+func (d *decoder) replace(i int) {
+	b := d.batch
+	b.TS[i] = d.ts
+	b.Version[i] = d.version
+	b.Error[i] = d.isError
+	lt := source.NoTime
+	if d.hasLabelTS {
+		lt = d.labelTS
+	}
+	d.labelTSCol[i] = lt
+	for _, s := range d.features {
+		s.commitAt(i)
+	}
+	d.pred.commitAt(i)
+	d.label.commitAt(i)
+	d.latency.commitAt(i)
+	d.score.commitAt(i)
+	bound := 2*d.opt.sample + 64
+	for _, s := range append([]*slot{d.pred, d.label}, d.features...) {
+		if s.cat && len(s.col.Dict) > bound {
+			s.compact()
+		}
+	}
+	if len(b.Versions) > bound {
+		d.compactVersions()
+	}
+}
+
+// compactVersions drops the versions no kept record uses.
+func (d *decoder) compactVersions() {
+	b := d.batch
+	b.Versions, d.versionIntern = compactDict(b.Versions, b.Version)
+}
+
+// compact drops the categories no kept record uses.
+func (s *slot) compact() {
+	s.col.Dict, s.intern = compactDict(s.col.Dict, s.col.Cat)
+}
+
+// compactDict keeps the entries of dict that codes use, rewriting codes (-1 stays -1), and
+// returns the new dictionary and its index.
+func compactDict(dict []string, codes []int32) ([]string, map[string]int32) {
+	remap := make([]int32, len(dict))
+	for i := range remap {
+		remap[i] = -1
+	}
+	var out []string
+	index := map[string]int32{}
+	for i, c := range codes {
+		if c < 0 || int(c) >= len(dict) {
+			continue
+		}
+		if remap[c] < 0 {
+			remap[c] = int32(len(out))
+			index[dict[c]] = remap[c]
+			out = append(out, dict[c])
+		}
+		codes[i] = remap[c]
+	}
+	return out, index
 }
 
 func (d *decoder) rollback() {
@@ -367,10 +502,21 @@ func (d *decoder) rollback() {
 
 func (d *decoder) commit() {
 	b := d.batch
-	if d.ts < d.lastTS {
-		d.outOfOrder = true
+	if !d.opt.reference && d.lastTS != math.MinInt64 {
+		switch {
+		case d.ts < d.lastTS:
+			d.outOfOrder = true
+			d.falls++
+		case d.ts > d.lastTS:
+			d.rises++
+		}
 	}
 	d.lastTS = d.ts
+	lt := source.NoTime
+	if d.hasLabelTS {
+		lt = d.labelTS
+	}
+	d.labelTSCol = append(d.labelTSCol, lt)
 	b.TS = append(b.TS, d.ts)
 	b.Version = append(b.Version, d.version)
 	b.Error = append(b.Error, d.isError)
@@ -463,9 +609,10 @@ const (
 	fieldPrediction
 	fieldLabel
 	fieldFeatures
+	fieldLabelTS
 )
 
-var fieldNames = [...]string{"", "ts", "model", "version", "status", "latency_ms", "score", "prediction", "label", "features"}
+var fieldNames = [...]string{"", "ts", "model", "version", "status", "latency_ms", "score", "prediction", "label", "features", "label_ts"}
 
 func fieldOf(key []byte) int {
 	for id := fieldTS; id < len(fieldNames); id++ {
@@ -552,6 +699,25 @@ func (d *decoder) field(id int) error {
 		return d.value(d.label)
 	case fieldFeatures:
 		return d.featureObject()
+	case fieldLabelTS:
+		switch sc.peek() {
+		case 'n':
+			d.hasLabelTS = false
+			return sc.literal("null")
+		case '"':
+		default:
+			return sc.eofOr(`"label_ts" must be an RFC 3339 string or null`)
+		}
+		off := sc.i
+		v, err := sc.str()
+		if err != nil {
+			return err
+		}
+		ts, err := parseTimestamp(v)
+		if err != nil {
+			return &syntaxError{off: off, msg: fmt.Sprintf(`"label_ts" %q: %v`, clip(v), err)}
+		}
+		d.labelTS, d.hasLabelTS = ts, true
 	default:
 		return sc.skip(0)
 	}
@@ -705,6 +871,9 @@ func sortBatch(b *source.Batch) {
 	b.Error = permute(b.Error, perm)
 	b.LatencyMs = permute(b.LatencyMs, perm)
 	b.Score = permute(b.Score, perm)
+	if len(b.LabelTS) == n {
+		b.LabelTS = permute(b.LabelTS, perm)
+	}
 	for _, c := range append([]*source.Column{b.Prediction, b.Label}, mapValues(b.Features)...) {
 		if c.Kind == source.Categorical {
 			c.Cat = permute(c.Cat, perm)

@@ -1,4 +1,4 @@
-package refcache
+package refstats
 
 import (
 	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
@@ -310,19 +310,24 @@ func TestWaiterOutlivesCancelledFetcher(t *testing.T) {
 	c := New(time.Hour)
 	var fetches atomic.Int32
 	started := make(chan struct{})
+	release := make(chan struct{})
 	fetch := func(ctx context.Context) (*source.Batch, error) {
 		if fetches.Add(1) == 1 {
 			close(started)
-			<-ctx.Done()
+		}
+		select {
+		case <-release:
+			return refBatch(), nil
+		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		return refBatch(), nil
 	}
 	ctx1, cancel1 := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { _, err := c.Get(ctx1, "k", fetch); errc <- err }()
 	<-started
-	// A second caller waits on the first fetch, whose caller then gives up.
+	// A second caller waits on the first fetch, whose caller then gives up: the shared fetch
+	// goes on for the second caller (its context is not the first caller's).
 	got := make(chan *Prepared, 1)
 	go func() {
 		p, err := c.Get(context.Background(), "k", fetch)
@@ -336,8 +341,12 @@ func TestWaiterOutlivesCancelledFetcher(t *testing.T) {
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Errorf("first caller: %v", err)
 	}
-	if p := <-got; p == nil || fetches.Load() != 2 {
-		t.Errorf("second caller: %v after %d fetches", p, fetches.Load())
+	close(release)
+	if p := <-got; p == nil || fetches.Load() != 1 {
+		t.Errorf("second caller: %v after %d fetches, want one shared fetch", p, fetches.Load())
+	}
+	if c.Len() != 1 {
+		t.Errorf("the shared fetch was not kept (Len %d)", c.Len())
 	}
 	// A waiter whose own context ends stops waiting.
 	block := make(chan struct{})
@@ -348,6 +357,14 @@ func TestWaiterOutlivesCancelledFetcher(t *testing.T) {
 	defer cancel()
 	if _, err := c.Get(ctx, "slow", fetch); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("waiter with a deadline: %v", err)
+	}
+	// A shared fetch is bounded by the fetch timeout even when no caller is left.
+	ct := New(time.Hour, WithFetchTimeout(20*time.Millisecond))
+	if _, err := ct.Get(context.Background(), "hang", func(ctx context.Context) (*source.Batch, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("fetch timeout: %v", err)
 	}
 }
 
@@ -434,7 +451,7 @@ func TestReferenceHelper(t *testing.T) {
 // BenchmarkCachedBinned is the cost of a repeated drift evaluation's reference lookup: a cache
 // hit plus memoised edges and counts for one feature of a 200,000-row reference.
 //
-//	go test ./pkg/source/refcache -run '^$' -bench CachedBinned
+//	go test ./pkg/refstats -run '^$' -bench CachedBinned
 func BenchmarkCachedBinned(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	x := make([]float64, 200_000)

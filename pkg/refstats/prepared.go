@@ -1,9 +1,11 @@
-// Package refcache keeps the reference (training) sample of each model per data-source instance,
-// prepared once for drift and distribution queries: fetched once per (model, version), its numeric
-// variables sorted, its categorical variables counted and its binnings memoised, so that repeated
-// queries and alert evaluations neither refetch nor re-sort it. Entries are refreshed after a TTL,
+// Package refstats prepares the reference (training) sample of each model for drift and
+// distribution statistics: its numeric variables sorted, its categorical variables counted and its
+// binnings memoised (Prepared), and keeps the prepared references of a data-source instance
+// (Cache) so that repeated queries and alert evaluations neither refetch nor re-sort them: fetched
+// once per key (concurrent callers share one fetch through singleflight), refreshed after a TTL,
 // bounded in number (least recently used dropped first) and dropped when the instance is disposed.
-package refcache
+// It is not a connector: the sources hand it batches.
+package refstats
 
 import (
 	"math"
