@@ -364,20 +364,6 @@ func (c *driftCalc) binned(m string, p, q, refCounts, curCounts []float64) float
 	case MethodMLRun:
 		return stats.MLRun(p, q)
 	case MethodChi2, MethodChi2PValue:
-		k := 0
-		for i := range refCounts {
-			if refCounts[i]+curCounts[i] > 0 {
-				k++
-			}
-		}
-		if k < 2 {
-			// One non-empty bin: the samples cannot differ; scipy's chi2_contingency gives
-			// statistic 0 and p-value 1 for a 2×1 table.
-			if m == MethodChi2 {
-				return 0
-			}
-			return 1
-		}
 		stat, pv, _ := stats.Chi2(refCounts, curCounts)
 		if m == MethodChi2 {
 			return stat
