@@ -400,7 +400,7 @@ func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query,
 					}
 				}
 				if st := specStatus.statusOf(&v); !math.IsNaN(st) {
-					status = stats.Status(int(st)).String()
+					status = Status(int(st)).String()
 				}
 				rs, cs := nan3, nan3
 				if spec.kind != source.Categorical {

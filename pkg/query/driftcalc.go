@@ -45,14 +45,14 @@ type featureSpec struct {
 	statusFrom []string
 	// need is methods ∪ statusFrom (∪ extra), computed per window.
 	need []string
-	th   map[string]stats.Threshold
+	th   map[string]statusThreshold
 }
 
 // thresholds merges a query's overrides with the defaults of DESIGN §5.
-func thresholds(over map[string]Threshold) (map[string]stats.Threshold, error) {
-	out := map[string]stats.Threshold{}
+func thresholds(over map[string]Threshold) (map[string]statusThreshold, error) {
+	out := map[string]statusThreshold{}
 	for _, m := range DriftMethods {
-		if th, ok := stats.DefaultThreshold(m); ok {
+		if th, ok := defaultThreshold(m); ok {
 			out[m] = th
 		}
 	}
@@ -89,7 +89,7 @@ func thresholds(over map[string]Threshold) (map[string]stats.Threshold, error) {
 // specFor builds the spec of one variable. explicit says whether the user named the features;
 // then methods that do not apply to the variable's kind are an error, otherwise they are skipped
 // (and reported through skipped).
-func specFor(name string, kind source.Kind, asked []string, explicit bool, th map[string]stats.Threshold, extra []string) (featureSpec, []string, error) {
+func specFor(name string, kind source.Kind, asked []string, explicit bool, th map[string]statusThreshold, extra []string) (featureSpec, []string, error) {
 	s := featureSpec{name: name, kind: kind, th: th}
 	var skipped []string
 	for _, m := range asked {
@@ -146,23 +146,23 @@ func (s *featureSpec) checkStatus() error {
 
 // statusOf is the worst status of the spec's statusFrom methods, NaN when none has a value.
 func (s *featureSpec) statusOf(v *values) float64 {
-	worst, any := stats.StatusOK, false
+	w, any := StatusOK, false
 	for _, m := range s.statusFrom {
 		th, ok := s.th[m]
 		if !ok {
 			continue
 		}
-		st, ok := stats.Classify(v[methodIndex[m]], th)
+		st, ok := classify(v[methodIndex[m]], th)
 		if !ok {
 			continue
 		}
 		any = true
-		worst = stats.Worst(worst, st)
+		w = worst(w, st)
 	}
 	if !any {
 		return math.NaN()
 	}
-	return float64(worst)
+	return float64(w)
 }
 
 // driftCalc computes drift of one variable against one reference, reusing its buffers across

@@ -183,7 +183,7 @@ func (h *Handler) endpointsFromLog(ctx context.Context, r *request, src Resolved
 				}
 				row.driftScore = worst
 				if !math.IsNaN(status) {
-					row.driftStatus = stats.Status(status).String()
+					row.driftStatus = Status(status).String()
 				}
 			}
 			rows = append(rows, row)

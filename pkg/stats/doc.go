@@ -1,8 +1,9 @@
 // Package stats holds the pure numeric kernels of ModelLens: sorting and cleaning of samples,
 // type-7 percentiles, binning, binned drift distances (PSI, Jensen–Shannon, Hellinger, TVD,
 // symmetric KL, L∞, MLRun's general drift), raw-sample measures (two-sample Kolmogorov–Smirnov
-// statistic and p-value, Wasserstein-1), the chi-square test of homogeneity and the drift status
-// thresholds (DESIGN §5). It imports only the standard library and gonum.
+// statistic and p-value, Wasserstein-1) and the chi-square test of homogeneity (DESIGN §5). It
+// imports only the standard library and gonum. Kernels take numbers, never method names: the
+// default thresholds and the drift status rule belong to the query vocabulary (pkg/query).
 //
 // Every function is defined against a named reference (numpy 1.24 / scipy 1.10, or MLRun for
 // KLD and the general drift value) and tested against values that reference produced on the
