@@ -78,7 +78,9 @@ func (h *Handler) distribution(ctx context.Context, r *request) (data.Frames, er
 						refCounts = make([]float64, len(edges)+1)
 					}
 					cur := gatherNum(b.Column(spec.name), idx)
-					stats.SortFloat64s(cur)
+					if err := stats.SortFloat64sCheck(cur, ctx.Err); err != nil {
+						return nil, err
+					}
 					curCounts = stats.CountsSorted(edges, cur, nil)
 					binNames = binLabels(edges)
 				}

@@ -287,6 +287,7 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 			for si := range dm.specs {
 				spec := &dm.specs[si]
 				calc := newDriftCalc(spec, ref, strategy, bins)
+				calc.check = ctx.Err
 				if calc.refSize() == 0 {
 					info.Notices = append(info.Notices, frames.WarningNotice(errNoValues(dm.model.Name, spec.name, "reference")))
 				}
@@ -387,8 +388,12 @@ func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query,
 				sum[methodIndex[m]] = 0
 			}
 			for si := range dm.specs {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
 				spec := &dm.specs[si]
 				calc := newDriftCalc(spec, ref, strategy, bins)
+				calc.check = ctx.Err
 				col := b.Column(spec.name)
 				v, n := calc.compute(col, idx)
 				status := ""

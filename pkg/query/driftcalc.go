@@ -169,6 +169,8 @@ func (s *featureSpec) statusOf(v *values) float64 {
 // windows. Not safe for concurrent use.
 type driftCalc struct {
 	spec *featureSpec
+	// check stops the sort of a large window when the query is cancelled (nil: never).
+	check stats.Check
 	// numeric reference
 	refSorted, edges, refCounts, p []float64
 	refStd                         float64
@@ -253,7 +255,10 @@ func (c *driftCalc) compute(col *source.Column, idx []int32) (values, int) {
 	if len(cur) == 0 || len(c.refSorted) == 0 {
 		return v, len(cur)
 	}
-	stats.SortFloat64s(cur)
+	if err := stats.SortFloat64sCheck(cur, c.check); err != nil {
+		// Cancelled: the caller's window loop returns the context's error next.
+		return v, 0
+	}
 	c.curCounts = stats.CountsSorted(c.edges, cur, c.curCounts[:0])
 	c.q = stats.Proportions(c.curCounts, c.q[:0])
 	ks, w := math.NaN(), math.NaN()

@@ -77,7 +77,7 @@ func (h *Handler) latency(ctx context.Context, r *request) (data.Frames, error) 
 					}
 					return
 				}
-				pv = stats.Percentiles(scratch, ps, pv[:0])
+				pv, _ = stats.PercentilesCheck(scratch, ps, pv[:0], ctx.Err) // cancelled: windows returns ctx's error next
 				for j := range ps {
 					vals[j][i] = pv[j]
 				}

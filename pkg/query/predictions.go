@@ -78,7 +78,7 @@ func (h *Handler) predictions(ctx context.Context, r *request) (data.Frames, err
 				return
 			}
 			any = true
-			pv = stats.Percentiles(scratch, ps, pv[:0])
+			pv, _ = stats.PercentilesCheck(scratch, ps, pv[:0], ctx.Err) // cancelled: windows returns ctx's error next
 			for j := range ps {
 				vals[j][i] = pv[j]
 			}

@@ -21,3 +21,12 @@
 //   - Bad numeric input never panics: empty input, mismatched lengths, NaN where it is not
 //     allowed, or too few categories give NaN (each doc comment says exactly when).
 package stats
+
+// Check is how a long kernel learns that its caller gave up: the kernels whose name ends in Check
+// call it at bounded intervals (about every CheckEvery values of work) and stop at its first
+// error, which they return. A nil Check never stops. Callers pass a context's Err method
+// (ctx.Err); the kernels stay free of contexts and I/O.
+type Check func() error
+
+// CheckEvery is about how many values a Check kernel processes between two calls of its check.
+const CheckEvery = 1 << 16
