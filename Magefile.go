@@ -16,10 +16,11 @@ import (
 	build "github.com/grafana/grafana-plugin-sdk-go/build"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/packaging"
+	"github.com/modellens/mlmonitoring-datasource/pkg/pluginid"
 )
 
 // pluginID is plugin.json's id; the archive's root directory carries this name.
-const pluginID = "modellens-mlmonitoring-datasource"
+const pluginID = pluginid.ID
 
 // distDir is where the frontend build and the SDK's backend build write the plugin.
 const distDir = "dist"

@@ -14,11 +14,12 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/modellens/mlmonitoring-datasource/pkg/pluginid"
 	"github.com/modellens/mlmonitoring-datasource/pkg/query"
 )
 
 // PluginID is the data source type the dashboards and rules query.
-const PluginID = "modellens-mlmonitoring-datasource"
+const PluginID = pluginid.ID
 
 // DatasourceVar is the name of the dashboards' data source variable; every panel and target refers
 // to the data source as {"type": PluginID, "uid": "${datasource}"}.

@@ -12,6 +12,14 @@ const (
 	MaxBins = 1000
 	// MaxPoints caps the points of a series whatever MaxDataPoints asks for.
 	MaxPoints = 20_000
+	// MaxPercentiles caps `percentiles` (latency and predictions queries): more is a query error.
+	MaxPercentiles = 32
+	// MaxNameLength caps, in bytes, a model, version or feature name and every other string of a
+	// query (window, reference times, query type...): longer is a query error.
+	MaxNameLength = 256
+	// QuotedNameRunes is how much of a user-supplied string an error message quotes; longer ones
+	// are cut there and end with "…".
+	QuotedNameRunes = 64
 )
 
 // Settings defaults and bounds (DESIGN §3).

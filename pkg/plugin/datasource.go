@@ -19,6 +19,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/resource/httpadapter"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
+	"github.com/modellens/mlmonitoring-datasource/pkg/pluginid"
 	"github.com/modellens/mlmonitoring-datasource/pkg/query"
 	"github.com/modellens/mlmonitoring-datasource/pkg/refstats"
 	"github.com/modellens/mlmonitoring-datasource/pkg/resources"
@@ -29,7 +30,7 @@ import (
 )
 
 // ID is the plugin id (plugin.json).
-const ID = "modellens-mlmonitoring-datasource"
+const ID = pluginid.ID
 
 // ReferenceTTL is how long a prepared reference sample is reused.
 const ReferenceTTL = 10 * time.Minute

@@ -53,7 +53,9 @@ func (h *Handler) distribution(ctx context.Context, r *request) (data.Frames, er
 				continue
 			}
 			var lo, hi int
-			g.windows(b.TS, grp.idx, func(_ int, _ time.Time, l, h int) { lo, hi = l, h })
+			if err := g.windows(ctx, b.TS, grp.idx, func(_ int, _ time.Time, l, h int) { lo, hi = l, h }); err != nil {
+				return nil, err
+			}
 			idx := grp.idx[lo:hi]
 			for si := range dm.specs {
 				spec := &dm.specs[si]
@@ -76,7 +78,9 @@ func (h *Handler) distribution(ctx context.Context, r *request) (data.Frames, er
 						refCounts = make([]float64, len(edges)+1)
 					}
 					cur := gatherNum(b.Column(spec.name), idx)
-					stats.SortFloat64s(cur)
+					if err := stats.SortFloat64sCheck(cur, ctx.Err); err != nil {
+						return nil, err
+					}
 					curCounts = stats.CountsSorted(edges, cur, nil)
 					binNames = binLabels(edges)
 				}

@@ -172,7 +172,11 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 	strategy, bins := binning(q)
 	info := frames.Info{Source: src.Name, Notices: notices}
 	if q.Output == OutputTable {
-		return data.Frames{h.driftTable(models, q, g, strategy, bins, &info)}, nil
+		f, err := h.driftTable(ctx, models, q, g, strategy, bins, &info)
+		if err != nil {
+			return nil, err
+		}
+		return data.Frames{f}, nil
 	}
 	var out seriesSet
 	empty := 0
@@ -188,6 +192,7 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 			for si := range dm.specs {
 				spec := &dm.specs[si]
 				calc := newDriftCalc(spec, ref, strategy, bins)
+				calc.check = ctx.Err
 				if calc.refSize() == 0 {
 					info.Notices = append(info.Notices, frames.WarningNotice(errNoValues(dm.model.Name, spec.name, "reference")))
 				}
@@ -199,7 +204,7 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 				for i := range series {
 					series[i] = make([]float64, len(g.times))
 				}
-				g.windows(b.TS, grp.idx, func(i int, _ time.Time, lo, hi int) {
+				err := g.windows(ctx, b.TS, grp.idx, func(i int, _ time.Time, lo, hi int) {
 					v, n := calc.compute(col, grp.idx[lo:hi])
 					if n == 0 {
 						empty++
@@ -211,6 +216,9 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 						series[len(spec.methods)][i] = spec.statusOf(&v)
 					}
 				})
+				if err != nil {
+					return nil, err
+				}
 				for j, m := range spec.methods {
 					l := labels(dm.model.Name, q, &grp)
 					l["feature"] = spec.name
@@ -235,7 +243,7 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 // driftTable builds the drift table: per model (version) and feature, the methods asked plus tvd,
 // hellinger and kld, the status, reference and current counts and min/mean/max; then per model
 // (version) the sum and mean of tvd, hellinger and kld over the features.
-func (h *Handler) driftTable(models []driftModel, q *Query, g grid, strategy string, bins int, info *frames.Info) *data.Frame {
+func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query, g grid, strategy string, bins int, info *frames.Info) (*data.Frame, error) {
 	// Columns: every value method asked for any feature, then the extras.
 	var cols []string
 	for mi := range models {
@@ -275,7 +283,9 @@ func (h *Handler) driftTable(models []driftModel, q *Query, g grid, strategy str
 				continue
 			}
 			var lo, hi int
-			g.windows(b.TS, grp.idx, func(_ int, _ time.Time, l, h int) { lo, hi = l, h })
+			if err := g.windows(ctx, b.TS, grp.idx, func(_ int, _ time.Time, l, h int) { lo, hi = l, h }); err != nil {
+				return nil, err
+			}
 			idx := grp.idx[lo:hi]
 			sum := nanValues()
 			nfeat := 0
@@ -283,8 +293,12 @@ func (h *Handler) driftTable(models []driftModel, q *Query, g grid, strategy str
 				sum[methodIndex[m]] = 0
 			}
 			for si := range dm.specs {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
 				spec := &dm.specs[si]
 				calc := newDriftCalc(spec, ref, strategy, bins)
+				calc.check = ctx.Err
 				col := b.Column(spec.name)
 				v, n := calc.compute(col, idx)
 				status := ""
@@ -296,7 +310,7 @@ func (h *Handler) driftTable(models []driftModel, q *Query, g grid, strategy str
 					}
 				}
 				if st := specStatus.statusOf(&v); !math.IsNaN(st) {
-					status = stats.Status(int(st)).String()
+					status = Status(int(st)).String()
 				}
 				rs, cs := nan3, nan3
 				if spec.kind != source.Categorical {
@@ -365,7 +379,7 @@ func (h *Handler) driftTable(models []driftModel, q *Query, g grid, strategy str
 		frames.NumberField("current mean", "", curMean),
 		frames.NumberField("current max", "", curMax),
 	)
-	return frames.Table("drift", fields, *info)
+	return frames.Table("drift", fields, *info), nil
 }
 
 // minMeanMax returns the minimum, mean and maximum of x (NaN for an empty x).

@@ -610,7 +610,7 @@ func TestReferenceWindowMixedTimes(t *testing.T) {
 	require.InDelta(t, 0.4666666666666667, byLabels(t, r.Frames)["feature=x, method=ks, model=iris"][0], 1e-12)
 	// Out of order once resolved.
 	r = run(h, q("2026-01-01T00:20:00Z", "now-22m"), t0, t0.Add(30*time.Minute), time.Minute)
-	require.ErrorContains(t, r.Error, "reference.from (2026-01-01T00:20:00Z = 2026-01-01T00:20:00Z) must be before reference.to (now-22m = 2026-01-01T00:08:00Z)")
+	require.ErrorContains(t, r.Error, `reference.from ("2026-01-01T00:20:00Z" = 2026-01-01T00:20:00Z) must be before reference.to ("now-22m" = 2026-01-01T00:08:00Z)`)
 	require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource)
 }
 

@@ -45,14 +45,14 @@ type featureSpec struct {
 	statusFrom []string
 	// need is methods ∪ statusFrom (∪ extra), computed per window.
 	need []string
-	th   map[string]stats.Threshold
+	th   map[string]statusThreshold
 }
 
 // thresholds merges a query's overrides with the defaults of DESIGN §5.
-func thresholds(over map[string]Threshold) (map[string]stats.Threshold, error) {
-	out := map[string]stats.Threshold{}
+func thresholds(over map[string]Threshold) (map[string]statusThreshold, error) {
+	out := map[string]statusThreshold{}
 	for _, m := range DriftMethods {
-		if th, ok := stats.DefaultThreshold(m); ok {
+		if th, ok := defaultThreshold(m); ok {
 			out[m] = th
 		}
 	}
@@ -89,7 +89,7 @@ func thresholds(over map[string]Threshold) (map[string]stats.Threshold, error) {
 // specFor builds the spec of one variable. explicit says whether the user named the features;
 // then methods that do not apply to the variable's kind are an error, otherwise they are skipped
 // (and reported through skipped).
-func specFor(name string, kind source.Kind, asked []string, explicit bool, th map[string]stats.Threshold, extra []string) (featureSpec, []string, error) {
+func specFor(name string, kind source.Kind, asked []string, explicit bool, th map[string]statusThreshold, extra []string) (featureSpec, []string, error) {
 	s := featureSpec{name: name, kind: kind, th: th}
 	var skipped []string
 	for _, m := range asked {
@@ -146,29 +146,31 @@ func (s *featureSpec) checkStatus() error {
 
 // statusOf is the worst status of the spec's statusFrom methods, NaN when none has a value.
 func (s *featureSpec) statusOf(v *values) float64 {
-	worst, any := stats.StatusOK, false
+	w, any := StatusOK, false
 	for _, m := range s.statusFrom {
 		th, ok := s.th[m]
 		if !ok {
 			continue
 		}
-		st, ok := stats.Classify(v[methodIndex[m]], th)
+		st, ok := classify(v[methodIndex[m]], th)
 		if !ok {
 			continue
 		}
 		any = true
-		worst = stats.Worst(worst, st)
+		w = worst(w, st)
 	}
 	if !any {
 		return math.NaN()
 	}
-	return float64(worst)
+	return float64(w)
 }
 
 // driftCalc computes drift of one variable against one reference, reusing its buffers across
 // windows. Not safe for concurrent use.
 type driftCalc struct {
 	spec *featureSpec
+	// check stops the sort of a large window when the query is cancelled (nil: never).
+	check stats.Check
 	// numeric reference
 	refSorted, edges, refCounts, p []float64
 	refStd                         float64
@@ -253,7 +255,10 @@ func (c *driftCalc) compute(col *source.Column, idx []int32) (values, int) {
 	if len(cur) == 0 || len(c.refSorted) == 0 {
 		return v, len(cur)
 	}
-	stats.SortFloat64s(cur)
+	if err := stats.SortFloat64sCheck(cur, c.check); err != nil {
+		// Cancelled: the caller's window loop returns the context's error next.
+		return v, 0
+	}
 	c.curCounts = stats.CountsSorted(c.edges, cur, c.curCounts[:0])
 	c.q = stats.Proportions(c.curCounts, c.q[:0])
 	ks, w := math.NaN(), math.NaN()
@@ -364,20 +369,6 @@ func (c *driftCalc) binned(m string, p, q, refCounts, curCounts []float64) float
 	case MethodMLRun:
 		return stats.MLRun(p, q)
 	case MethodChi2, MethodChi2PValue:
-		k := 0
-		for i := range refCounts {
-			if refCounts[i]+curCounts[i] > 0 {
-				k++
-			}
-		}
-		if k < 2 {
-			// One non-empty bin: the samples cannot differ; scipy's chi2_contingency gives
-			// statistic 0 and p-value 1 for a 2×1 table.
-			if m == MethodChi2 {
-				return 0
-			}
-			return 1
-		}
 		stat, pv, _ := stats.Chi2(refCounts, curCounts)
 		if m == MethodChi2 {
 			return stat

@@ -169,7 +169,11 @@ func (h *Handler) endpointsFromLog(ctx context.Context, r *request, src Resolved
 				cur := idx[lowerBound(b.TS, idx, toNs-int64(endpointsDriftWindow)):]
 				worst, status := math.NaN(), math.NaN()
 				for si := range specs {
+					if err := ctx.Err(); err != nil {
+						return nil, nil, err
+					}
 					calc := newDriftCalc(&specs[si], ref, strategy, bins)
+					calc.check = ctx.Err
 					v, n := calc.compute(b.Column(specs[si].name), cur)
 					if n == 0 {
 						continue
@@ -183,7 +187,7 @@ func (h *Handler) endpointsFromLog(ctx context.Context, r *request, src Resolved
 				}
 				row.driftScore = worst
 				if !math.IsNaN(status) {
-					row.driftStatus = stats.Status(status).String()
+					row.driftStatus = Status(status).String()
 				}
 			}
 			rows = append(rows, row)

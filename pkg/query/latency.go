@@ -61,7 +61,7 @@ func (h *Handler) latency(ctx context.Context, r *request) (data.Frames, error) 
 			for i := range vals {
 				vals[i] = make([]float64, len(g.times))
 			}
-			g.windows(b.TS, grp.idx, func(i int, _ time.Time, lo, hi int) {
+			err := g.windows(ctx, b.TS, grp.idx, func(i int, _ time.Time, lo, hi int) {
 				scratch = scratch[:0]
 				for _, k := range grp.idx[lo:hi] {
 					if int(k) < len(b.LatencyMs) {
@@ -77,11 +77,14 @@ func (h *Handler) latency(ctx context.Context, r *request) (data.Frames, error) 
 					}
 					return
 				}
-				pv = stats.Percentiles(scratch, ps, pv[:0])
+				pv, _ = stats.PercentilesCheck(scratch, ps, pv[:0], ctx.Err) // cancelled: windows returns ctx's error next
 				for j := range ps {
 					vals[j][i] = pv[j]
 				}
 			})
+			if err != nil {
+				return nil, err
+			}
 			for j, p := range ps {
 				l := labels(f.model.Name, q, &grp)
 				l["quantile"] = quantileLabel(p)

@@ -12,8 +12,6 @@ import (
 	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/modellens/mlmonitoring-datasource/pkg/stats"
 )
 
 // querySchema describes the Go query model for the frontend's type test (src/types.test.ts), which
@@ -105,7 +103,7 @@ func TestQueryModelSchemaFile(t *testing.T) {
 		s.OutputsByType[qt] = outputsFor(qt)
 	}
 	for _, m := range methodsWithDefaults {
-		th, ok := stats.DefaultThreshold(m)
+		th, ok := defaultThreshold(m)
 		require.True(t, ok, "no default threshold for %s", m)
 		require.Equal(t, slices.Contains(lowerIsWorse, m), th.LowerIsWorse, "%s: direction", m)
 		s.DefaultThresholds[m] = schemaThreshold{Warning: th.Warning, Drift: th.Drift, LowerIsWorse: th.LowerIsWorse}

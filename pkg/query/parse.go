@@ -15,6 +15,7 @@ import (
 	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/gtime"
 )
 
 // methodsWithDefaults are the drift methods that have default thresholds (DESIGN §5); an override
@@ -106,20 +107,76 @@ func quoteAll(xs []string) string {
 	return strings.Join(q, ", ")
 }
 
+// quoteName quotes a user-supplied string for a message: at most limits.QuotedNameRunes runes of
+// it, followed by "…" when it is longer, so that a huge name is never echoed whole.
+func quoteName(s string) string {
+	n := 0
+	for i := range s {
+		if n == limits.QuotedNameRunes {
+			return strconv.Quote(s[:i]) + "…"
+		}
+		n++
+	}
+	return strconv.Quote(s)
+}
+
+// checkLengths rejects any string of the query longer than limits.MaxNameLength bytes.
+func checkLengths(q *Query) error {
+	check := func(field, v string) error {
+		if len(v) > limits.MaxNameLength {
+			return userError("%s %s is %d bytes long; at most %d are accepted", field, quoteName(v), len(v), limits.MaxNameLength)
+		}
+		return nil
+	}
+	fields := []struct{ name, v string }{{"queryType", string(q.QueryType)}, {"model", q.Model}, {"version", q.Version},
+		{"source", q.Source}, {"output", q.Output}, {"window", q.Window}}
+	if r := q.Reference; r != nil {
+		fields = append(fields, struct{ name, v string }{"reference.kind", r.Kind}, struct{ name, v string }{"reference.from", r.From},
+			struct{ name, v string }{"reference.to", r.To})
+	}
+	if b := q.Binning; b != nil {
+		fields = append(fields, struct{ name, v string }{"binning.strategy", b.Strategy})
+	}
+	for _, f := range fields {
+		if err := check(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	for _, list := range []struct {
+		name string
+		vs   []string
+	}{{"feature", q.Features}, {"traffic metric", q.Metrics}, {"drift method", q.Methods}} {
+		for _, v := range list.vs {
+			if err := check(list.name, v); err != nil {
+				return err
+			}
+		}
+	}
+	for m := range q.Thresholds {
+		if err := check("thresholds method", m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Validate checks a decoded query (see Parse).
 func Validate(q *Query) error {
+	if err := checkLengths(q); err != nil {
+		return err
+	}
 	if q.QueryType == "" {
 		return userError("queryType is required (one of %s)", quoteAll(typeNames()))
 	}
 	if !oneOf(q.QueryType, QueryTypes) {
-		return userError("unknown queryType %q (one of %s)", q.QueryType, quoteAll(typeNames()))
+		return userError("unknown queryType %s (one of %s)", quoteName(string(q.QueryType)), quoteAll(typeNames()))
 	}
 	if q.Source != "" && !oneOf(q.Source, Sources) {
-		return userError("unknown source %q (one of %s)", q.Source, quoteAll(Sources))
+		return userError("unknown source %s (one of %s)", quoteName(q.Source), quoteAll(Sources))
 	}
 	if q.Output != "" {
 		if !oneOf(q.Output, Outputs) {
-			return userError("unknown output %q (one of %s)", q.Output, quoteAll(Outputs))
+			return userError("unknown output %s (one of %s)", quoteName(q.Output), quoteAll(Outputs))
 		}
 		if allowed := outputsFor(q.QueryType); !oneOf(q.Output, allowed) {
 			return userError("output %q does not apply to %s queries (use %s)", q.Output, q.QueryType, quoteAll(allowed))
@@ -128,11 +185,14 @@ func Validate(q *Query) error {
 	if q.Window != "" {
 		d, err := parseDuration(q.Window)
 		if err != nil {
-			return userError("window %q is not a duration like 30s, 5m, 1h or 1d", q.Window)
+			return userError("window %s is not a duration like 30s, 5m, 1h or 1d", quoteName(q.Window))
 		}
 		if d <= 0 {
-			return userError("window %q must be positive", q.Window)
+			return userError("window %s must be positive", quoteName(q.Window))
 		}
+	}
+	if len(q.Percentiles) > limits.MaxPercentiles {
+		return userError("%d percentiles asked for; at most %d are accepted per query", len(q.Percentiles), limits.MaxPercentiles)
 	}
 	for _, p := range q.Percentiles {
 		if !(p > 0 && p <= 100) || math.IsNaN(p) {
@@ -141,12 +201,12 @@ func Validate(q *Query) error {
 	}
 	for _, m := range q.Metrics {
 		if !oneOf(m, TrafficMetrics) {
-			return userError("unknown traffic metric %q (one of %s)", m, quoteAll(TrafficMetrics))
+			return userError("unknown traffic metric %s (one of %s)", quoteName(m), quoteAll(TrafficMetrics))
 		}
 	}
 	for _, m := range q.Methods {
 		if !oneOf(m, DriftMethods) {
-			return userError("unknown drift method %q (one of %s)", m, quoteAll(DriftMethods))
+			return userError("unknown drift method %s (one of %s)", quoteName(m), quoteAll(DriftMethods))
 		}
 	}
 	for _, f := range q.Features {
@@ -169,22 +229,22 @@ func Validate(q *Query) error {
 			if err != nil {
 				return userError("reference.from: %v", err)
 			}
-			to, err := ParseTime(r.To, ref)
+			to, err := parseTime(r.To, ref, true)
 			if err != nil {
 				return userError("reference.to: %v", err)
 			}
 			// A relative and an absolute time can only be ordered when the query runs
 			// (referenceWindow); two of a kind are ordered whatever the time.
 			if isRelative(r.From) == isRelative(r.To) && !from.Before(to) {
-				return userError("reference.from (%s) must be before reference.to (%s)", r.From, r.To)
+				return userError("reference.from (%s) must be before reference.to (%s)", quoteName(r.From), quoteName(r.To))
 			}
 		default:
-			return userError("unknown reference.kind %q (one of %q, %q)", r.Kind, ReferenceDataset, ReferenceWindow)
+			return userError("unknown reference.kind %s (one of %q, %q)", quoteName(r.Kind), ReferenceDataset, ReferenceWindow)
 		}
 	}
 	if b := q.Binning; b != nil {
 		if b.Strategy != "" && b.Strategy != BinningQuantile && b.Strategy != BinningEqualWidth {
-			return userError("unknown binning.strategy %q (one of %q, %q)", b.Strategy, BinningQuantile, BinningEqualWidth)
+			return userError("unknown binning.strategy %s (one of %q, %q)", quoteName(b.Strategy), BinningQuantile, BinningEqualWidth)
 		}
 		if b.Bins != 0 && (b.Bins < limits.MinBins || b.Bins > limits.MaxBins) {
 			return userError("binning.bins %d is outside [%d, %d]", b.Bins, limits.MinBins, limits.MaxBins)
@@ -192,10 +252,26 @@ func Validate(q *Query) error {
 	}
 	for m, th := range q.Thresholds {
 		if m == MethodStatus || !oneOf(m, DriftMethods) {
-			return userError("thresholds for unknown method %q (one of the drift methods except status)", m)
+			return userError("thresholds for unknown method %s (one of the drift methods except status)", quoteName(m))
 		}
 		if th.Warning == nil && th.Drift == nil {
 			return userError("thresholds.%s needs warning, drift or both", m)
+		}
+		for _, v := range []struct {
+			name string
+			v    *float64
+		}{{"warning", th.Warning}, {"drift", th.Drift}} {
+			if v.v == nil {
+				continue
+			}
+			x := *v.v
+			if slices.Contains(lowerIsWorse, m) {
+				if !(x >= 0 && x <= 1) {
+					return userError("thresholds.%s.%s (%v) must be a p-value in [0, 1]", m, v.name, x)
+				}
+			} else if !(x >= 0) || math.IsInf(x, 1) {
+				return userError("thresholds.%s.%s (%v) must be a finite number >= 0 (%s is never negative)", m, v.name, x, m)
+			}
 		}
 		if !slices.Contains(methodsWithDefaults, m) && (th.Warning == nil || th.Drift == nil) {
 			return userError("thresholds.%s needs both warning and drift (%s has no default thresholds)", m, m)
@@ -255,57 +331,84 @@ func parseDuration(s string) (time.Duration, error) {
 	return time.Duration(n) * unit, nil
 }
 
-// ParseTime resolves a Grafana relative time ("now", "now-7d", "now-1h") against now, or parses an
-// RFC 3339 time.
-func ParseTime(s string, now time.Time) (time.Time, error) {
+// ParseTime resolves a Grafana time expression against now with the SDK's gtime (Grafana's
+// datemath): "now", "now-7d", "now-7d/d" (rounded down to the start of the UTC day), "now-1M", a
+// Unix time in milliseconds, or an absolute time ("2024-01-02T15:04:05Z", "2024-01-02"). The time
+// must lie within the supported times (1677-09-21 to 2262-04-11, see checkRange).
+func ParseTime(s string, now time.Time) (time.Time, error) { return parseTime(s, now, false) }
+
+// maxAmountDigits bounds each number in a time expression: datemath adds amounts without overflow
+// checks ("now-9223372036854775807s" would wrap), and 9 digits keep every unit's amount exact.
+const maxAmountDigits = 9
+
+// parseTime is ParseTime; roundUp rounds "/d" up to the end of the unit ("now/d" as the end of a
+// range is the end of today), as Grafana does for the end of a time range.
+func parseTime(s string, now time.Time, roundUp bool) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, errors.New("empty time")
 	}
-	if s == "now" {
-		return now, nil
+	bad := func() (time.Time, error) {
+		return time.Time{}, fmt.Errorf("%s is not a time like now-7d, now-7d/d or 2024-01-02T15:04:05Z", quoteName(s))
 	}
-	if rest, ok := strings.CutPrefix(s, "now"); ok {
-		if strings.Contains(rest, "/") {
-			return time.Time{}, fmt.Errorf("%q: rounding (/d) is not supported; use now-7d or an RFC 3339 time", s)
+	if _, err := strconv.ParseInt(s, 10, 64); err != nil { // not a Unix time in milliseconds
+		run := 0
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				run = 0
+			} else if run++; run > maxAmountDigits {
+				return time.Time{}, fmt.Errorf("%s: an amount has more than %d digits", quoteName(s), maxAmountDigits)
+			}
 		}
-		sign := time.Duration(1)
-		switch {
-		case strings.HasPrefix(rest, "-"):
-			sign = -1
-		case strings.HasPrefix(rest, "+"):
-		default:
-			return time.Time{}, fmt.Errorf("%q is not a time like now-7d or 2024-01-02T15:04:05Z", s)
-		}
-		d, err := parseDuration(rest[1:])
-		if err != nil || d < 0 {
-			return time.Time{}, fmt.Errorf("%q is not a time like now-7d or 2024-01-02T15:04:05Z", s)
-		}
-		return now.Add(sign * d), nil
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
+	t, err := evalTime(s, now, roundUp)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not a time like now-7d or 2024-01-02T15:04:05Z", s)
+		return bad()
 	}
-	return t, nil
+	if t.Before(minTime) || t.After(maxTime) {
+		return time.Time{}, fmt.Errorf("%s is %s, outside the supported times %s to %s", quoteName(s),
+			t.UTC().Format(time.RFC3339), minTime.Format(time.RFC3339), maxTime.Format(time.RFC3339))
+	}
+	return t.UTC(), nil
 }
 
-// isRelative reports whether a time is relative to now ("now-7d").
-func isRelative(s string) bool { return strings.HasPrefix(strings.TrimSpace(s), "now") }
+// evalTime evaluates s with gtime in UTC. datemath panics on some inputs (an unknown rounding
+// unit: "now/b"), which is an invalid time here, not a crash.
+func evalTime(s string, now time.Time, roundUp bool) (t time.Time, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			t, err = time.Time{}, fmt.Errorf("invalid time expression: %v", p)
+		}
+	}()
+	tr := gtime.TimeRange{From: s, To: s, Now: now}
+	if roundUp {
+		return tr.ParseTo(gtime.WithLocation(time.UTC))
+	}
+	return tr.ParseFrom(gtime.WithLocation(time.UTC))
+}
+
+// isRelative reports whether a time expression depends on now ("now-7d", "now/d", or a bare
+// duration such as "7d", which gtime reads as now-7d).
+func isRelative(s string) bool {
+	a := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	t1, err1 := parseTime(s, a, false)
+	t2, err2 := parseTime(s, a.AddDate(3, 0, 0), false)
+	return err1 != nil || err2 != nil || !t1.Equal(t2)
+}
 
 // referenceWindow resolves a query's reference window against the end of its time range.
 func referenceWindow(r *Reference, now time.Time) (time.Time, time.Time, error) {
-	from, err := ParseTime(r.From, now)
+	from, err := parseTime(r.From, now, false)
 	if err != nil {
 		return from, from, userError("reference.from: %v", err)
 	}
-	to, err := ParseTime(r.To, now)
+	to, err := parseTime(r.To, now, true)
 	if err != nil {
 		return from, to, userError("reference.to: %v", err)
 	}
 	if !from.Before(to) {
 		return from, to, userError("reference.from (%s = %s) must be before reference.to (%s = %s)",
-			r.From, from.UTC().Format(time.RFC3339), r.To, to.UTC().Format(time.RFC3339))
+			quoteName(r.From), from.UTC().Format(time.RFC3339), quoteName(r.To), to.UTC().Format(time.RFC3339))
 	}
 	return from, to, nil
 }

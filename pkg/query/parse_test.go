@@ -60,7 +60,11 @@ func TestParseInvalid(t *testing.T) {
 		{`{"queryType":"drift","reference":{"kind":"window","from":"now-7d"}}`, "needs both reference.from and reference.to"},
 		{`{"queryType":"drift","reference":{"kind":"window","from":"yesterday","to":"now"}}`, "reference.from"},
 		{`{"queryType":"drift","reference":{"kind":"window","from":"now-1d","to":"now-2d"}}`, "must be before"},
-		{`{"queryType":"drift","reference":{"kind":"window","from":"now-1d/d","to":"now"}}`, "rounding"},
+		{`{"queryType":"drift","reference":{"kind":"window","from":"now/d","to":"now-1d/d"}}`, "must be before"},
+		{`{"queryType":"latency","percentiles":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33]}`, "33 percentiles asked for; at most 32"},
+		{`{"queryType":"drift","thresholds":{"psi":{"warning":-0.1}}}`, "thresholds.psi.warning (-0.1) must be a finite number >= 0"},
+		{`{"queryType":"drift","thresholds":{"ks_pvalue":{"drift":1.5}}}`, "thresholds.ks_pvalue.drift (1.5) must be a p-value in [0, 1]"},
+		{`{"queryType":"drift","reference":{"kind":"window","from":"now-9999999999d","to":"now"}}`, "more than 9 digits"},
 		{`{"queryType":"drift","reference":{"from":"now-1d","to":"now"}}`, "apply only to reference.kind"},
 		{`{"queryType":"drift","binning":{"strategy":"kmeans"}}`, `unknown binning.strategy "kmeans"`},
 		{`{"queryType":"drift","binning":{"bins":1}}`, "binning.bins 1 is outside [2, 1000]"},
@@ -93,12 +97,17 @@ func TestParseTime(t *testing.T) {
 		"now-90m":              now.Add(-90 * time.Minute),
 		"now+1h":               now.Add(time.Hour),
 		"2026-01-02T03:04:05Z": time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		"now-1d/d":             time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC),
+		"now/d":                time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC),
+		"2026-01-02":           time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC),
+		"1767225600000":        time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 	} {
 		got, err := ParseTime(in, now)
 		require.NoError(t, err, in)
 		require.True(t, want.Equal(got), "%s: got %s want %s", in, got, want)
 	}
-	for _, in := range []string{"", "now-", "now*2", "now-x", "later", "now-1d/d", "2026-01-02"} {
+	for _, in := range []string{"", "now-", "now*2", "now-x", "later", "now-9223372036854775807s", "now-999999999999999y",
+		"now-999999999y", "now+300y", "99999999999999d", "-9223372036854775808"} {
 		_, err := ParseTime(in, now)
 		require.Error(t, err, in)
 	}

@@ -56,14 +56,14 @@ func (h *Handler) predictions(ctx context.Context, r *request) (data.Frames, err
 	var scratch []float64
 	pv := make([]float64, len(ps))
 	empty := 0
-	percentileSeries := func(model string, grp *group, ts []int64, col []float64, output string) {
+	percentileSeries := func(model string, grp *group, ts []int64, col []float64, output string) error {
 		vals := make([][]float64, len(ps))
 		for i := range vals {
 			vals[i] = make([]float64, len(g.times))
 		}
 		any := false
 		gaps := 0
-		g.windows(ts, grp.idx, func(i int, _ time.Time, lo, hi int) {
+		err := g.windows(ctx, ts, grp.idx, func(i int, _ time.Time, lo, hi int) {
 			scratch = scratch[:0]
 			for _, k := range grp.idx[lo:hi] {
 				if int(k) < len(col) && !math.IsNaN(col[k]) {
@@ -78,14 +78,17 @@ func (h *Handler) predictions(ctx context.Context, r *request) (data.Frames, err
 				return
 			}
 			any = true
-			pv = stats.Percentiles(scratch, ps, pv[:0])
+			pv, _ = stats.PercentilesCheck(scratch, ps, pv[:0], ctx.Err) // cancelled: windows returns ctx's error next
 			for j := range ps {
 				vals[j][i] = pv[j]
 			}
 		})
+		if err != nil {
+			return err
+		}
 		if !any && output == ScoreOutputLabel {
 			// A model without scores (a regressor) has no score series.
-			return
+			return nil
 		}
 		empty += gaps
 		for j, p := range ps {
@@ -94,21 +97,26 @@ func (h *Handler) predictions(ctx context.Context, r *request) (data.Frames, err
 			l["quantile"] = quantileLabel(p)
 			out.add(l, "value", "", g.times, vals[j])
 		}
+		return nil
 	}
 	for _, f := range fetchedAll {
 		b := f.batch
 		for _, grp := range groups(b, q.Version) {
 			grp := grp
 			pred := b.Prediction
+			var err error
 			switch {
 			case !wantPred || pred == nil:
 			case pred.Kind == source.Categorical:
-				classShares(&out, g, q, f.model.Name, &grp, b.TS, pred, &empty)
+				err = classShares(ctx, &out, g, q, f.model.Name, &grp, b.TS, pred, &empty)
 			default:
-				percentileSeries(f.model.Name, &grp, b.TS, pred.Num, DefaultOutputLabel)
+				err = percentileSeries(f.model.Name, &grp, b.TS, pred.Num, DefaultOutputLabel)
 			}
-			if wantScore {
-				percentileSeries(f.model.Name, &grp, b.TS, b.Score, ScoreOutputLabel)
+			if err == nil && wantScore {
+				err = percentileSeries(f.model.Name, &grp, b.TS, b.Score, ScoreOutputLabel)
+			}
+			if err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -120,7 +128,7 @@ func (h *Handler) predictions(ctx context.Context, r *request) (data.Frames, err
 
 // classShares adds one series per class seen in the group: per window, the class's share of the
 // records with a prediction (NaN when there are none).
-func classShares(out *seriesSet, g grid, q *Query, model string, grp *group, ts []int64, col *source.Column, empty *int) {
+func classShares(ctx context.Context, out *seriesSet, g grid, q *Query, model string, grp *group, ts []int64, col *source.Column, empty *int) error {
 	seen := make([]bool, len(col.Dict))
 	for _, k := range grp.idx {
 		if int(k) < len(col.Cat) {
@@ -141,7 +149,7 @@ func classShares(out *seriesSet, g grid, q *Query, model string, grp *group, ts 
 		vals[c] = make([]float64, len(g.times))
 	}
 	counts := make([]int, len(col.Dict))
-	g.windows(ts, grp.idx, func(i int, _ time.Time, lo, hi int) {
+	err := g.windows(ctx, ts, grp.idx, func(i int, _ time.Time, lo, hi int) {
 		clear(counts)
 		n := 0
 		for _, k := range grp.idx[lo:hi] {
@@ -163,6 +171,9 @@ func classShares(out *seriesSet, g grid, q *Query, model string, grp *group, ts 
 			vals[c][i] = v
 		}
 	})
+	if err != nil {
+		return err
+	}
 	for _, c := range classes {
 		l := labels(model, q, grp)
 		l["output"] = DefaultOutputLabel
@@ -172,4 +183,5 @@ func classShares(out *seriesSet, g grid, q *Query, model string, grp *group, ts 
 		}
 		out.add(l, "value", "percentunit", g.times, vals[c])
 	}
+	return nil
 }

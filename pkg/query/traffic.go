@@ -67,7 +67,7 @@ func (h *Handler) traffic(ctx context.Context, r *request) (data.Frames, error) 
 					errBefore[j+1]++
 				}
 			}
-			g.windows(b.TS, grp.idx, func(i int, _ time.Time, lo, hi int) {
+			err := g.windows(ctx, b.TS, grp.idx, func(i int, _ time.Time, lo, hi int) {
 				n := hi - lo
 				errs := errBefore[hi] - errBefore[lo]
 				for m, name := range metrics {
@@ -90,6 +90,9 @@ func (h *Handler) traffic(ctx context.Context, r *request) (data.Frames, error) 
 					vals[m][i] = v
 				}
 			})
+			if err != nil {
+				return nil, err
+			}
 			for m, name := range metrics {
 				l := labels(f.model.Name, q, &grp)
 				l["metric"] = name

@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -24,24 +25,51 @@ type grid struct {
 	latest bool
 }
 
+// minTime and maxTime bound the times a query can name: those whose Unix nanoseconds fit an int64
+// (1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z), which Grafana's time picker
+// and every record timestamp use.
+var (
+	minTime = time.Unix(0, math.MinInt64).UTC()
+	maxTime = time.Unix(0, math.MaxInt64).UTC()
+)
+
+// checkRange rejects a time range that is empty or that leaves the representable times.
+func checkRange(from, to time.Time) error {
+	if from.Before(minTime) || to.After(maxTime) {
+		return userError("the time range (from %s, to %s) is outside the supported times %s to %s",
+			from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), minTime.Format(time.RFC3339), maxTime.Format(time.RFC3339))
+	}
+	if !from.Before(to) {
+		return userError("the time range is empty (from %s, to %s)", from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
 // newGrid places points at step-aligned times (multiples of step since the Unix epoch) within
 // [From, To]. The step is the query interval (at least 1s), widened so that no more than
 // MaxDataPoints points (at most limits.MaxPoints) are returned. The window defaults to the step. For a
 // single-point output (`latest`, `table`) the only point is To and the window defaults to the
 // whole range.
+//
+// Every time of the range must fit int64 Unix nanoseconds (checkRange); the arithmetic below is
+// overflow-free over that whole range (FuzzWindowGrid), so the number of points is bounded
+// whatever the range.
 func newGrid(dq backend.DataQuery, window string, single bool) (grid, error) {
 	from, to := dq.TimeRange.From, dq.TimeRange.To
-	if !from.Before(to) {
-		return grid{}, userError("the time range is empty (from %s, to %s)", from.Format(time.RFC3339), to.Format(time.RFC3339))
+	if err := checkRange(from, to); err != nil {
+		return grid{}, err
 	}
 	var w time.Duration
 	if window != "" {
 		d, err := parseDuration(window)
 		if err != nil || d <= 0 {
-			return grid{}, userError("window %q is not a positive duration like 5m", window)
+			return grid{}, userError("window %s is not a positive duration like 5m", quoteName(window))
 		}
 		w = d
 	}
+	fromNs, toNs := from.UnixNano(), to.UnixNano()
+	// span is exact in uint64 (up to 2^64 − 1 ns); to.Sub(from) saturates past 292 years.
+	span := uint64(toNs) - uint64(fromNs)
 	if single {
 		if w == 0 {
 			w = to.Sub(from)
@@ -52,30 +80,47 @@ func newGrid(dq backend.DataQuery, window string, single bool) (grid, error) {
 	if step < time.Second {
 		step = time.Second
 	}
-	span := to.Sub(from)
 	mdp := dq.MaxDataPoints
 	if mdp <= 0 || mdp > limits.MaxPoints {
 		mdp = limits.MaxPoints
 	}
-	if int64(span/step) >= mdp {
-		step = time.Duration((int64(span) + mdp - 1) / mdp)
-		step = ((step + time.Second - 1) / time.Second) * time.Second
+	if span/uint64(step) >= uint64(mdp) {
+		ns := span/uint64(mdp) + 1 // ceil(span / mdp), or one more when it divides
+		if span%uint64(mdp) == 0 {
+			ns--
+		}
+		secs := ns / uint64(time.Second)
+		if ns%uint64(time.Second) != 0 {
+			secs++
+		}
+		if secs > uint64(math.MaxInt64/int64(time.Second)) {
+			secs = uint64(math.MaxInt64 / int64(time.Second))
+		}
+		step = time.Duration(secs) * time.Second
 	}
 	if w == 0 {
 		w = step
 	}
 	s := int64(step)
-	first := from.UnixNano()
-	if r := first % s; r != 0 {
-		if first >= 0 {
-			first += s - r
-		} else {
-			first -= r
-		}
+	// first is the smallest multiple of s at or after fromNs, when it is representable.
+	q := fromNs / s // rounds toward zero
+	if fromNs > 0 && fromNs%s != 0 {
+		q++
 	}
 	var times []time.Time
-	for t := first; t <= to.UnixNano(); t += s {
-		times = append(times, time.Unix(0, t).UTC())
+	if q <= math.MaxInt64/s && q >= math.MinInt64/s {
+		first := q * s
+		if first <= toNs {
+			n := (uint64(toNs)-uint64(first))/uint64(s) + 1
+			if n > uint64(mdp)+1 { // cannot happen with the step above; a hard bound all the same
+				first += int64((n - uint64(mdp) - 1) * uint64(s))
+				n = uint64(mdp) + 1
+			}
+			times = make([]time.Time, 0, n)
+			for i := uint64(0); i < n; i++ {
+				times = append(times, time.Unix(0, int64(uint64(first)+i*uint64(s))).UTC())
+			}
+		}
 	}
 	if len(times) == 0 {
 		times = []time.Time{to}
@@ -83,19 +128,32 @@ func newGrid(dq backend.DataQuery, window string, single bool) (grid, error) {
 	return grid{times: times, step: step, window: w}, nil
 }
 
-// fetchRange is the range of records the grid needs: (first − window, last].
+// windowStart is end − w in Unix nanoseconds, saturated at the earliest representable time.
+func windowStart(end int64, w time.Duration) int64 {
+	if end < math.MinInt64+int64(w) {
+		return math.MinInt64
+	}
+	return end - int64(w)
+}
+
+// fetchRange is the range of records the grid needs: (first − window, last], clamped to the
+// representable times.
 func (g grid) fetchRange() (time.Time, time.Time) {
-	return g.times[0].Add(-g.window), g.times[len(g.times)-1]
+	return time.Unix(0, windowStart(g.times[0].UnixNano(), g.window)).UTC(), g.times[len(g.times)-1]
 }
 
 // windows calls fn for each point with the positions [lo, hi) of idx whose records fall in that
-// point's window. idx holds record positions in ascending time order; one pass, two pointers.
-func (g grid) windows(ts []int64, idx []int32, fn func(i int, t time.Time, lo, hi int)) {
+// point's window. idx holds record positions in ascending time order; one pass, two pointers. It
+// stops with ctx's error when the query is cancelled (checked before every point: fn's work per
+// point is bounded by the window's records and itself checks inside large kernels).
+func (g grid) windows(ctx context.Context, ts []int64, idx []int32, fn func(i int, t time.Time, lo, hi int)) error {
 	lo, hi := 0, 0
-	w := int64(g.window)
 	for i, t := range g.times {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		end := t.UnixNano()
-		start := end - w
+		start := windowStart(end, g.window)
 		for hi < len(idx) && ts[idx[hi]] <= end {
 			hi++
 		}
@@ -104,6 +162,7 @@ func (g grid) windows(ts []int64, idx []int32, fn func(i int, t time.Time, lo, h
 		}
 		fn(i, t, lo, hi)
 	}
+	return nil
 }
 
 // group is the records of one series split: all records, or one version's.

@@ -13,8 +13,10 @@ import (
 // (cephes igamc, which scipy's chi2.sf uses too).
 //
 // Categories empty in both rows are dropped first (scipy would reject the zero expected count), k'
-// being the number left. Fewer than 2 categories left, an empty row (all zero), lengths that
-// differ, or a negative, infinite or NaN count give (NaN, NaN, 0). Counts need not be integers.
+// being the number left. Fewer than 2 categories left (both rows in one category, a 2×1 table)
+// give scipy's answer for zero degrees of freedom, (0, 1, 0): the samples cannot differ. An empty
+// row (all zero), lengths that differ, or a negative, infinite or NaN count give (NaN, NaN, 0).
+// Counts need not be integers.
 func Chi2(refCounts, curCounts []float64) (stat, pvalue float64, dof int) {
 	nan := math.NaN()
 	if len(refCounts) != len(curCounts) {
@@ -33,8 +35,11 @@ func Chi2(refCounts, curCounts []float64) (stat, pvalue float64, dof int) {
 		r0 += a
 		r1 += b
 	}
-	if k < 2 || !(r0 > 0 && r1 > 0) {
+	if !(r0 > 0 && r1 > 0) {
 		return nan, nan, 0
+	}
+	if k < 2 {
+		return 0, 1, 0
 	}
 	total := r0 + r1
 	for i := range refCounts {

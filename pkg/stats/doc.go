@@ -1,8 +1,9 @@
 // Package stats holds the pure numeric kernels of ModelLens: sorting and cleaning of samples,
 // type-7 percentiles, binning, binned drift distances (PSI, Jensen–Shannon, Hellinger, TVD,
 // symmetric KL, L∞, MLRun's general drift), raw-sample measures (two-sample Kolmogorov–Smirnov
-// statistic and p-value, Wasserstein-1), the chi-square test of homogeneity and the drift status
-// thresholds (DESIGN §5). It imports only the standard library and gonum.
+// statistic and p-value, Wasserstein-1) and the chi-square test of homogeneity (DESIGN §5). It
+// imports only the standard library and gonum. Kernels take numbers, never method names: the
+// default thresholds and the drift status rule belong to the query vocabulary (pkg/query).
 //
 // Every function is defined against a named reference (numpy 1.24 / scipy 1.10, or MLRun for
 // KLD and the general drift value) and tested against values that reference produced on the
@@ -20,3 +21,12 @@
 //   - Bad numeric input never panics: empty input, mismatched lengths, NaN where it is not
 //     allowed, or too few categories give NaN (each doc comment says exactly when).
 package stats
+
+// Check is how a long kernel learns that its caller gave up: the kernels whose name ends in Check
+// call it at bounded intervals (about every CheckEvery values of work) and stop at its first
+// error, which they return. A nil Check never stops. Callers pass a context's Err method
+// (ctx.Err); the kernels stay free of contexts and I/O.
+type Check func() error
+
+// CheckEvery is about how many values a Check kernel processes between two calls of its check.
+const CheckEvery = 1 << 16

@@ -64,6 +64,13 @@ func QuantileSorted(sorted []float64, p float64) float64 {
 // dropped first (x is then compacted, as by DropNaN). Empty x (or all NaN) gives NaN for every
 // percentile; a percentile outside (0, 100] or NaN gives NaN at its position.
 func Percentiles(x []float64, ps []float64, dst []float64) []float64 {
+	dst, _ = PercentilesCheck(x, ps, dst, nil)
+	return dst
+}
+
+// PercentilesCheck is Percentiles that calls check (when not nil) before each selection over at
+// least CheckEvery values, and stops at its first error, which it returns with dst unspecified.
+func PercentilesCheck(x []float64, ps []float64, dst []float64, check Check) ([]float64, error) {
 	if cap(dst) >= len(ps) {
 		dst = dst[:len(ps)]
 	} else {
@@ -80,7 +87,7 @@ func Percentiles(x []float64, ps []float64, dst []float64) []float64 {
 		for i := range dst {
 			dst[i] = math.NaN()
 		}
-		return dst
+		return dst, nil
 	}
 	// Visit the percentiles in ascending order so that each selection works on the part of x
 	// right of the previous one.
@@ -113,6 +120,11 @@ func Percentiles(x []float64, ps []float64, dst []float64) []float64 {
 			g = 0
 		}
 		if k != lastK {
+			if check != nil && n-lo >= CheckEvery {
+				if err := check(); err != nil {
+					return dst, err
+				}
+			}
 			if k == lastK+1 && lastNext >= 0 {
 				// The order statistic is the minimum of the right part, already found.
 				x[lastNext], x[k] = x[k], x[lastNext]
@@ -138,7 +150,7 @@ func Percentiles(x []float64, ps []float64, dst []float64) []float64 {
 		}
 		dst[i] = lerp(a, x[lastNext], g)
 	}
-	return dst
+	return dst, nil
 }
 
 // selectK reorders x[lo..hi] so that x[k] holds the value it would hold were x[lo..hi] sorted,

@@ -65,11 +65,16 @@ type radixBufs struct {
 // ±Inf sort to the ends; -0 and +0 are equal and their relative order is unspecified. x is
 // expected to hold no NaN (use DropNaN first); if it does, nothing panics, but where the NaNs end
 // up is unspecified.
-func SortFloat64s(x []float64) {
+func SortFloat64s(x []float64) { _ = SortFloat64sCheck(x, nil) }
+
+// SortFloat64sCheck is SortFloat64s that calls check (when not nil) every CheckEvery keys or so
+// on inputs of at least 65,536 values, and stops at its first error, which it returns; x is then
+// left as it was (the keys are sorted in scratch buffers and copied back at the end).
+func SortFloat64sCheck(x []float64, check Check) error {
 	n := len(x)
 	if n < radixMinN {
 		sort.Float64s(x)
-		return
+		return nil
 	}
 	bufs, _ := radixScratch.Get().(*radixBufs)
 	if bufs == nil {
@@ -89,7 +94,13 @@ func SortFloat64s(x []float64) {
 			x[i] = keyFloat(k)
 		}
 		radixScratch.Put(bufs)
-		return
+		return nil
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			radixScratch.Put(bufs)
+			return err
+		}
 	}
 	top := bufs.top
 	clear(top)
@@ -109,11 +120,18 @@ func SortFloat64s(x []float64) {
 		top[d]++
 	}
 	// top[d] is now the end of bucket d.
-	lo := 0
+	lo, since := 0, 0
 	for _, end := range top {
 		hi := int(end)
 		if hi-lo > 1 {
 			sortLow48(out[lo:hi], keys[lo:hi], &bufs.h12)
+		}
+		if since += hi - lo; check != nil && since >= CheckEvery {
+			since = 0
+			if err := check(); err != nil {
+				radixScratch.Put(bufs)
+				return err
+			}
 		}
 		lo = hi
 	}
@@ -121,6 +139,7 @@ func SortFloat64s(x []float64) {
 		x[i] = keyFloat(k)
 	}
 	radixScratch.Put(bufs)
+	return nil
 }
 
 // sortLow48 sorts keys that share their top 16 bits by their low 48 bits, using tmp (same length)

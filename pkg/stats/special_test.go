@@ -416,7 +416,6 @@ func TestChi2Special(t *testing.T) {
 	}{
 		{nil, nil, "empty"},
 		{[]float64{1, 2}, []float64{1}, "mismatched lengths"},
-		{[]float64{5, 0}, []float64{3, 0}, "one category left"},
 		{[]float64{0, 0}, []float64{3, 4}, "empty reference row"},
 		{[]float64{1, -1}, []float64{3, 4}, "negative count"},
 		{[]float64{1, nan}, []float64{3, 4}, "NaN count"},
@@ -440,65 +439,5 @@ func TestChi2Special(t *testing.T) {
 	}
 	if p := ChiSquareSF(1, 0); !math.IsNaN(p) {
 		t.Errorf("ChiSquareSF(1, 0) = %v", p)
-	}
-}
-
-func TestStatus(t *testing.T) {
-	if StatusOK.String() != "ok" || StatusWarning.String() != "warning" || StatusDrift.String() != "drift" || Status(7).String() != "Status(7)" {
-		t.Errorf("Status strings: %v %v %v %v", StatusOK, StatusWarning, StatusDrift, Status(7))
-	}
-	want := map[string]Threshold{
-		"psi":              {0.1, 0.25, false},
-		"ks_pvalue":        {0.15, 0.05, true},
-		"chi2_pvalue":      {0.15, 0.05, true},
-		"js":               {0.05, 0.1, false},
-		"wasserstein_norm": {0.05, 0.1, false},
-		"hellinger":        {0.15, 0.4, false},
-		"kld":              {0.1, 0.2, false},
-		"linf":             {0.1, 0.2, false},
-		"mlrun":            {0.5, 0.7, false},
-	}
-	for m, w := range want {
-		if got, ok := DefaultThreshold(m); !ok || got != w {
-			t.Errorf("DefaultThreshold(%q) = %v, %v; want %v", m, got, ok, w)
-		}
-	}
-	for _, m := range []string{"ks", "wasserstein", "tvd", "chi2", "status", "", "PSI"} {
-		if _, ok := DefaultThreshold(m); ok {
-			t.Errorf("DefaultThreshold(%q) has a threshold", m)
-		}
-	}
-	psi, _ := DefaultThreshold("psi")
-	pv, _ := DefaultThreshold("ks_pvalue")
-	cases := []struct {
-		v    float64
-		th   Threshold
-		want Status
-		ok   bool
-	}{
-		{nan, psi, StatusOK, false},
-		{0, psi, StatusOK, true},
-		{0.0999, psi, StatusOK, true},
-		{0.1, psi, StatusWarning, true}, // limits are inclusive for distances
-		{0.2499, psi, StatusWarning, true},
-		{0.25, psi, StatusDrift, true},
-		{inf, psi, StatusDrift, true},
-		{ninf, psi, StatusOK, true},
-		{1, pv, StatusOK, true},
-		{0.15, pv, StatusOK, true}, // "below" is strict for p-values
-		{0.1499, pv, StatusWarning, true},
-		{0.05, pv, StatusWarning, true},
-		{0.0499, pv, StatusDrift, true},
-		{0, pv, StatusDrift, true},
-		{nan, pv, StatusOK, false},
-		{0.5, Threshold{Warning: 0.9, Drift: 0.4}, StatusDrift, true}, // drift checked first
-	}
-	for _, c := range cases {
-		if got, ok := Classify(c.v, c.th); got != c.want || ok != c.ok {
-			t.Errorf("Classify(%v, %+v) = %v, %v; want %v, %v", c.v, c.th, got, ok, c.want, c.ok)
-		}
-	}
-	if Worst(StatusOK, StatusDrift) != StatusDrift || Worst(StatusWarning, StatusOK) != StatusWarning || Worst(StatusOK, StatusOK) != StatusOK {
-		t.Error("Worst")
 	}
 }

@@ -1,9 +1,13 @@
-package stats
+package query
 
 import (
 	"math"
 	"strconv"
 )
+
+// The drift status rule of DESIGN §5: default thresholds per method name and the classification
+// of a value against them. It belongs to the query vocabulary (method names); pkg/stats computes
+// the values.
 
 // Status is the drift status of a measure: 0 ok, 1 warning, 2 drift. Larger is worse.
 type Status int
@@ -28,44 +32,44 @@ func (s Status) String() string {
 	return "Status(" + strconv.Itoa(int(s)) + ")"
 }
 
-// Threshold holds the warning and drift limits of one measure. For a distance (LowerIsWorse
+// statusThreshold holds the warning and drift limits of one measure. For a distance (LowerIsWorse
 // false) a value >= Drift is drift and a value >= Warning is a warning; for a p-value
 // (LowerIsWorse true) a value < Drift is drift and a value < Warning is a warning.
-type Threshold struct {
+type statusThreshold struct {
 	Warning, Drift float64
 	LowerIsWorse   bool
 }
 
-// DefaultThreshold returns the default limits of DESIGN §5 for a method name of the query model:
+// defaultThreshold returns the default limits of DESIGN §5 for a method name of the query model:
 // psi 0.1/0.25; ks_pvalue and chi2_pvalue below 0.15/0.05; js 0.05/0.1; wasserstein_norm
 // 0.05/0.1; hellinger 0.15/0.4; kld 0.1/0.2; linf 0.1/0.2; mlrun 0.5/0.7. Methods without a
 // default (ks, wasserstein, tvd, chi2, unknown names) give false.
-func DefaultThreshold(method string) (Threshold, bool) {
+func defaultThreshold(method string) (statusThreshold, bool) {
 	switch method {
-	case "psi":
-		return Threshold{Warning: 0.1, Drift: 0.25}, true
-	case "ks_pvalue", "chi2_pvalue":
-		return Threshold{Warning: 0.15, Drift: 0.05, LowerIsWorse: true}, true
-	case "js":
-		return Threshold{Warning: 0.05, Drift: 0.1}, true
-	case "wasserstein_norm":
-		return Threshold{Warning: 0.05, Drift: 0.1}, true
-	case "hellinger":
-		return Threshold{Warning: 0.15, Drift: 0.4}, true
-	case "kld":
-		return Threshold{Warning: 0.1, Drift: 0.2}, true
-	case "linf":
-		return Threshold{Warning: 0.1, Drift: 0.2}, true
-	case "mlrun":
-		return Threshold{Warning: 0.5, Drift: 0.7}, true
+	case MethodPSI:
+		return statusThreshold{Warning: 0.1, Drift: 0.25}, true
+	case MethodKSPValue, MethodChi2PValue:
+		return statusThreshold{Warning: 0.15, Drift: 0.05, LowerIsWorse: true}, true
+	case MethodJS:
+		return statusThreshold{Warning: 0.05, Drift: 0.1}, true
+	case MethodWassersteinNorm:
+		return statusThreshold{Warning: 0.05, Drift: 0.1}, true
+	case MethodHellinger:
+		return statusThreshold{Warning: 0.15, Drift: 0.4}, true
+	case MethodKLD:
+		return statusThreshold{Warning: 0.1, Drift: 0.2}, true
+	case MethodLInf:
+		return statusThreshold{Warning: 0.1, Drift: 0.2}, true
+	case MethodMLRun:
+		return statusThreshold{Warning: 0.5, Drift: 0.7}, true
 	}
-	return Threshold{}, false
+	return statusThreshold{}, false
 }
 
-// Classify returns the status of v under th (drift is checked before warning, so a threshold with
+// classify returns the status of v under th (drift is checked before warning, so a threshold with
 // Warning beyond Drift still reports drift). A NaN v gives (StatusOK, false): no status.
 // ±Inf are ordinary values (+Inf is drift for a distance, -Inf for a p-value).
-func Classify(v float64, th Threshold) (Status, bool) {
+func classify(v float64, th statusThreshold) (Status, bool) {
 	if math.IsNaN(v) {
 		return StatusOK, false
 	}
@@ -87,8 +91,8 @@ func Classify(v float64, th Threshold) (Status, bool) {
 	return StatusOK, true
 }
 
-// Worst returns the worse (larger) of two statuses.
-func Worst(a, b Status) Status {
+// worst returns the worse (larger) of two statuses.
+func worst(a, b Status) Status {
 	if b > a {
 		return b
 	}
