@@ -56,13 +56,15 @@ type Datasource struct {
 	redact    redactor
 }
 
-// NewDatasource is the instance factory: it parses the settings (a bad setting is a downstream
-// error naming it), builds one HTTP client from the SDK's options, the configured sources, the
+// NewDatasource is the instance factory: it parses the settings (bad settings give an instance
+// that answers every query, health check and resource call with a downstream error naming the
+// setting), builds one HTTP client from the SDK's options, the configured sources, the
 // reference cache, the query mux and the resource mux.
 func NewDatasource(ctx context.Context, dis backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
 	s, err := settings.Parse(dis.JSONData, dis.DecryptedSecureJSONData)
 	if err != nil {
-		return nil, backend.DownstreamError(err)
+		r := newRedactor(dis.DecryptedSecureJSONData)
+		return invalidSettings{err: backend.DownstreamError(r.err(err))}, nil
 	}
 	opts, err := dis.HTTPClientOptions(ctx)
 	if err != nil {
