@@ -57,9 +57,17 @@ var headerValue = regexp.MustCompile(`^httpHeaderValue[1-9][0-9]*$`)
 // secureKeys are the secureJsonData keys (the plugin's and the SDK's): found in jsonData, they are
 // named as misplaced secrets (their values are never echoed).
 var secureKeys = map[string]bool{
-	SecretPredictionLogToken: true, SecretPrometheusToken: true, SecretEndpointToken: true,
 	"basicAuthPassword": true, "password": true, "tlsCACert": true, "tlsClientCert": true, "tlsClientKey": true,
 	"secureSocksProxyPassword": true, "sigV4AccessKey": true, "sigV4SecretKey": true, "sigV4SessionToken": true,
+}
+
+// SecretKeys are the plugin's own secureJsonData keys (DESIGN §3), in documentation order.
+var SecretKeys = []string{SecretPredictionLogToken, SecretPrometheusToken, SecretEndpointToken}
+
+func init() {
+	for _, k := range SecretKeys {
+		secureKeys[k] = true
+	}
 }
 
 // maxNamedKeys bounds how many unknown keys an error names.

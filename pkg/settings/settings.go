@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,9 @@ const (
 	ProtocolTriton  = "triton"
 	ProtocolMetrics = "metrics"
 )
+
+// Protocols lists every endpoint protocol in documentation order.
+var Protocols = []string{ProtocolOIP, ProtocolTriton, ProtocolMetrics}
 
 // Defaults.
 const (
@@ -172,10 +176,8 @@ func Parse(jsonData []byte, secure map[string]string) (*Settings, error) {
 		if err := checkURL(e.URL); err != nil {
 			return nil, fmt.Errorf("endpoints[%d] (%s): url: %w", i, e.Name, err)
 		}
-		switch e.Protocol {
-		case ProtocolOIP, ProtocolTriton, ProtocolMetrics:
-		default:
-			return nil, fmt.Errorf("endpoints[%d] (%s): protocol %q is not one of oip, triton, metrics", i, e.Name, e.Protocol)
+		if !slices.Contains(Protocols, e.Protocol) {
+			return nil, fmt.Errorf("endpoints[%d] (%s): protocol %q is not one of %s", i, e.Name, e.Protocol, strings.Join(Protocols, ", "))
 		}
 	}
 	if r.Demo != nil {
