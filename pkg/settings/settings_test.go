@@ -123,6 +123,8 @@ func TestGrafanaHTTPKeys(t *testing.T) {
 
 	for raw, want := range map[string]string{
 		`{"demo": true, "serverName": 5}`:             "serverName",
+		`{"demo": true, "access": 5}`:                 "access",
+		`{"demo": true, "url": ["http://x"]}`:         "url",
 		`{"demo": true, "basicAuthUser": true}`:       "basicAuthUser",
 		`{"demo": true, "httpHeaderName1": 7}`:        "httpHeaderName1",
 		`{"demo": true, "oauthPassThru": true}`:       "oauthPassThru",
