@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
 )
 
 // SyntheticNotice is the notice on every frame of a response that the demo fleet contributed to
@@ -37,13 +39,5 @@ func usedDemo(ctx context.Context, r Resolved) Resolved {
 // icon per severity in the panel header, so the repetition costs nothing there, and a frame taken
 // alone (a table panel's frame selector, a transformation) still says what it holds.
 func markSynthetic(fs data.Frames) {
-	for _, f := range fs {
-		if f == nil {
-			continue
-		}
-		if f.Meta == nil {
-			f.Meta = &data.FrameMeta{}
-		}
-		f.Meta.Notices = append(f.Meta.Notices, data.Notice{Severity: data.NoticeSeverityWarning, Text: SyntheticNotice})
-	}
+	frames.AddNoticeToAll(fs, frames.WarningNotice(SyntheticNotice))
 }
