@@ -1,4 +1,5 @@
 import { defineConfig } from 'eslint/config';
+import importPlugin from 'eslint-plugin-import';
 import baseConfig from './.config/eslint.config.mjs';
 
 export default defineConfig([
@@ -36,4 +37,13 @@ export default defineConfig([
     ],
   },
   ...baseConfig,
+  {
+    // No import cycles in the frontend (type-only imports, erased at build time, are allowed).
+    files: ['src/**/*.{ts,tsx}'],
+    plugins: { import: importPlugin },
+    settings: importPlugin.flatConfigs.typescript.settings,
+    rules: {
+      'import/no-cycle': ['error', { ignoreExternal: true }],
+    },
+  },
 ]);

@@ -4,7 +4,8 @@ import { lastValueFrom } from 'rxjs';
 import { DataSource } from './datasource';
 import { FakeTemplateSrv, fixtureDataSource, instanceSettings } from './__fixtures__/fixtures';
 import { ModelLensQuery, ModelLensVariableQuery } from './types';
-import { ModelLensVariableSupport, parseVariableQuery } from './variables';
+import { parseVariableQuery } from './variableQuery';
+import { ModelLensVariableSupport } from './variables';
 
 describe('DataSource', () => {
   it('defaults new queries to traffic rate', () => {

@@ -261,8 +261,8 @@ export interface EndpointSettings {
   protocol: Protocol;
 }
 
-/** jsonData of a ModelLens data source. */
-export interface ModelLensOptions extends DataSourceJsonData {
+/** The ModelLens keys of jsonData (Go: the raw struct of pkg/settings). */
+export interface ModelLensSettingsFields {
   predictionLog?: PredictionLogSettings;
   prometheus?: PrometheusSettings;
   endpoints?: EndpointSettings[];
@@ -272,6 +272,74 @@ export interface ModelLensOptions extends DataSourceJsonData {
   /** Rows kept of a reference sample; beyond it a deterministic uniform sample, with a notice. */
   maxReferenceSamples?: number;
 }
+
+/** jsonData of a ModelLens data source. */
+export type ModelLensOptions = DataSourceJsonData & ModelLensSettingsFields;
+
+/** The settings' structs, by the names pkg/settings/testdata/settings_model.json gives them. */
+interface SettingsStructs {
+  PredictionLog: PredictionLogSettings;
+  Prometheus: PrometheusSettings;
+  Endpoint: EndpointSettings;
+}
+
+/** The name of a settings struct: the same keys and mutually assignable, so none stands for another. */
+type SettingsStructName<T> = {
+  [N in keyof SettingsStructs]: [SettingsStructs[N]] extends [T]
+    ? [T] extends [SettingsStructs[N]]
+      ? [keyof T] extends [keyof SettingsStructs[N]]
+        ? [keyof SettingsStructs[N]] extends [keyof T]
+          ? N
+          : never
+        : never
+      : never
+    : never;
+}[keyof SettingsStructs];
+
+/** The JSON kind of a settings field: 'string', 'number', 'boolean', a struct name, or `<kind>[]`. */
+export type SettingsKind<T> = [T] extends [string]
+  ? 'string'
+  : [T] extends [number]
+    ? 'number'
+    : [T] extends [boolean]
+      ? 'boolean'
+      : [T] extends [ReadonlyArray<infer E>]
+        ? `${SettingsKind<E>}[]`
+        : SettingsStructName<T>;
+
+type SettingsFieldKinds<T> = { [K in keyof T]-?: SettingsKind<NonNullable<T[K]>> };
+
+/**
+ * Runtime descriptions of the settings' JSON fields; `satisfies` makes the compiler check them
+ * against the interfaces, and src/settings.test.ts compares them with the Go settings
+ * (pkg/settings/testdata/settings_model.json).
+ */
+export const SETTINGS_FIELDS = {
+  predictionLog: 'PredictionLog',
+  prometheus: 'Prometheus',
+  endpoints: 'Endpoint[]',
+  demo: 'boolean',
+  timeoutSeconds: 'number',
+  maxSamples: 'number',
+} as const satisfies SettingsFieldKinds<ModelLensSettingsFields>;
+
+export const PREDICTION_LOG_FIELDS = {
+  url: 'string',
+} as const satisfies SettingsFieldKinds<PredictionLogSettings>;
+
+export const PROMETHEUS_FIELDS = {
+  url: 'string',
+  preset: 'string',
+  modelLabel: 'string',
+  versionLabel: 'string',
+  tenantId: 'string',
+} as const satisfies SettingsFieldKinds<PrometheusSettings>;
+
+export const ENDPOINT_FIELDS = {
+  name: 'string',
+  url: 'string',
+  protocol: 'string',
+} as const satisfies SettingsFieldKinds<EndpointSettings>;
 
 /** secureJsonData of a ModelLens data source: write-only, never sent back to the browser. */
 export interface ModelLensSecureOptions {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -252,6 +253,12 @@ func TestDashboardQueriesRunOnTheDemoFleet(t *testing.T) {
 						r := run(t, h, interpolate(t, tg.Raw, b, rf), false)
 						require.NoError(t, r.Error, "%s target %s", name, tg.RefID)
 						frameCount += len(r.Frames)
+						// The panel header shows that the data is synthetic, whatever frame it draws.
+						for i, f := range r.Frames {
+							require.True(t, f.Meta != nil && slices.ContainsFunc(f.Meta.Notices, func(n data.Notice) bool {
+								return n.Text == query.SyntheticNotice
+							}), "%s target %s frame %d: no synthetic-data notice", name, tg.RefID, i)
+						}
 						for _, f := range r.Frames {
 							for _, fld := range f.Fields {
 								if fld.Type() != data.FieldTypeTime && fld.Type() != data.FieldTypeNullableTime && fld.Labels != nil {

@@ -4,7 +4,8 @@
 //
 // Every frame carries the name of the source that answered in Meta.Custom {"source": "<name>"}.
 // A response's notices go on its first frame only (Grafana shows the notices of every frame, so
-// repeating them would repeat them in the panel).
+// repeating them would repeat them in the panel); the one exception is a notice every frame must
+// carry on its own, such as the demo fleet's synthetic-data warning (AddNoticeToAll).
 package frames
 
 import (
@@ -152,4 +153,18 @@ func AddNotices(fs data.Frames, notices ...data.Notice) {
 		f.Meta = &data.FrameMeta{}
 	}
 	f.Meta.Notices = append(f.Meta.Notices, notices...)
+}
+
+// AddNoticeToAll appends a notice to every frame, for what each frame must say even when taken
+// alone (a table panel's frame selector, a transformation that keeps one frame).
+func AddNoticeToAll(fs data.Frames, n data.Notice) {
+	for _, f := range fs {
+		if f == nil {
+			continue
+		}
+		if f.Meta == nil {
+			f.Meta = &data.FrameMeta{}
+		}
+		f.Meta.Notices = append(f.Meta.Notices, n)
+	}
 }

@@ -123,3 +123,13 @@ func TestAddNotices(t *testing.T) {
 	require.Equal(t, "sampled", fs[0].Meta.Notices[0].Text)
 	require.Equal(t, data.NoticeSeverityWarning, fs[0].Meta.Notices[0].Severity)
 }
+
+func TestAddNoticeToAll(t *testing.T) {
+	fs := TimeSeries([]Series{{Times: []time.Time{time.Unix(0, 0)}, Values: []float64{1}}, {Times: []time.Time{time.Unix(0, 0)}, Values: []float64{2}}},
+		Info{Notices: []data.Notice{InfoNotice("first only")}})
+	fs = append(fs, data.NewFrame("bare"))
+	AddNoticeToAll(fs, WarningNotice("each"))
+	require.Equal(t, []data.Notice{InfoNotice("first only"), WarningNotice("each")}, fs[0].Meta.Notices)
+	require.Equal(t, []data.Notice{WarningNotice("each")}, fs[1].Meta.Notices)
+	require.Equal(t, []data.Notice{WarningNotice("each")}, fs[2].Meta.Notices)
+}

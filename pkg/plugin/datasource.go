@@ -58,13 +58,19 @@ type Datasource struct {
 	redact    redactor
 }
 
-// NewDatasource is the instance factory: it parses the settings (a bad setting is a downstream
-// error naming it), builds one HTTP client from the SDK's options, the configured sources, the
+// NewDatasource is the instance factory: it parses the settings (bad settings give an instance
+// that answers every query, health check and resource call with a downstream error naming the
+// setting), builds one HTTP client from the SDK's options, the configured sources, the
 // reference cache, the query mux and the resource mux.
 func NewDatasource(ctx context.Context, dis backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
+	secrets := make([]string, 0, len(dis.DecryptedSecureJSONData))
+	for _, v := range dis.DecryptedSecureJSONData {
+		secrets = append(secrets, v)
+	}
 	s, err := settings.Parse(dis.JSONData, dis.DecryptedSecureJSONData)
 	if err != nil {
-		return nil, backend.DownstreamError(err)
+		r := redactor{upstream.NewRedactor(secrets...)}
+		return invalidSettings{err: backend.DownstreamError(r.err(err))}, nil
 	}
 	opts, err := dis.HTTPClientOptions(ctx)
 	if err != nil {
@@ -75,10 +81,6 @@ func NewDatasource(ctx context.Context, dis backend.DataSourceInstanceSettings) 
 		opts.Timeouts = &t
 	}
 	opts.Timeouts.Timeout = s.Timeout
-	secrets := make([]string, 0, len(dis.DecryptedSecureJSONData))
-	for _, v := range dis.DecryptedSecureJSONData {
-		secrets = append(secrets, v)
-	}
 	// The base client of every connector (each wraps it with upstream.NewClient: token, body caps,
 	// same-origin redirects only); it knows every secret it may send, for the redactors.
 	client, err := upstream.NewBase(opts, secrets...)

@@ -28,13 +28,46 @@ func newTestDatasource(t *testing.T, jsonData string, secure map[string]string) 
 	return d
 }
 
-func TestBadSettingsAreDownstream(t *testing.T) {
-	for _, js := range []string{`{"timeoutSeconds":-1}`, `{"predictionLog":{"url":"ftp://x"}}`, `{`, `{"prometheus":{"url":"http://p","preset":"nope"}}`} {
-		_, err := NewDatasource(context.Background(), backend.DataSourceInstanceSettings{JSONData: json.RawMessage(js),
+// TestBadSettings: bad settings give every query of a request, Save & test and the resources the
+// settings error, as a downstream error that names the setting and carries no secret.
+func TestBadSettings(t *testing.T) {
+	for js, want := range map[string]string{
+		`{"timeoutSeconds":-1}`:               "timeoutSeconds",
+		`{"predictionLog":{"url":"ftp://x"}}`: "predictionLog.url",
+		`{`:                                   "invalid data source settings",
+		`{"prometheus":{"url":"http://p","preset":"nope"}}`:     "prometheus.preset",
+		`{"prometeus":{"url":"http://p"}}`:                      `"prometeus" (did you mean "prometheus"?)`,
+		`{"demo":false}`:                                        "no source is configured",
+		`{"prometheus":{"preset":"kserve"}}`:                    "no source is configured",
+		`{"predictionLog":{"url":"http://u:` + secret + `@h"}}`: "must not contain credentials",
+	} {
+		inst, err := NewDatasource(context.Background(), backend.DataSourceInstanceSettings{JSONData: json.RawMessage(js),
 			DecryptedSecureJSONData: map[string]string{"predictionLogToken": secret}})
-		require.Error(t, err, js)
-		require.True(t, backend.IsDownstreamError(err), js)
-		require.NotContains(t, err.Error(), secret)
+		require.NoError(t, err, js)
+
+		res, err := inst.(backend.CheckHealthHandler).CheckHealth(context.Background(), &backend.CheckHealthRequest{})
+		require.NoError(t, err, js)
+		require.Equal(t, backend.HealthStatusError, res.Status, js)
+		require.Contains(t, res.Message, want, js)
+		require.NotContains(t, res.Message, secret, js)
+
+		resp, err := inst.(backend.QueryDataHandler).QueryData(context.Background(), &backend.QueryDataRequest{Queries: []backend.DataQuery{
+			{RefID: "A", JSON: []byte(`{"queryType":"traffic"}`)}, {RefID: "B", JSON: []byte(`{"queryType":"latency"}`)}}})
+		require.NoError(t, err, js)
+		for _, id := range []string{"A", "B"} {
+			r := resp.Responses[id]
+			require.ErrorContains(t, r.Error, want, js)
+			require.NotContains(t, r.Error.Error(), secret, js)
+			require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource, js)
+			require.Empty(t, r.Frames, js)
+		}
+
+		var got *backend.CallResourceResponse
+		err = inst.(backend.CallResourceHandler).CallResource(context.Background(), &backend.CallResourceRequest{Method: http.MethodGet, Path: "models"},
+			backend.CallResourceResponseSenderFunc(func(r *backend.CallResourceResponse) error { got = r; return nil }))
+		require.NoError(t, err, js)
+		require.Equal(t, http.StatusBadRequest, got.Status, js)
+		require.Contains(t, string(got.Body), "invalid settings", js)
 	}
 }
 
@@ -90,7 +123,7 @@ func TestCheckHealth(t *testing.T) {
 	require.NotContains(t, res.Message, secret)
 	require.Equal(t, "Bearer "+secret, gotAuth)
 
-	d = newTestDatasource(t, `{"demo":false}`, nil)
+	d = newTestDatasource(t, `{"endpoints":[{"name":"scrape","url":"http://scrape","protocol":"metrics"}]}`, nil)
 	res, err = d.CheckHealth(context.Background(), &backend.CheckHealthRequest{})
 	require.NoError(t, err)
 	require.Equal(t, backend.HealthStatusError, res.Status)

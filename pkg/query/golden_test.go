@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -17,11 +16,12 @@ import (
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
 	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
+	"github.com/modellens/mlmonitoring-datasource/pkg/internal/testutil"
 	"github.com/modellens/mlmonitoring-datasource/pkg/refstats"
 )
 
 // updateGolden rewrites the golden files; only with UPDATE_GOLDEN=1.
-var updateGolden = os.Getenv("UPDATE_GOLDEN") == "1"
+var updateGolden = testutil.Update()
 
 // goldenRange is a fixed time range of the deterministic demo fleet.
 var (

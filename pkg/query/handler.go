@@ -157,9 +157,13 @@ func (h *Handler) One(ctx context.Context, pc backend.PluginContext, dq backend.
 	if fn == nil {
 		return errorResponse(backend.PluginErrorf("no handler for query type %q", q.QueryType))
 	}
+	ctx, synthetic := withSyntheticMark(ctx)
 	fs, err := fn(ctx, &request{q: q, dq: dq, pc: pc, alert: alert})
 	if err != nil {
 		return errorResponse(err)
+	}
+	if synthetic.Load() {
+		markSynthetic(fs)
 	}
 	return backend.DataResponse{Frames: fs}
 }

@@ -20,7 +20,7 @@ func (h *Handler) resolveHealth(ctx context.Context, name, model string) (Resolv
 		case len(h.deps.Endpoints) > 0:
 			return Resolved{Name: SourceEndpoint}, nil
 		case h.deps.Demo != nil:
-			return h.cat.byName(SourceDemo), nil
+			return usedDemo(ctx, h.cat.byName(SourceDemo)), nil
 		case h.deps.Metrics != nil:
 			return h.cat.byName(SourcePrometheus), nil
 		}

@@ -2,20 +2,21 @@ package query
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/modellens/mlmonitoring-datasource/pkg/internal/testutil"
 	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 
 	"github.com/stretchr/testify/require"
 )
 
 // querySchema describes the Go query model for the frontend's type test (src/types.test.ts), which
-// fails when src/types.ts and this model disagree.
+// fails when src/types.ts and this model disagree. TestQueryModelSchemaFile fails when the
+// committed testdata/query_model.json is stale; UPDATE_GOLDEN=1 rewrites it.
 type querySchema struct {
 	QueryTypes     []QueryType                  `json:"queryTypes"`
 	Sources        []string                     `json:"sources"`
@@ -110,14 +111,5 @@ func TestQueryModelSchemaFile(t *testing.T) {
 	}
 	b, err := json.MarshalIndent(s, "", "  ")
 	require.NoError(t, err)
-	b = append(b, '\n')
-	path := filepath.Join("testdata", "query_model.json")
-	old, _ := os.ReadFile(path)
-	if string(old) != string(b) {
-		// The file is generated: write it, and fail so that a stale committed copy is noticed.
-		require.NoError(t, os.WriteFile(path, b, 0o644))
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s was stale and has been rewritten; commit it", path)
-		}
-	}
+	testutil.Golden(t, filepath.Join("testdata", "query_model.json"), append(b, '\n'))
 }

@@ -365,7 +365,7 @@ func (h *Handler) sampleSource(ctx context.Context, q *Query, model string) (Res
 			continue
 		}
 		if findModel(models, model) != nil {
-			return rs, nil
+			return usedDemo(ctx, rs), nil
 		}
 	}
 	if firstErr != nil {

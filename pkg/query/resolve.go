@@ -102,7 +102,13 @@ func (c *catalog) Models(ctx context.Context, r Resolved) ([]source.Model, error
 // Resolve picks the source of a query (DESIGN §4 `source`). An explicit source must be configured.
 // `auto` (or empty) picks the Prediction Log when it is configured and knows the model (any model
 // when model is empty or "*"), else the demo fleet when it is on, else Prometheus when configured.
+// Picking the demo fleet marks the query's frames as synthetic.
 func (c *catalog) Resolve(ctx context.Context, name, model string) (Resolved, error) {
+	r, err := c.resolve(ctx, name, model)
+	return usedDemo(ctx, r), err
+}
+
+func (c *catalog) resolve(ctx context.Context, name, model string) (Resolved, error) {
 	if name != "" && name != SourceAuto {
 		if !c.configured(name) {
 			return Resolved{}, userError("source %q is not configured on this data source (configured: %s)", name, c.configuredNames())

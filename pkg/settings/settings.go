@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,9 @@ const (
 	ProtocolTriton  = "triton"
 	ProtocolMetrics = "metrics"
 )
+
+// Protocols lists every endpoint protocol in documentation order.
+var Protocols = []string{ProtocolOIP, ProtocolTriton, ProtocolMetrics}
 
 // Defaults.
 const (
@@ -104,11 +108,15 @@ const (
 )
 
 // Parse validates jsonData and reads the decrypted secrets. Errors name the setting to fix and never
-// contain a secret. An empty configuration (no source at all) selects the demo fleet, so a fresh
-// install shows data with no other configuration.
+// contain a secret. A jsonData key the plugin does not know is an error naming it (see keys.go).
+// Settings that set nothing select the demo fleet, so a fresh install shows data with no other
+// configuration; any other settings must configure a source or turn the demo fleet on.
 func Parse(jsonData []byte, secure map[string]string) (*Settings, error) {
 	var r raw
 	if len(strings.TrimSpace(string(jsonData))) > 0 {
+		if err := checkKeys(jsonData); err != nil {
+			return nil, err
+		}
 		if err := json.Unmarshal(jsonData, &r); err != nil {
 			return nil, fmt.Errorf("invalid data source settings (jsonData): %w", err)
 		}
@@ -181,19 +189,27 @@ func Parse(jsonData []byte, secure map[string]string) (*Settings, error) {
 		if err := checkURL(e.URL); err != nil {
 			return nil, fmt.Errorf("endpoints[%d] (%s): url: %w", i, e.Name, err)
 		}
-		switch e.Protocol {
-		case ProtocolOIP, ProtocolTriton, ProtocolMetrics:
-		default:
-			return nil, fmt.Errorf("endpoints[%d] (%s): protocol %q is not one of oip, triton, metrics", i, e.Name, e.Protocol)
+		if !slices.Contains(Protocols, e.Protocol) {
+			return nil, fmt.Errorf("endpoints[%d] (%s): protocol %q is not one of %s", i, e.Name, e.Protocol, strings.Join(Protocols, ", "))
 		}
 	}
 	if r.Demo != nil {
 		s.Demo = *r.Demo
 	} else {
-		// The embedded default: nothing configured means the demo fleet.
-		s.Demo = s.PredictionLog.URL == "" && s.Prometheus.URL == "" && len(s.Endpoints) == 0
+		// The embedded default: settings that set nothing mean the demo fleet. Any other settings
+		// must configure a source: synthetic data never answers for a source that was meant.
+		s.Demo = blank(jsonData)
+	}
+	if !s.Demo && !s.HasSource() {
+		return nil, fmt.Errorf("no source is configured: set predictionLog.url, prometheus.url or endpoints, " +
+			"or demo: true for the built-in synthetic fleet")
 	}
 	return s, nil
+}
+
+// HasSource reports whether a source other than the demo fleet is configured.
+func (s *Settings) HasSource() bool {
+	return s.PredictionLog.URL != "" || s.Prometheus.URL != "" || len(s.Endpoints) > 0
 }
 
 func validPreset(p Preset) bool {

@@ -3,7 +3,7 @@ import { DataSourceSettings } from '@grafana/data';
 import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 
-import { ConfigEditor, urlProblem } from './ConfigEditor';
+import { ConfigEditor, settingsBlank, urlProblem } from './ConfigEditor';
 import { ModelLensOptions, ModelLensSecureOptions } from '../types';
 
 type Settings = DataSourceSettings<ModelLensOptions, ModelLensSecureOptions>;
@@ -64,12 +64,12 @@ async function pick(user: ReturnType<typeof userEvent.setup>, label: string, opt
 
 describe('ConfigEditor', () => {
   it('writes every DESIGN §3 setting into jsonData and the tokens into secureJsonData', async () => {
-    const { user, last } = setup(settings({ jsonData: { someOtherKey: 'kept' } as ModelLensOptions }));
+    const { user, last } = setup(settings({ jsonData: { oauthPassThru: false } as ModelLensOptions }));
 
     // Nothing configured: the demo fleet is on, and the editor says why; turning it off writes an
     // explicit false and warns that nothing serves until a source is set.
     expect(screen.getByLabelText('Demo fleet')).toBeChecked();
-    expect(screen.getByTestId('ml-demo-state')).toHaveTextContent('On, because no other source is configured.');
+    expect(screen.getByTestId('ml-demo-state')).toHaveTextContent('On, because nothing is set.');
     expect(screen.queryByText('No source configured')).not.toBeInTheDocument();
     await user.click(screen.getByLabelText('Demo fleet'));
     expect(screen.getByTestId('ml-demo-state')).toHaveTextContent('Off.');
@@ -98,7 +98,7 @@ describe('ConfigEditor', () => {
 
     const got = last();
     expect(got.jsonData).toEqual({
-      someOtherKey: 'kept',
+      oauthPassThru: false,
       demo: false,
       predictionLog: { url: 'http://predlog:8080/api/v1' },
       prometheus: {
@@ -200,4 +200,29 @@ describe('urlProblem', () => {
     ['not a url', 'Not a valid URL'],
     ['http://user:pw@prom:9090', 'Must not contain credentials; use the token or basic-auth settings'],
   ])('%p → %p', (url, want) => expect(urlProblem(url)).toBe(want));
+});
+
+describe('the demo fleet, as pkg/settings decides it', () => {
+  // The cases of TestDemoOnlyWhenAskedOrBlank (pkg/settings): blankness decides when demo is unset.
+  it.each([
+    [{}, true],
+    [{ oauthPassThru: false, tlsAuth: false, tlsAuthWithCACert: false, serverName: '' }, true],
+    [{ predictionLog: {}, prometheus: { url: '' }, endpoints: [] }, true],
+    [{ demo: false }, true],
+    [{ timeoutSeconds: 10 }, false],
+    [{ prometheus: { preset: 'kserve' } }, false],
+    [{ predictionLog: { url: '' }, maxSamples: 5 }, false],
+    [{ tlsSkipVerify: true }, false],
+  ])('%j sets nothing: %s', (jsonData, blank) => {
+    expect(settingsBlank(jsonData)).toBe(blank);
+  });
+
+  it('is off, with a warning, for settings without a source', () => {
+    setup(settings({ jsonData: { timeoutSeconds: 10 } }));
+    expect(screen.getByLabelText('Demo fleet')).not.toBeChecked();
+    expect(screen.getByTestId('ml-demo-state')).toHaveTextContent(
+      'Off: settings without a source never fall back to the synthetic demo fleet.'
+    );
+    expect(screen.getByText('No source configured')).toBeInTheDocument();
+  });
 });

@@ -81,17 +81,38 @@ export function urlProblem(raw: string | undefined): string {
   return '';
 }
 
+/**
+ * Whether jsonData sets nothing, as pkg/settings decides it: every value is null, false, '', 0, []
+ * or an object of such values (Grafana's auth section writes oauthPassThru: false; a cleared URL
+ * leaves predictionLog: {} behind).
+ */
+export function settingsBlank(v: unknown): boolean {
+  if (v === null || v === undefined || v === false || v === '' || v === 0) {
+    return true;
+  }
+  if (Array.isArray(v)) {
+    return v.length === 0;
+  }
+  if (typeof v === 'object') {
+    return Object.values(v as Record<string, unknown>).every(settingsBlank);
+  }
+  return false;
+}
+
 /** Says why the demo fleet is on or off, the way pkg/settings decides it. */
-export function demoState(explicit: boolean | undefined, configured: boolean): string {
+export function demoState(explicit: boolean | undefined, configured: boolean, blank: boolean): string {
   if (explicit === true) {
     return configured ? 'On: the demo fleet serves alongside the configured sources.' : 'On.';
   }
   if (explicit === false) {
     return 'Off.';
   }
-  return configured
-    ? 'Off, because a source is configured. Switch it on to keep the demo fleet as well.'
-    : 'On, because no other source is configured. Adding a source turns it off unless you switch it on here.';
+  if (configured) {
+    return 'Off, because a source is configured. Switch it on to keep the demo fleet as well.';
+  }
+  return blank
+    ? 'On, because nothing is set. Setting anything turns it off unless you switch it on here.'
+    : 'Off: settings without a source never fall back to the synthetic demo fleet.';
 }
 
 /** Returns a copy of obj with key set, or removed when the value is empty or undefined. */
@@ -172,8 +193,9 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
     setEndpoints(endpoints.map((e, j) => (j === i ? { ...e, ...patch } : e)));
 
   const configured = !!jsonData.predictionLog?.url || !!jsonData.prometheus?.url || endpoints.length > 0;
-  // Like pkg/settings: without an explicit choice, the demo fleet serves when nothing is configured.
-  const demo = jsonData.demo ?? !configured;
+  // Like pkg/settings: without an explicit choice, the demo fleet serves only when nothing is set.
+  const blank = settingsBlank(jsonData);
+  const demo = jsonData.demo ?? blank;
 
   const secret = (key: SecretKey, label: string, tooltip: string) => (
     <InlineField label={label} labelWidth={LABEL_WIDTH} tooltip={tooltip} htmlFor={`ml-${key}`}>
@@ -199,12 +221,12 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
           label="Demo fleet"
           labelWidth={LABEL_WIDTH}
           htmlFor="ml-demo"
-          tooltip="Serve the built-in synthetic fleet. On by default while no other source is configured."
+          tooltip="Serve the built-in synthetic fleet (its panels say so). On by default only while nothing is set."
         >
           <InlineSwitch id="ml-demo" value={demo} onChange={(e) => setJson('demo', e.currentTarget.checked)} />
         </InlineField>
         <Text element="p" color="secondary" variant="bodySmall" data-testid="ml-demo-state">
-          {demoState(jsonData.demo, configured)}
+          {demoState(jsonData.demo, configured, blank)}
         </Text>
         {!demo && !configured && (
           <Alert severity="warning" title="No source configured">

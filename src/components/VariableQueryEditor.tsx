@@ -3,7 +3,7 @@ import { QueryEditorProps, SelectableValue } from '@grafana/data';
 import { InlineField, InlineFieldRow, Input, Select } from '@grafana/ui';
 
 import type { DataSource } from '../datasource';
-import { parseVariableQuery } from '../variables';
+import { parseVariableQuery } from '../variableQuery';
 import { ModelLensOptions, ModelLensQuery, ModelLensVariableQuery, VariableQueryType } from '../types';
 
 type Props = QueryEditorProps<DataSource, ModelLensQuery, ModelLensOptions, ModelLensVariableQuery>;

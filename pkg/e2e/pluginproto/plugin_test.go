@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
+	"github.com/modellens/mlmonitoring-datasource/pkg/query"
 )
 
 func TestPluginOverGRPC(t *testing.T) {
@@ -185,5 +186,46 @@ func TestPluginOverGRPC(t *testing.T) {
 		health := plug.checkHealth(t, pc)
 		require.Equal(t, backend.HealthStatusError, health.Status)
 		require.Contains(t, health.Message, "prometheus.url")
+	})
+
+	// A misspelt key never lets the demo fleet answer in place of the source that was meant: Save &
+	// test names it, and every query of a request fails with it.
+	t.Run("misspelt key", func(t *testing.T) {
+		pc := pluginContext("typo", map[string]any{"prometeus": map[string]any{"url": "http://127.0.0.1:9090"}}, true)
+		health := plug.checkHealth(t, pc)
+		require.Equal(t, backend.HealthStatusError, health.Status, health.Message)
+		require.Contains(t, health.Message, `"prometeus" (did you mean "prometheus"?)`)
+		require.NotContains(t, health.Message, "demo fleet (")
+		assertClean(t, health)
+		to := time.Now()
+		resp := plug.query(t, pc, nil, to.Add(-time.Hour), to, map[string]map[string]any{
+			"A": {"queryType": "traffic"}, "B": {"queryType": "latency", "model": "fraud-detector"}})
+		for _, id := range []string{"A", "B"} {
+			r := resp.Responses[id]
+			require.ErrorContains(t, r.Error, `"prometeus"`, id)
+			require.Equal(t, backend.ErrorSourceDownstream, r.ErrorSource, id)
+			require.Empty(t, r.Frames, id)
+		}
+		assertClean(t, resp)
+	})
+
+	t.Run("demo frames say synthetic", func(t *testing.T) {
+		pc := pluginContext("demo", map[string]any{"demo": true}, true)
+		to := time.Now()
+		resp := plug.query(t, pc, nil, to.Add(-time.Hour), to, map[string]map[string]any{
+			"A": {"queryType": "traffic", "model": "fraud-detector", "version": "*"}, "B": {"queryType": "health"}})
+		for _, id := range []string{"A", "B"} {
+			r := resp.Responses[id]
+			require.NoError(t, r.Error, id)
+			require.NotEmpty(t, r.Frames, id)
+			for i, f := range r.Frames {
+				require.NotNil(t, f.Meta, "%s frame %d", id, i)
+				found := false
+				for _, n := range f.Meta.Notices {
+					found = found || (n.Text == query.SyntheticNotice && n.Severity == data.NoticeSeverityWarning)
+				}
+				require.True(t, found, "%s frame %d has no synthetic-data notice: %v", id, i, f.Meta.Notices)
+			}
+		}
 	})
 }

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modellens/mlmonitoring-datasource/pkg/internal/testutil"
 	"github.com/modellens/mlmonitoring-datasource/pkg/settings"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 )
@@ -28,11 +29,9 @@ import (
 // seven servers' metrics, each with the names and labels the server documents (see presets.go),
 // written by testdata/backfill.py (its header gives the steps).
 // `go test ./pkg/source/prometheus -record=http://127.0.0.1:9090` re-records them from such a
-// server; `-update` rewrites the golden results in testdata/golden.
-var (
-	recordFrom = flag.String("record", "", "record Prometheus answers from this URL into testdata/recordings")
-	update     = flag.Bool("update", false, "rewrite testdata/golden")
-)
+// server; UPDATE_GOLDEN=1 (the repository's one update switch) rewrites the golden results in
+// testdata/golden.
+var recordFrom = flag.String("record", "", "record Prometheus answers from this URL into testdata/recordings")
 
 // Fixed times of the recorded data: scrapes every 15 s from 2026-11-21T01:00:00Z to 01:30:00Z.
 var (
@@ -140,7 +139,8 @@ func recordingServer(t *testing.T, name, fakeVersion string) *httptest.Server {
 	return srv
 }
 
-// golden compares got (marshalled) with testdata/golden/<name>.json, or rewrites it with -update.
+// golden compares got (marshalled) with testdata/golden/<name>.json, or rewrites it with
+// UPDATE_GOLDEN=1 (or while recording).
 func golden(t *testing.T, name string, got any) {
 	t.Helper()
 	b, err := json.MarshalIndent(got, "", " ")
@@ -149,7 +149,7 @@ func golden(t *testing.T, name string, got any) {
 	}
 	b = append(b, '\n')
 	file := filepath.Join("testdata", "golden", name+".json")
-	if *update || *recordFrom != "" {
+	if testutil.Update() || *recordFrom != "" {
 		os.MkdirAll(filepath.Dir(file), 0o755)
 		if err := os.WriteFile(file, b, 0o644); err != nil {
 			t.Fatal(err)
@@ -158,10 +158,10 @@ func golden(t *testing.T, name string, got any) {
 	}
 	want, err := os.ReadFile(file)
 	if err != nil {
-		t.Fatalf("no golden file %s (run with -update): %v", file, err)
+		t.Fatalf("no golden file %s (run with UPDATE_GOLDEN=1): %v", file, err)
 	}
 	if !bytes.Equal(want, b) {
-		t.Errorf("%s differs from the golden file (run with -update after checking):\n%s", file, firstDiff(string(want), string(b)))
+		t.Errorf("%s differs from the golden file (run with UPDATE_GOLDEN=1 after checking):\n%s", file, firstDiff(string(want), string(b)))
 	}
 }
 
