@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
-	"github.com/grafana/grafana-plugin-sdk-go/backend/datasource"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/instancemgmt"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
@@ -49,7 +48,7 @@ type Datasource struct {
 	settings  *settings.Settings
 	client    *http.Client
 	handler   *query.Handler
-	mux       *datasource.QueryTypeMux
+	mux       backend.QueryDataHandler
 	resources backend.CallResourceHandler
 	deps      query.Deps
 	refs      *refcache.Cache
@@ -87,7 +86,7 @@ func NewDatasource(ctx context.Context, dis backend.DataSourceInstanceSettings) 
 
 func newDatasource(s *settings.Settings, client *http.Client) (*Datasource, error) {
 	d := &Datasource{settings: s, client: client, refs: refcache.New(ReferenceTTL)}
-	deps := query.Deps{MaxSamples: s.MaxSamples, Logger: log.DefaultLogger, References: d.refs}
+	deps := query.Deps{MaxSamples: s.MaxSamples, Timeout: s.Timeout, Logger: log.DefaultLogger, References: d.refs}
 	if s.PredictionLog.URL != "" {
 		pl, err := predlog.New(client, predlog.Options{BaseURL: s.PredictionLog.URL, Token: s.PredictionLogToken})
 		if err != nil {
