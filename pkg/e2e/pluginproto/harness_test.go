@@ -38,7 +38,7 @@ const (
 
 // buildOrFind returns the path of an executable: the env var when set (CI builds the plugin with
 // mage first), else a fresh `go build` of pkg into a temp dir.
-func buildOrFind(t *testing.T, env, pkg, name string) string {
+func buildOrFind(t testing.TB, env, pkg, name string) string {
 	if p := os.Getenv(env); p != "" {
 		_, err := os.Stat(p)
 		require.NoError(t, err, "%s=%s", env, p)
@@ -108,7 +108,7 @@ type pluginClient struct {
 }
 
 // startPlugin launches the executable with go-plugin the way Grafana's backend plugin manager does.
-func startPlugin(t *testing.T) *pluginClient {
+func startPlugin(t testing.TB) *pluginClient {
 	bin := buildOrFind(t, "MODELLENS_PLUGIN_BINARY", "pkg", "gpx_modellens")
 	client := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig: goplugin.HandshakeConfig{
@@ -253,7 +253,7 @@ func frameType(f *data.Frame) data.FrameType {
 
 // procStatusKB reads one "Name:  N kB" line of /proc/<pid>/status (VmRSS: resident now, VmHWM:
 // the peak resident size since the process started).
-func procStatusKB(t *testing.T, pid int, name string) int64 {
+func procStatusKB(t testing.TB, pid int, name string) int64 {
 	t.Helper()
 	require.NotZero(t, pid, "the plugin's pid is unknown")
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -271,11 +271,11 @@ func procStatusKB(t *testing.T, pid int, name string) int64 {
 }
 
 // rssMB is the plugin process's resident memory now, in MiB.
-func (c *pluginClient) rssMB(t *testing.T) float64 {
+func (c *pluginClient) rssMB(t testing.TB) float64 {
 	return float64(procStatusKB(t, c.pid, "VmRSS")) / 1024
 }
 
 // peakRSSMB is the plugin process's peak resident memory since it started, in MiB.
-func (c *pluginClient) peakRSSMB(t *testing.T) float64 {
+func (c *pluginClient) peakRSSMB(t testing.TB) float64 {
 	return float64(procStatusKB(t, c.pid, "VmHWM")) / 1024
 }
