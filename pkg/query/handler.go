@@ -213,25 +213,35 @@ func (h *Handler) answerAll(ctx context.Context, req *backend.QueryDataRequest, 
 	return resp
 }
 
-// BusyError is the error of a query that found the instance's budget full until its deadline.
-type BusyError struct{ Computing int }
+// BusyError is the error of a query that found the instance's budget full until its deadline,
+// or that waited for a slot and then ran out of time.
+type BusyError struct {
+	Computing int
+	// Waited is how long the query waited for its slot when it got one and then timed out.
+	Waited time.Duration
+}
 
 func (e *BusyError) Error() string {
+	if e.Waited > 0 {
+		return fmt.Sprintf("busy: %d queries computing, retry (this query waited %s for its turn, then ran out of time)",
+			e.Computing, e.Waited.Round(100*time.Millisecond))
+	}
 	return fmt.Sprintf("busy: %d queries computing, retry", e.Computing)
 }
 
-// acquire waits for a slot of the instance budget until ctx ends.
-func (h *Handler) acquire(ctx context.Context) error {
+// acquire waits for a slot of the instance budget until ctx ends; it returns how long it waited.
+func (h *Handler) acquire(ctx context.Context) (time.Duration, error) {
 	if h.budget.TryAcquire(1) {
-		return nil
+		return 0, nil
 	}
+	start := time.Now()
 	if err := h.budget.Acquire(ctx, 1); err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return &BusyError{Computing: h.deps.MaxConcurrentQueries}
+			return 0, &BusyError{Computing: h.deps.MaxConcurrentQueries}
 		}
-		return err
+		return 0, err
 	}
-	return nil
+	return time.Since(start), nil
 }
 
 // One answers a single query.
@@ -266,12 +276,17 @@ func (h *Handler) one(ctx context.Context, pc backend.PluginContext, dq backend.
 		ctx, cancel = context.WithTimeout(ctx, h.deps.Timeout)
 		defer cancel()
 	}
-	if err := h.acquire(ctx); err != nil {
+	waited, err := h.acquire(ctx)
+	if err != nil {
 		return errorResponse(err)
 	}
 	defer h.budget.Release(1)
 	fs, err := fn(ctx, &request{q: q, dq: dq, pc: pc, alert: alert})
 	if err != nil {
+		if waited > 0 && waited >= h.deps.Timeout/2 && errors.Is(err, context.DeadlineExceeded) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// Waiting for a slot used up at least half of the query's time: it is the load, not the upstream.
+			err = &BusyError{Computing: h.deps.MaxConcurrentQueries, Waited: waited}
+		}
 		return errorResponse(err)
 	}
 	return backend.DataResponse{Frames: fs}
