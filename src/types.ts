@@ -237,6 +237,8 @@ export type Protocol = (typeof PROTOCOLS)[number];
 export const DEFAULT_TIMEOUT_SECONDS = 30;
 export const MAX_TIMEOUT_SECONDS = 600;
 export const DEFAULT_MAX_SAMPLES = 1_000_000;
+export const DEFAULT_MAX_CONCURRENT_QUERIES = 4;
+export const MAX_CONCURRENT_QUERIES = 256;
 
 export interface PredictionLogSettings {
   url?: string;
@@ -265,6 +267,8 @@ export interface ModelLensOptions extends DataSourceJsonData {
   demo?: boolean;
   timeoutSeconds?: number;
   maxSamples?: number;
+  /** How many queries the data source computes at once, all requests together (default 4). */
+  maxConcurrentQueries?: number;
 }
 
 /** secureJsonData of a ModelLens data source: write-only, never sent back to the browser. */

@@ -45,6 +45,8 @@ const (
 	// requests together. A query waits for a slot until its deadline, then fails with a "busy"
 	// error; memory stays bounded by this many queries' records whatever Grafana sends.
 	DefaultConcurrentQueries = 4
+	// MaxConcurrentQueries is the largest accepted `maxConcurrentQueries`.
+	MaxConcurrentQueries = 256
 	// MaxModels caps the models one query covers (`model` empty or "*"): the first MaxModels by
 	// name are answered, with a warning notice naming how many were left out.
 	MaxModels = 100

@@ -86,7 +86,7 @@ func NewDatasource(ctx context.Context, dis backend.DataSourceInstanceSettings) 
 
 func newDatasource(s *settings.Settings, client *http.Client) (*Datasource, error) {
 	d := &Datasource{settings: s, client: client, refs: refcache.New(ReferenceTTL)}
-	deps := query.Deps{MaxSamples: s.MaxSamples, Timeout: s.Timeout, Logger: log.DefaultLogger, References: d.refs}
+	deps := query.Deps{MaxSamples: s.MaxSamples, Timeout: s.Timeout, MaxConcurrentQueries: s.MaxConcurrentQueries, Logger: log.DefaultLogger, References: d.refs}
 	if s.PredictionLog.URL != "" {
 		pl, err := predlog.New(client, predlog.Options{BaseURL: s.PredictionLog.URL, Token: s.PredictionLogToken})
 		if err != nil {

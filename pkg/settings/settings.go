@@ -73,6 +73,8 @@ type raw struct {
 	Demo           *bool         `json:"demo"`
 	TimeoutSeconds *float64      `json:"timeoutSeconds"`
 	MaxSamples     *int          `json:"maxSamples"`
+	// MaxConcurrentQueries is the instance budget of queries computing at once.
+	MaxConcurrentQueries *int `json:"maxConcurrentQueries"`
 }
 
 // Settings are the validated settings of one data source instance.
@@ -84,6 +86,9 @@ type Settings struct {
 	Demo       bool
 	Timeout    time.Duration
 	MaxSamples int
+	// MaxConcurrentQueries is how many queries the instance computes at once, all requests
+	// together (default limits.DefaultConcurrentQueries).
+	MaxConcurrentQueries int
 
 	// Secrets (sent as bearer tokens). Never log or print these.
 	PredictionLogToken string
@@ -109,14 +114,15 @@ func Parse(jsonData []byte, secure map[string]string) (*Settings, error) {
 		}
 	}
 	s := &Settings{
-		PredictionLog:      r.PredictionLog,
-		Prometheus:         r.Prometheus,
-		Endpoints:          r.Endpoints,
-		Timeout:            DefaultTimeout,
-		MaxSamples:         DefaultMaxSamples,
-		PredictionLogToken: secure[SecretPredictionLogToken],
-		PrometheusToken:    secure[SecretPrometheusToken],
-		EndpointToken:      secure[SecretEndpointToken],
+		PredictionLog:        r.PredictionLog,
+		Prometheus:           r.Prometheus,
+		Endpoints:            r.Endpoints,
+		Timeout:              DefaultTimeout,
+		MaxSamples:           DefaultMaxSamples,
+		MaxConcurrentQueries: limits.DefaultConcurrentQueries,
+		PredictionLogToken:   secure[SecretPredictionLogToken],
+		PrometheusToken:      secure[SecretPrometheusToken],
+		EndpointToken:        secure[SecretEndpointToken],
 	}
 	s.PredictionLog.URL = strings.TrimRight(strings.TrimSpace(s.PredictionLog.URL), "/")
 	s.Prometheus.URL = strings.TrimRight(strings.TrimSpace(s.Prometheus.URL), "/")
@@ -133,6 +139,12 @@ func Parse(jsonData []byte, secure map[string]string) (*Settings, error) {
 			return nil, fmt.Errorf("maxSamples must be a positive number, got %d", *r.MaxSamples)
 		}
 		s.MaxSamples = *r.MaxSamples
+	}
+	if r.MaxConcurrentQueries != nil {
+		if n := *r.MaxConcurrentQueries; n < 1 || n > limits.MaxConcurrentQueries {
+			return nil, fmt.Errorf("maxConcurrentQueries must be a whole number in [1, %d], got %d", limits.MaxConcurrentQueries, n)
+		}
+		s.MaxConcurrentQueries = *r.MaxConcurrentQueries
 	}
 	if s.PredictionLog.URL != "" {
 		if err := checkURL(s.PredictionLog.URL); err != nil {

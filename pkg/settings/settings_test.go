@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 )
 
 func TestParseDefaults(t *testing.T) {
@@ -14,6 +16,7 @@ func TestParseDefaults(t *testing.T) {
 		require.True(t, s.Demo, "nothing configured selects the demo fleet")
 		require.Equal(t, DefaultTimeout, s.Timeout)
 		require.Equal(t, DefaultMaxSamples, s.MaxSamples)
+		require.Equal(t, limits.DefaultConcurrentQueries, s.MaxConcurrentQueries)
 		require.Equal(t, PresetGeneric, s.Prometheus.Preset)
 	}
 }
@@ -23,7 +26,7 @@ func TestParseFull(t *testing.T) {
 		"predictionLog": {"url": " http://log:8090/api/v1/ "},
 		"prometheus": {"url": "https://prom:9090/", "preset": "kserve", "modelLabel": "model", "versionLabel": "rev", "tenantId": "team-a"},
 		"endpoints": [{"name": "fraud", "url": "http://kserve/"}, {"name": "triton", "url": "http://triton:8000", "protocol": "triton"}],
-		"timeoutSeconds": 2.5, "maxSamples": 5000}`),
+		"timeoutSeconds": 2.5, "maxSamples": 5000, "maxConcurrentQueries": 12}`),
 		map[string]string{"predictionLogToken": "a", "prometheusToken": "b", "endpointToken": "c"})
 	require.NoError(t, err)
 	require.False(t, s.Demo, "configured sources turn the demo fleet off unless asked for")
@@ -35,6 +38,7 @@ func TestParseFull(t *testing.T) {
 	require.Equal(t, "http://kserve", s.Endpoints[0].URL)
 	require.Equal(t, 2500*time.Millisecond, s.Timeout)
 	require.Equal(t, 5000, s.MaxSamples)
+	require.Equal(t, 12, s.MaxConcurrentQueries)
 	require.Equal(t, "a", s.PredictionLogToken)
 	require.Equal(t, "b", s.PrometheusToken)
 	require.Equal(t, "c", s.EndpointToken)
@@ -54,6 +58,8 @@ func TestParseErrors(t *testing.T) {
 		`{"timeoutSeconds": 0}`:                 "timeoutSeconds",
 		`{"timeoutSeconds": 100000}`:            "timeoutSeconds",
 		`{"maxSamples": -1}`:                    "maxSamples",
+		`{"maxConcurrentQueries": 0}`:           "maxConcurrentQueries",
+		`{"maxConcurrentQueries": 100000}`:      "maxConcurrentQueries",
 		`{"predictionLog": {"url": "ftp://x"}}`: "predictionLog.url",
 		`{"predictionLog": {"url": "http://user:` + secret + `@host"}}`:                       "must not contain credentials",
 		`{"prometheus": {"url": "http://"}}`:                                                  "prometheus.url",

@@ -17,9 +17,11 @@ import {
 } from '@grafana/ui';
 
 import {
+  DEFAULT_MAX_CONCURRENT_QUERIES,
   DEFAULT_MAX_SAMPLES,
   DEFAULT_TIMEOUT_SECONDS,
   EndpointSettings,
+  MAX_CONCURRENT_QUERIES,
   MAX_TIMEOUT_SECONDS,
   ModelLensOptions,
   ModelLensSecureOptions,
@@ -140,6 +142,10 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   );
   const [timeoutError, setTimeoutError] = useState('');
   const [maxSamplesError, setMaxSamplesError] = useState('');
+  const [concurrencyText, setConcurrencyText] = useState(
+    jsonData.maxConcurrentQueries !== undefined ? String(jsonData.maxConcurrentQueries) : ''
+  );
+  const [concurrencyError, setConcurrencyError] = useState('');
 
   const setJsonData = (next: ModelLensOptions) => onOptionsChange({ ...options, jsonData: next });
   const setJson = <K extends keyof ModelLensOptions>(key: K, value: ModelLensOptions[K] | undefined) =>
@@ -408,6 +414,33 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
               }
               setMaxSamplesError('');
               setJson('maxSamples', t === '' ? undefined : n);
+            }}
+          />
+        </InlineField>
+        <InlineField
+          label="Concurrent queries"
+          labelWidth={LABEL_WIDTH}
+          htmlFor="ml-max-concurrent-queries"
+          invalid={!!concurrencyError}
+          error={concurrencyError}
+          tooltip={`How many queries this data source computes at once, all dashboards together; the others wait until their timeout, then fail with a "busy" error. Default ${DEFAULT_MAX_CONCURRENT_QUERIES}`}
+        >
+          <Input
+            id="ml-max-concurrent-queries"
+            type="number"
+            width={20}
+            value={concurrencyText}
+            placeholder={String(DEFAULT_MAX_CONCURRENT_QUERIES)}
+            onChange={(e) => setConcurrencyText(e.currentTarget.value)}
+            onBlur={() => {
+              const t = concurrencyText.trim();
+              const n = Number(t);
+              if (t !== '' && (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENT_QUERIES)) {
+                setConcurrencyError(`Must be a whole number from 1 to ${MAX_CONCURRENT_QUERIES}`);
+                return;
+              }
+              setConcurrencyError('');
+              setJson('maxConcurrentQueries', t === '' ? undefined : n);
             }}
           />
         </InlineField>
