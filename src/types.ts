@@ -241,6 +241,8 @@ export const DEFAULT_MAX_SAMPLES = 1_000_000;
 export const DEFAULT_MAX_REFERENCE_SAMPLES = 1_000_000;
 export const MIN_REFERENCE_SAMPLES = 2;
 export const MAX_REFERENCE_SAMPLES = 50_000_000;
+export const DEFAULT_MAX_CONCURRENT_QUERIES = 4;
+export const MAX_CONCURRENT_QUERIES = 256;
 
 export interface PredictionLogSettings {
   url?: string;
@@ -271,6 +273,8 @@ export interface ModelLensSettingsFields {
   maxSamples?: number;
   /** Rows kept of a reference sample; beyond it a deterministic uniform sample, with a notice. */
   maxReferenceSamples?: number;
+  /** How many queries the data source computes at once, all requests together (default 4). */
+  maxConcurrentQueries?: number;
 }
 
 /** jsonData of a ModelLens data source. */
@@ -321,6 +325,8 @@ export const SETTINGS_FIELDS = {
   demo: 'boolean',
   timeoutSeconds: 'number',
   maxSamples: 'number',
+  maxReferenceSamples: 'number',
+  maxConcurrentQueries: 'number',
 } as const satisfies SettingsFieldKinds<ModelLensSettingsFields>;
 
 export const PREDICTION_LOG_FIELDS = {

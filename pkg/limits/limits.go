@@ -69,3 +69,29 @@ const (
 	// ErrorExcerpt is how many characters of an upstream error body a message quotes.
 	ErrorExcerpt = 200
 )
+
+// Instance budget and fan-out caps.
+const (
+	// DefaultConcurrentQueries is how many queries one data source instance computes at once, all
+	// requests together. A query waits for a slot until its deadline, then fails with a "busy"
+	// error; memory stays bounded by this many queries' records whatever Grafana sends.
+	DefaultConcurrentQueries = 4
+	// MaxConcurrentQueries is the largest accepted `maxConcurrentQueries`.
+	MaxConcurrentQueries = 256
+	// MaxModels caps the models one query covers (`model` empty or "*"): the first MaxModels by
+	// name are answered, with a warning notice naming how many were left out.
+	MaxModels = 100
+	// MaxVersions caps the versions one model splits into (`version: "*"`): the versions with the
+	// most records are kept, with a warning notice.
+	MaxVersions = 20
+	// MaxSeries caps the series (frames) of one response; the rest are dropped with a notice.
+	MaxSeries = 2_000
+	// MaxResponsePoints caps the values of one response over all its series; series past it are
+	// dropped with a notice.
+	MaxResponsePoints = 2_000_000
+	// MaxQueryRecords caps the records one query over several models holds: each model reads at
+	// most max(maxSamples, MaxQueryRecords) / models records (and at most maxSamples).
+	MaxQueryRecords = 2_000_000
+	// FetchParallel is how many models' records one query fetches at once.
+	FetchParallel = 4
+)

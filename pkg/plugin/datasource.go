@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
-	"github.com/grafana/grafana-plugin-sdk-go/backend/datasource"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/instancemgmt"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
@@ -51,7 +50,7 @@ type Datasource struct {
 	settings  *settings.Settings
 	client    *http.Client
 	handler   *query.Handler
-	mux       *datasource.QueryTypeMux
+	mux       backend.QueryDataHandler
 	resources backend.CallResourceHandler
 	deps      query.Deps
 	refs      *refstats.Cache
@@ -97,7 +96,7 @@ func NewDatasource(ctx context.Context, dis backend.DataSourceInstanceSettings) 
 
 func newDatasource(s *settings.Settings, client *http.Client) (*Datasource, error) {
 	d := &Datasource{settings: s, client: client, refs: refstats.New(ReferenceTTL)}
-	deps := query.Deps{MaxSamples: s.MaxSamples, MaxReferenceSamples: s.MaxReferenceSamples, Logger: log.DefaultLogger, References: d.refs}
+	deps := query.Deps{MaxSamples: s.MaxSamples, MaxReferenceSamples: s.MaxReferenceSamples, Timeout: s.Timeout, MaxConcurrentQueries: s.MaxConcurrentQueries, Logger: log.DefaultLogger, References: d.refs}
 	if s.PredictionLog.URL != "" {
 		pl, err := predlog.New(client, predlog.Options{BaseURL: s.PredictionLog.URL, Token: s.PredictionLogToken, MaxReferenceSamples: s.MaxReferenceSamples})
 		if err != nil {

@@ -57,7 +57,7 @@ func (h *Handler) prepareDrift(ctx context.Context, r *request, g grid, allowLat
 	if src.Log == nil {
 		return src, nil, nil, userError("%s queries need the prediction log or the demo fleet: source %q has no raw records to compare with a reference", q.QueryType, src.Name)
 	}
-	models, err := h.queryModels(ctx, src, q)
+	models, mnotices, err := h.queryModels(ctx, src, q)
 	if err != nil {
 		return src, nil, nil, err
 	}
@@ -65,7 +65,7 @@ func (h *Handler) prepareDrift(ctx context.Context, r *request, g grid, allowLat
 	if q.QueryType == TypeDistribution {
 		methods = nil
 	}
-	var notices []data.Notice
+	notices := mnotices
 	out := make([]driftModel, 0, len(models))
 	covered := make([]source.Model, 0, len(models))
 	var firstMissing error

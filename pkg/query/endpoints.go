@@ -74,7 +74,7 @@ func (h *Handler) endpoints(ctx context.Context, r *request) (data.Frames, error
 func (h *Handler) endpointsFromLog(ctx context.Context, r *request, src Resolved) ([]endpointRow, []data.Notice, error) {
 	q := &r.q
 	from, to := r.dq.TimeRange.From, r.dq.TimeRange.To
-	models, err := h.queryModels(ctx, src, q)
+	models, mnotices, err := h.queryModels(ctx, src, q)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -89,6 +89,7 @@ func (h *Handler) endpointsFromLog(ctx context.Context, r *request, src Resolved
 	if err != nil {
 		return nil, nil, err
 	}
+	notices = append(mnotices, notices...)
 	toNs, fromNs := to.UnixNano(), from.UnixNano()
 	var rows []endpointRow
 	var lat []float64

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -13,6 +14,10 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/datasource"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 )
@@ -55,7 +60,13 @@ type Deps struct {
 	// Concurrency bounds how many queries of one request run at once (default 4; lower when
 	// Grafana's concurrent_query_count is lower).
 	Concurrency int
-	Logger      log.Logger
+	// MaxConcurrentQueries is the instance budget: how many queries compute at once over every
+	// request of the instance (default limits.DefaultConcurrentQueries).
+	MaxConcurrentQueries int
+	// Timeout bounds each query's whole answer, every upstream call included (0: no bound other
+	// than the request's context).
+	Timeout time.Duration
+	Logger  log.Logger
 }
 
 // Handler answers ModelLens queries. It is safe for concurrent use.
@@ -63,6 +74,8 @@ type Handler struct {
 	deps  Deps
 	cat   *catalog
 	types map[QueryType]typeHandler
+	// budget is shared by every request of the instance: one unit per computing query.
+	budget *semaphore.Weighted
 }
 
 // typeHandler answers one validated query.
@@ -84,7 +97,10 @@ func New(deps Deps) *Handler {
 	if deps.Concurrency <= 0 {
 		deps.Concurrency = 4
 	}
-	h := &Handler{deps: deps, cat: newCatalog(deps)}
+	if deps.MaxConcurrentQueries <= 0 {
+		deps.MaxConcurrentQueries = limits.DefaultConcurrentQueries
+	}
+	h := &Handler{deps: deps, cat: newCatalog(deps), budget: semaphore.NewWeighted(int64(deps.MaxConcurrentQueries))}
 	h.types = map[QueryType]typeHandler{
 		TypeTraffic:      h.traffic,
 		TypeLatency:      h.latency,
@@ -97,20 +113,81 @@ func New(deps Deps) *Handler {
 	return h
 }
 
-// Mux returns a QueryTypeMux routing every query type to its handler; queries whose DataQuery has
-// no query type are routed by the queryType in their JSON.
-func (h *Handler) Mux() *datasource.QueryTypeMux {
+// Mux returns the query dispatcher: a QueryTypeMux with each query type registered with its own
+// handler (queries whose DataQuery has no query type, or an unknown one, go to a fallback that
+// reads the queryType of their JSON), wrapped so that the query types of one request run at the
+// same time (bounded) instead of one after another.
+func (h *Handler) Mux() backend.QueryDataHandler {
 	mux := datasource.NewQueryTypeMux()
 	for _, t := range QueryTypes {
-		mux.HandleFunc(string(t), h.QueryData)
+		mux.HandleFunc(string(t), h.typeQueryData(t))
 	}
 	mux.HandleFunc("", h.QueryData)
-	return mux
+	return &concurrentMux{mux: mux, known: h.types, limit: h.deps.Concurrency}
+}
+
+// concurrentMux splits a request by query type (as QueryTypeMux routes it) and runs each type's
+// sub-request through the mux concurrently, at most limit at once: three query types take one
+// timeout, not three.
+type concurrentMux struct {
+	mux   *datasource.QueryTypeMux
+	known map[QueryType]typeHandler
+	limit int
+}
+
+func (m *concurrentMux) QueryData(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
+	byType := map[string][]backend.DataQuery{}
+	var order []string
+	for _, dq := range req.Queries {
+		key := dq.QueryType
+		if m.known[QueryType(key)] == nil {
+			key = ""
+		}
+		if _, ok := byType[key]; !ok {
+			order = append(order, key)
+		}
+		byType[key] = append(byType[key], dq)
+	}
+	resp := backend.NewQueryDataResponse()
+	var mu sync.Mutex
+	var g errgroup.Group
+	g.SetLimit(m.limit)
+	for _, key := range order {
+		sub := &backend.QueryDataRequest{PluginContext: req.PluginContext, Headers: req.Headers, Queries: byType[key]}
+		g.Go(func() error {
+			r, err := m.mux.QueryData(ctx, sub)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			maps.Copy(resp.Responses, r.Responses)
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// typeQueryData is the mux handler of one query type: every query of the sub-request is answered
+// by that type's handler.
+func (h *Handler) typeQueryData(t QueryType) backend.QueryDataHandlerFunc {
+	return func(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
+		return h.answerAll(ctx, req, t), nil
+	}
 }
 
 // QueryData answers every query of the request, concurrently; each query gets its own response.
 // It never returns an error: failures are per query.
 func (h *Handler) QueryData(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
+	return h.answerAll(ctx, req, ""), nil
+}
+
+// answerAll answers the queries of a request concurrently (at most Concurrency at once; fewer when
+// Grafana's concurrent_query_count is lower). t, when set, is the query type the mux routed them by.
+func (h *Handler) answerAll(ctx context.Context, req *backend.QueryDataRequest, t QueryType) *backend.QueryDataResponse {
 	resp := backend.NewQueryDataResponse()
 	// Alert rule evaluations (FromAlert header, no user) answer exactly like dashboard queries.
 	alert := req.Headers[backend.FromAlertHeaderName] != ""
@@ -129,18 +206,55 @@ func (h *Handler) QueryData(ctx context.Context, req *backend.QueryDataRequest) 
 		go func(dq backend.DataQuery) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			r := h.One(ctx, req.PluginContext, dq, alert)
+			r := h.one(ctx, req.PluginContext, dq, alert, t)
 			mu.Lock()
 			resp.Responses[dq.RefID] = r
 			mu.Unlock()
 		}(dq)
 	}
 	wg.Wait()
-	return resp, nil
+	return resp
+}
+
+// BusyError is the error of a query that found the instance's budget full until its deadline,
+// or that waited for a slot and then ran out of time.
+type BusyError struct {
+	Computing int
+	// Waited is how long the query waited for its slot when it got one and then timed out.
+	Waited time.Duration
+}
+
+func (e *BusyError) Error() string {
+	if e.Waited > 0 {
+		return fmt.Sprintf("busy: %d queries computing, retry (this query waited %s for its turn, then ran out of time)",
+			e.Computing, e.Waited.Round(100*time.Millisecond))
+	}
+	return fmt.Sprintf("busy: %d queries computing, retry", e.Computing)
+}
+
+// acquire waits for a slot of the instance budget until ctx ends; it returns how long it waited.
+func (h *Handler) acquire(ctx context.Context) (time.Duration, error) {
+	if h.budget.TryAcquire(1) {
+		return 0, nil
+	}
+	start := time.Now()
+	if err := h.budget.Acquire(ctx, 1); err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return 0, &BusyError{Computing: h.deps.MaxConcurrentQueries}
+		}
+		return 0, err
+	}
+	return time.Since(start), nil
 }
 
 // One answers a single query.
-func (h *Handler) One(ctx context.Context, pc backend.PluginContext, dq backend.DataQuery, alert bool) (res backend.DataResponse) {
+func (h *Handler) One(ctx context.Context, pc backend.PluginContext, dq backend.DataQuery, alert bool) backend.DataResponse {
+	return h.one(ctx, pc, dq, alert, "")
+}
+
+// one answers a single query within its deadline (Timeout), inside one slot of the instance
+// budget; routed, when set, is the query type the mux routed it by.
+func (h *Handler) one(ctx context.Context, pc backend.PluginContext, dq backend.DataQuery, alert bool, routed QueryType) (res backend.DataResponse) {
 	defer func() {
 		if p := recover(); p != nil {
 			h.deps.Logger.FromContext(ctx).Error("query handler panic", "refId", dq.RefID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -153,13 +267,30 @@ func (h *Handler) One(ctx context.Context, pc backend.PluginContext, dq backend.
 	if err != nil {
 		return errorResponse(err)
 	}
+	if routed != "" && q.QueryType != routed {
+		return errorResponse(userError("the query's queryType %q differs from the request's query type %q", q.QueryType, routed))
+	}
 	fn := h.types[q.QueryType]
 	if fn == nil {
 		return errorResponse(backend.PluginErrorf("no handler for query type %q", q.QueryType))
 	}
+	if h.deps.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.deps.Timeout)
+		defer cancel()
+	}
+	waited, err := h.acquire(ctx)
+	if err != nil {
+		return errorResponse(err)
+	}
+	defer h.budget.Release(1)
 	ctx, synthetic := withSyntheticMark(ctx)
 	fs, err := fn(ctx, &request{q: q, dq: dq, pc: pc, alert: alert})
 	if err != nil {
+		if waited > 0 && waited >= h.deps.Timeout/2 && errors.Is(err, context.DeadlineExceeded) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// Waiting for a slot used up at least half of the query's time: it is the load, not the upstream.
+			err = &BusyError{Computing: h.deps.MaxConcurrentQueries, Waited: waited}
+		}
 		return errorResponse(err)
 	}
 	if synthetic.Load() {
@@ -198,7 +329,10 @@ func withQueryType(raw json.RawMessage, qt string) json.RawMessage {
 // bugs.
 func errorResponse(err error) backend.DataResponse {
 	var ws backend.ErrorWithSource
+	var busy *BusyError
 	switch {
+	case errors.As(err, &busy):
+		return backend.DataResponse{Error: err, ErrorSource: backend.ErrorSourceDownstream, Status: backend.StatusTooManyRequests}
 	case errors.As(err, &ws):
 		r := backend.ErrorResponseWithErrorSource(err)
 		var bad *BadQueryError

@@ -1,12 +1,14 @@
 package query
 
 import (
+	"fmt"
 	"math"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 )
 
@@ -27,7 +29,27 @@ func (s *seriesSet) add(l data.Labels, name, unit string, times []time.Time, val
 }
 
 // frames returns time series, or for a single-point grid one number per series (its last value).
+// At most limits.MaxSeries series and limits.MaxResponsePoints values are returned; a warning
+// notice says how many series were dropped.
 func (s *seriesSet) frames(g grid, info frames.Info) data.Frames {
+	kept, points := 0, 0
+	for _, x := range s.series {
+		n := len(x.Values)
+		if g.latest {
+			n = 1
+		}
+		if kept == limits.MaxSeries || points+n > limits.MaxResponsePoints {
+			break
+		}
+		kept++
+		points += n
+	}
+	if dropped := len(s.series) - kept; dropped > 0 {
+		info.Notices = append(info.Notices, frames.WarningNotice(fmt.Sprintf(
+			"this query makes %d series; only the first %d are shown (at most %d series and %d values per response): name a model, a version or fewer features",
+			len(s.series), kept, limits.MaxSeries, limits.MaxResponsePoints)))
+		s.series = s.series[:kept]
+	}
 	if !g.latest {
 		return frames.TimeSeries(s.series, info)
 	}

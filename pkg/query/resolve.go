@@ -10,7 +10,10 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 )
 
@@ -211,11 +214,15 @@ func findModel(models []source.Model, name string) *source.Model {
 }
 
 func unknownModel(model string, models []source.Model) error {
-	names := make([]string, len(models))
-	for i, m := range models {
-		names[i] = m.Name
+	const shown = 20
+	names := make([]string, 0, min(len(models), shown))
+	for _, m := range models[:min(len(models), shown)] {
+		names = append(names, m.Name)
 	}
 	known := strings.Join(names, ", ")
+	if len(models) > shown {
+		known += fmt.Sprintf(", … %d more", len(models)-shown)
+	}
 	if known == "" {
 		known = "none"
 	}
@@ -274,17 +281,29 @@ func (h *Handler) Model(ctx context.Context, name, model string) (*source.Model,
 }
 
 // queryModels returns the models a query covers. Over every model with a named version, the models
-// that list their versions without that one are left out (a model that lists none is kept).
-func (h *Handler) queryModels(ctx context.Context, r Resolved, q *Query) ([]source.Model, error) {
+// that list their versions without that one are left out (a model that lists none is kept). Over
+// every model, at most limits.MaxModels (the first by name) are covered, with a warning notice.
+func (h *Handler) queryModels(ctx context.Context, r Resolved, q *Query) ([]source.Model, []data.Notice, error) {
 	models, err := h.cat.models(ctx, r, q.Model)
-	if err != nil || !allModels(q.Model) || q.Version == "" || q.Version == WildcardAllVersions {
-		return models, err
+	if err != nil {
+		return nil, nil, err
 	}
-	out := make([]source.Model, 0, len(models))
-	for _, m := range models {
-		if len(m.Versions) == 0 || m.HasVersion(q.Version) {
-			out = append(out, m)
+	if !allModels(q.Model) {
+		return models, nil, nil
+	}
+	out := models
+	if q.Version != "" && q.Version != WildcardAllVersions {
+		out = make([]source.Model, 0, len(models))
+		for _, m := range models {
+			if len(m.Versions) == 0 || m.HasVersion(q.Version) {
+				out = append(out, m)
+			}
 		}
 	}
-	return out, nil
+	if len(out) <= limits.MaxModels {
+		return out, nil, nil
+	}
+	n := frames.WarningNotice(fmt.Sprintf("%s lists %d models: only the first %d by name (%s … %s) are covered; choose a model to see the others",
+		r.Name, len(out), limits.MaxModels, out[0].Name, out[limits.MaxModels-1].Name))
+	return out[:limits.MaxModels], []data.Notice{n}, nil
 }

@@ -2,8 +2,10 @@ package query
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"sort"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
@@ -244,43 +247,129 @@ type fetched struct {
 
 // gridRecords fetches the records of the query's models over the range the grid's windows cover.
 func (h *Handler) gridRecords(ctx context.Context, src Resolved, q *Query, g grid) ([]fetched, []data.Notice, error) {
-	models, err := h.queryModels(ctx, src, q)
+	models, notices, err := h.queryModels(ctx, src, q)
 	if err != nil {
 		return nil, nil, err
 	}
 	start, end := g.fetchRange()
-	return h.fetchRecords(ctx, src, models, q.Version, start, end)
+	out, fnotices, err := h.fetchRecords(ctx, src, models, q.Version, start, end)
+	return out, append(notices, fnotices...), err
 }
 
-// fetchRecords fetches each model's records for (start, end] once, honouring maxSamples.
+// fetchRecords fetches each model's records for (start, end] once, limits.FetchParallel models at a
+// time, honouring maxSamples per model and limits.MaxQueryRecords over the query. With version "*"
+// a model's records keep at most limits.MaxVersions versions (those with the most records).
 func (h *Handler) fetchRecords(ctx context.Context, r Resolved, models []source.Model, version string, start, end time.Time) ([]fetched, []data.Notice, error) {
 	v := version
 	if v == WildcardAllVersions {
 		v = ""
 	}
-	out := make([]fetched, 0, len(models))
-	var notices []data.Notice
 	for _, m := range models {
 		if v != "" && len(m.Versions) > 0 && !m.HasVersion(v) {
 			return nil, nil, userError("model %q has no version %q (versions: %v)", m.Name, v, m.Versions)
 		}
-		b, err := r.Log.Records(ctx, source.RecordsRequest{Model: m.Name, Version: v, Start: start, End: end, Limit: h.deps.MaxSamples})
-		if err != nil {
-			return nil, nil, sourceError(r.Name, err)
-		}
-		if b == nil {
-			b = &source.Batch{Model: m.Name}
-		}
-		if b.Truncated {
-			notices = append(notices, frames.WarningNotice(truncatedText(m.Name, "", b, start)))
-		}
-		if b.Len() == 0 {
-			notices = append(notices, frames.InfoNotice(fmt.Sprintf("%s%s: no records after %s up to %s", m.Name, versionSuffix(v),
-				start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339))))
-		}
-		out = append(out, fetched{model: m, batch: b})
+	}
+	limit := perModelLimit(h.deps.MaxSamples, len(models))
+	out := make([]fetched, len(models))
+	perModel := make([][]data.Notice, len(models))
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.SetLimit(limits.FetchParallel)
+	for i, m := range models {
+		eg.Go(func() (err error) {
+			// A panic here is on another goroutine than the query's: recover it as the query's error.
+			defer func() {
+				if p := recover(); p != nil {
+					h.deps.Logger.FromContext(ctx).Error("records fetch panic", "model", m.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+					err = backend.PluginError(errors.New("internal error while fetching records; the plugin log has the details"))
+				}
+			}()
+			b, err := r.Log.Records(ectx, source.RecordsRequest{Model: m.Name, Version: v, Start: start, End: end, Limit: limit})
+			if err != nil {
+				return sourceError(r.Name, err)
+			}
+			if b == nil {
+				b = &source.Batch{Model: m.Name}
+			}
+			var notices []data.Notice
+			if b.Truncated {
+				notices = append(notices, frames.WarningNotice(truncatedText(m.Name, "", b, start)))
+			}
+			if b.Len() == 0 {
+				notices = append(notices, frames.InfoNotice(fmt.Sprintf("%s%s: no records after %s up to %s", m.Name, versionSuffix(v),
+					start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339))))
+			}
+			if version == WildcardAllVersions {
+				var n *data.Notice
+				if b, n = capVersions(b); n != nil {
+					notices = append(notices, *n)
+				}
+			}
+			out[i] = fetched{model: m, batch: b}
+			perModel[i] = notices
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, nil, err
+	}
+	var notices []data.Notice
+	for _, ns := range perModel {
+		notices = append(notices, ns...)
 	}
 	return out, notices, nil
+}
+
+// perModelLimit is the records one model may read when a query covers n models: maxSamples (0: no
+// cap) each, and together at most max(maxSamples, limits.MaxQueryRecords).
+func perModelLimit(maxSamples, n int) int {
+	if n <= 1 {
+		return maxSamples
+	}
+	total := limits.MaxQueryRecords
+	if maxSamples > total {
+		total = maxSamples
+	}
+	per := total / n
+	if maxSamples > 0 && maxSamples < per {
+		per = maxSamples
+	}
+	return max(per, 1)
+}
+
+// capVersions keeps the records of the limits.MaxVersions versions with the most records (ties by
+// name) and says so in a warning notice; a batch with fewer versions is returned as it is.
+func capVersions(b *source.Batch) (*source.Batch, *data.Notice) {
+	counts := map[int32]int{}
+	for i := 0; i < b.Len(); i++ {
+		counts[versionCode(b, i)]++
+	}
+	if len(counts) <= limits.MaxVersions {
+		return b, nil
+	}
+	codes := make([]int32, 0, len(counts))
+	for c := range counts {
+		codes = append(codes, c)
+	}
+	sort.Slice(codes, func(i, j int) bool {
+		ci, cj := counts[codes[i]], counts[codes[j]]
+		if ci != cj {
+			return ci > cj
+		}
+		return versionName(b, codes[i]) < versionName(b, codes[j])
+	})
+	keep := map[int32]bool{}
+	for _, c := range codes[:limits.MaxVersions] {
+		keep[c] = true
+	}
+	idx := make([]int32, 0, b.Len())
+	for i := 0; i < b.Len(); i++ {
+		if keep[versionCode(b, i)] {
+			idx = append(idx, int32(i))
+		}
+	}
+	n := frames.WarningNotice(fmt.Sprintf("%s: the records have %d versions: only the %d with the most records are shown; name a version to see another",
+		b.Model, len(counts), limits.MaxVersions))
+	return subBatch(b, idx), &n
 }
 
 // truncatedText says what a batch cut at maxSamples covers, and what was dropped: the newest

@@ -79,6 +79,8 @@ type raw struct {
 	MaxSamples     *int          `json:"maxSamples"`
 	// MaxReferenceSamples caps the rows kept of a reference sample (DESIGN §3).
 	MaxReferenceSamples *int `json:"maxReferenceSamples"`
+	// MaxConcurrentQueries is the instance budget of queries computing at once.
+	MaxConcurrentQueries *int `json:"maxConcurrentQueries"`
 }
 
 // Settings are the validated settings of one data source instance.
@@ -93,6 +95,9 @@ type Settings struct {
 	// MaxReferenceSamples caps the rows kept of a reference sample; beyond it a deterministic
 	// uniform sample is used, with a notice.
 	MaxReferenceSamples int
+	// MaxConcurrentQueries is how many queries the instance computes at once, all requests
+	// together (default limits.DefaultConcurrentQueries).
+	MaxConcurrentQueries int
 
 	// Secrets (sent as bearer tokens). Never log or print these.
 	PredictionLogToken string
@@ -122,15 +127,16 @@ func Parse(jsonData []byte, secure map[string]string) (*Settings, error) {
 		}
 	}
 	s := &Settings{
-		PredictionLog:       r.PredictionLog,
-		Prometheus:          r.Prometheus,
-		Endpoints:           r.Endpoints,
-		Timeout:             DefaultTimeout,
-		MaxSamples:          DefaultMaxSamples,
-		MaxReferenceSamples: limits.DefaultMaxReferenceSamples,
-		PredictionLogToken:  secure[SecretPredictionLogToken],
-		PrometheusToken:     secure[SecretPrometheusToken],
-		EndpointToken:       secure[SecretEndpointToken],
+		PredictionLog:        r.PredictionLog,
+		Prometheus:           r.Prometheus,
+		Endpoints:            r.Endpoints,
+		Timeout:              DefaultTimeout,
+		MaxSamples:           DefaultMaxSamples,
+		MaxReferenceSamples:  limits.DefaultMaxReferenceSamples,
+		MaxConcurrentQueries: limits.DefaultConcurrentQueries,
+		PredictionLogToken:   secure[SecretPredictionLogToken],
+		PrometheusToken:      secure[SecretPrometheusToken],
+		EndpointToken:        secure[SecretEndpointToken],
 	}
 	s.PredictionLog.URL = strings.TrimRight(strings.TrimSpace(s.PredictionLog.URL), "/")
 	s.Prometheus.URL = strings.TrimRight(strings.TrimSpace(s.Prometheus.URL), "/")
@@ -154,6 +160,12 @@ func Parse(jsonData []byte, secure map[string]string) (*Settings, error) {
 			return nil, fmt.Errorf("maxReferenceSamples must be a whole number in [%d, %d], got %d", limits.MinReferenceSamples, limits.MaxReferenceSamples, n)
 		}
 		s.MaxReferenceSamples = n
+	}
+	if r.MaxConcurrentQueries != nil {
+		if n := *r.MaxConcurrentQueries; n < 1 || n > limits.MaxConcurrentQueries {
+			return nil, fmt.Errorf("maxConcurrentQueries must be a whole number in [1, %d], got %d", limits.MaxConcurrentQueries, n)
+		}
+		s.MaxConcurrentQueries = *r.MaxConcurrentQueries
 	}
 	if s.PredictionLog.URL != "" {
 		if err := checkURL(s.PredictionLog.URL); err != nil {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 )
 
 func TestParseDefaults(t *testing.T) {
@@ -16,6 +18,7 @@ func TestParseDefaults(t *testing.T) {
 		require.True(t, s.Demo, "nothing configured selects the demo fleet")
 		require.Equal(t, DefaultTimeout, s.Timeout)
 		require.Equal(t, DefaultMaxSamples, s.MaxSamples)
+		require.Equal(t, limits.DefaultConcurrentQueries, s.MaxConcurrentQueries)
 		require.Equal(t, PresetGeneric, s.Prometheus.Preset)
 	}
 }
@@ -25,7 +28,7 @@ func TestParseFull(t *testing.T) {
 		"predictionLog": {"url": " http://log:8090/api/v1/ "},
 		"prometheus": {"url": "https://prom:9090/", "preset": "kserve", "modelLabel": "model", "versionLabel": "rev", "tenantId": "team-a"},
 		"endpoints": [{"name": "fraud", "url": "http://kserve/"}, {"name": "triton", "url": "http://triton:8000", "protocol": "triton"}],
-		"timeoutSeconds": 2.5, "maxSamples": 5000, "maxReferenceSamples": 20000}`),
+		"timeoutSeconds": 2.5, "maxSamples": 5000, "maxReferenceSamples": 20000, "maxConcurrentQueries": 12}`),
 		map[string]string{"predictionLogToken": "a", "prometheusToken": "b", "endpointToken": "c"})
 	require.NoError(t, err)
 	require.False(t, s.Demo, "configured sources turn the demo fleet off unless asked for")
@@ -38,6 +41,7 @@ func TestParseFull(t *testing.T) {
 	require.Equal(t, 2500*time.Millisecond, s.Timeout)
 	require.Equal(t, 5000, s.MaxSamples)
 	require.Equal(t, 20000, s.MaxReferenceSamples)
+	require.Equal(t, 12, s.MaxConcurrentQueries)
 	require.Equal(t, "a", s.PredictionLogToken)
 	require.Equal(t, "b", s.PrometheusToken)
 	require.Equal(t, "c", s.EndpointToken)
@@ -151,6 +155,8 @@ func TestParseErrors(t *testing.T) {
 		`{"maxSamples": -1}`:                    "maxSamples",
 		`{"maxReferenceSamples": 1}`:            "maxReferenceSamples must be a whole number in [2, 50000000]",
 		`{"maxReferenceSamples": 50000001}`:     "maxReferenceSamples",
+		`{"maxConcurrentQueries": 0}`:           "maxConcurrentQueries",
+		`{"maxConcurrentQueries": 100000}`:      "maxConcurrentQueries",
 		`{"predictionLog": {"url": "ftp://x"}}`: "predictionLog.url",
 		`{"predictionLog": {"url": "http://user:` + secret + `@host"}}`:                       "must not contain credentials",
 		`{"prometheus": {"url": "http://"}}`:                                                  "prometheus.url",

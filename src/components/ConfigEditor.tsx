@@ -17,12 +17,14 @@ import {
 } from '@grafana/ui';
 
 import {
+  DEFAULT_MAX_CONCURRENT_QUERIES,
   DEFAULT_MAX_SAMPLES,
   DEFAULT_MAX_REFERENCE_SAMPLES,
   MAX_REFERENCE_SAMPLES,
   MIN_REFERENCE_SAMPLES,
   DEFAULT_TIMEOUT_SECONDS,
   EndpointSettings,
+  MAX_CONCURRENT_QUERIES,
   MAX_TIMEOUT_SECONDS,
   ModelLensOptions,
   ModelLensSecureOptions,
@@ -168,6 +170,10 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
     jsonData.maxReferenceSamples !== undefined ? String(jsonData.maxReferenceSamples) : ''
   );
   const [maxRefError, setMaxRefError] = useState('');
+  const [concurrencyText, setConcurrencyText] = useState(
+    jsonData.maxConcurrentQueries !== undefined ? String(jsonData.maxConcurrentQueries) : ''
+  );
+  const [concurrencyError, setConcurrencyError] = useState('');
 
   const setJsonData = (next: ModelLensOptions) => onOptionsChange({ ...options, jsonData: next });
   const setJson = <K extends keyof ModelLensOptions>(key: K, value: ModelLensOptions[K] | undefined) =>
@@ -466,6 +472,33 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
               }
               setMaxRefError('');
               setJson('maxReferenceSamples', t === '' ? undefined : n);
+            }}
+          />
+        </InlineField>
+        <InlineField
+          label="Concurrent queries"
+          labelWidth={LABEL_WIDTH}
+          htmlFor="ml-max-concurrent-queries"
+          invalid={!!concurrencyError}
+          error={concurrencyError}
+          tooltip={`How many queries this data source computes at once, all dashboards together; the others wait until their timeout, then fail with a "busy" error. Default ${DEFAULT_MAX_CONCURRENT_QUERIES}`}
+        >
+          <Input
+            id="ml-max-concurrent-queries"
+            type="number"
+            width={20}
+            value={concurrencyText}
+            placeholder={String(DEFAULT_MAX_CONCURRENT_QUERIES)}
+            onChange={(e) => setConcurrencyText(e.currentTarget.value)}
+            onBlur={() => {
+              const t = concurrencyText.trim();
+              const n = Number(t);
+              if (t !== '' && (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENT_QUERIES)) {
+                setConcurrencyError(`Must be a whole number from 1 to ${MAX_CONCURRENT_QUERIES}`);
+                return;
+              }
+              setConcurrencyError('');
+              setJson('maxConcurrentQueries', t === '' ? undefined : n);
             }}
           />
         </InlineField>

@@ -29,6 +29,7 @@ import (
 	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/upstream"
@@ -71,10 +72,10 @@ type Client struct {
 	maxRef    int
 	now       func() time.Time
 
-	mu         sync.Mutex
-	models     []source.Model
-	modelsAt   time.Time
-	modelsCall *modelsCall
+	mu           sync.Mutex
+	models       []source.Model
+	modelsAt     time.Time
+	modelsFlight singleflight.Group
 }
 
 var _ source.PredictionLog = (*Client)(nil)
@@ -147,52 +148,48 @@ func (c *Client) Models(ctx context.Context) ([]source.Model, error) {
 }
 
 // cachedModels returns the model list, fetching it when stale or when force is set; fresh tells
-// whether the list was fetched during this call. Concurrent callers share one fetch (a dashboard
-// opening many panels at once asks GET /models once).
+// whether the list was fetched during this call. Concurrent callers share one fetch through
+// singleflight (a dashboard opening many panels at once asks GET /models once). The shared fetch
+// runs on a context detached from any one caller, bounded by the HTTP client's timeout, so one
+// caller giving up does not fail the others; each caller waits only until its own context ends,
+// and a failed fetch is the answer of every caller that shared it (none of them retries it).
 func (c *Client) cachedModels(ctx context.Context, force bool) (ms []source.Model, fresh bool, err error) {
-	for {
-		c.mu.Lock()
-		if !force && c.models != nil && c.now().Sub(c.modelsAt) < c.modelsTTL {
-			ms = c.models
-			c.mu.Unlock()
-			return ms, false, nil
-		}
-		if call := c.modelsCall; call != nil {
-			c.mu.Unlock()
-			select {
-			case <-call.done:
-			case <-ctx.Done():
-				return nil, false, c.transportErr(ctx, "GET /models", ctx.Err())
-			}
-			if call.err == nil {
-				return call.models, true, nil
-			}
-			if ctx.Err() == nil && (errors.Is(call.err, context.Canceled) || errors.Is(call.err, context.DeadlineExceeded)) {
-				continue // the caller that fetched gave up; this one has time left
-			}
-			return nil, false, call.err
-		}
-		call := &modelsCall{done: make(chan struct{})}
-		c.modelsCall = call
+	c.mu.Lock()
+	if !force && c.models != nil && c.now().Sub(c.modelsAt) < c.modelsTTL {
+		ms = c.models
 		c.mu.Unlock()
-
-		call.models, call.err = c.fetchModels(ctx)
-		c.mu.Lock()
-		if call.err == nil {
-			c.models, c.modelsAt = call.models, c.now()
+		return ms, false, nil
+	}
+	c.mu.Unlock()
+	ch := c.modelsFlight.DoChan("models", func() (any, error) {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.fetchTimeout())
+		defer cancel()
+		ms, err := c.fetchModels(fctx)
+		if err != nil {
+			return nil, err
 		}
-		c.modelsCall = nil
-		close(call.done)
+		c.mu.Lock()
+		c.models, c.modelsAt = ms, c.now()
 		c.mu.Unlock()
-		return call.models, call.err == nil, call.err
+		return ms, nil
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, false, r.Err
+		}
+		return r.Val.([]source.Model), true, nil
+	case <-ctx.Done():
+		return nil, false, c.transportErr(ctx, "GET /models", ctx.Err())
 	}
 }
 
-// modelsCall is one GET /models in flight.
-type modelsCall struct {
-	done   chan struct{}
-	models []source.Model
-	err    error
+// fetchTimeout bounds a shared GET /models: the HTTP client's timeout, else 30 s.
+func (c *Client) fetchTimeout() time.Duration {
+	if c.http.HTTP.Timeout > 0 {
+		return c.http.HTTP.Timeout
+	}
+	return 30 * time.Second
 }
 
 // model returns the metadata of one model, refetching the list once when the model is not in a
