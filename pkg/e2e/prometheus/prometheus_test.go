@@ -1,7 +1,11 @@
-// Package prometheus_test runs the Prometheus source against a real Prometheus (the Debian
-// package, or $PROMETHEUS_BIN) scraping the demo model server every second, and checks that its
-// latency percentiles, means, rates and feature histograms equal Prometheus' own answers.
-// Set MODELLENS_SKIP_PROMETHEUS=1 to skip; install the server with scripts/prometheus-deps.sh.
+// Package prometheus_test runs the Prometheus source against real Prometheus servers — Debian's
+// 2.42 ($PROMETHEUS_BIN or `prometheus` on the PATH) and 3.16 built from its Go module
+// ($PROMETHEUS3_BIN or the cache of scripts/prometheus3-deps.sh) — and VictoriaMetrics
+// single-node ($VICTORIAMETRICS_BIN or the cache of scripts/victoriametrics-deps.sh), each scraping
+// (or fed by) the demo model server every second, and checks that its latency percentiles, means,
+// rates and feature histograms equal the server's own answers.
+// Set MODELLENS_SKIP_PROMETHEUS=1 to skip. A missing server skips its subtest, except under CI=true
+// where it fails.
 package prometheus_test
 
 import (
@@ -41,10 +45,31 @@ func TestRealPrometheus(t *testing.T) {
 	if os.Getenv("MODELLENS_SKIP_PROMETHEUS") == "1" {
 		t.Skip("MODELLENS_SKIP_PROMETHEUS=1")
 	}
-	promBin := findPrometheus(t)
+	servers := []struct {
+		name            string
+		bin             string
+		major, minMinor int
+	}{
+		{name: "2.42", bin: findServer(t, "PROMETHEUS_BIN", debianPrometheus(), "scripts/prometheus-deps.sh"), major: 2},
+		{name: "3.16", bin: findServer(t, "PROMETHEUS3_BIN", cachedBin("prometheus-3.16.0", "prometheus"), "scripts/prometheus3-deps.sh"), major: 3, minMinor: 16},
+	}
+	demoAddr := startDemo(t)
+	for _, srv := range servers {
+		srv := srv
+		t.Run(srv.name, func(t *testing.T) {
+			if srv.bin == "" {
+				t.Skipf("Prometheus %s not installed", srv.name)
+			}
+			t.Parallel()
+			checkPrometheus(t, srv.bin, demoAddr, srv.major, srv.minMinor)
+		})
+	}
+}
+
+// startDemo builds and starts the demo model server (seed 42, 5 requests/s) and returns its address.
+func startDemo(t *testing.T) string {
 	root := moduleRoot(t)
 	dir := t.TempDir()
-
 	demoBin := filepath.Join(dir, "demo-model")
 	build := exec.Command("go", "build", "-o", demoBin, "./pkg/cmd/demo-model")
 	build.Dir = root
@@ -54,7 +79,15 @@ func TestRealPrometheus(t *testing.T) {
 	demoAddr := freeAddr(t)
 	start(t, dir, "demo-model", demoBin, "-listen", demoAddr, "-seed", "42", "-rate", "5", "-tick", "1s")
 	waitHTTP(t, "http://"+demoAddr+"/metrics", 20*time.Second)
+	return demoAddr
+}
 
+// checkPrometheus starts the Prometheus binary scraping the demo server every second and compares
+// the source's answers with the server's own; the server must report version major.minor with
+// minor >= minMinor. The source must compute rates in Go from raw samples before 2.51 and leave
+// them to Prometheus from 2.51 on (left-open range selectors).
+func checkPrometheus(t *testing.T, promBin, demoAddr string, major, minMinor int) {
+	dir := t.TempDir()
 	promAddr := freeAddr(t)
 	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: demo-model\n    static_configs:\n      - targets: [%q]\n", demoAddr)
 	cfgFile := filepath.Join(dir, "prometheus.yml")
@@ -65,6 +98,8 @@ func TestRealPrometheus(t *testing.T) {
 		"--web.listen-address="+promAddr, "--storage.tsdb.retention.time=1h")
 	promURL := "http://" + promAddr
 	waitHTTP(t, promURL+"/-/ready", 30*time.Second)
+	minor := checkVersion(t, promURL, major, minMinor)
+	goRates := major == 2 && minor < 51
 
 	// Wait until the first window of the checked range is covered by 1 s scrapes.
 	need := span + window + 3*time.Second
@@ -102,13 +137,17 @@ func TestRealPrometheus(t *testing.T) {
 	ref := promRange(t, promURL, "sum by (model_name) (increase(ml_prediction_latency_seconds_sum["+w+"])) / sum by (model_name) (increase(ml_prediction_latency_seconds_count["+w+"]))", req)
 	checked += compare(t, "mean", lat.Series, func(l map[string]string) bool { return l["stat"] == "mean" }, ref, 1000)
 
-	// Traffic: computed in Go from raw samples (the server is Prometheus 2.x).
+	// Traffic: computed in Go from raw samples before Prometheus 2.51, by Prometheus from 2.51 on.
 	tr, err := s.Traffic(ctx, req, []string{"rate", "count", "errors", "errorRatio"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !contains(tr.Notices, promsrc.NoticeGoRates) {
-		t.Fatalf("rates were not computed in Go: notices %q", tr.Notices)
+	wantNotice, otherNotice := promsrc.NoticePromRates, promsrc.NoticeGoRates
+	if goRates {
+		wantNotice, otherNotice = otherNotice, wantNotice
+	}
+	if !contains(tr.Notices, wantNotice) || contains(tr.Notices, otherNotice) {
+		t.Fatalf("rates path: want notice %q, got %q", wantNotice, tr.Notices)
 	}
 	is := func(m string) func(map[string]string) bool {
 		return func(l map[string]string) bool { return l["metric"] == m }
@@ -315,18 +354,72 @@ func promInstant(t *testing.T, base, q string) []float64 {
 	return out
 }
 
-func findPrometheus(t *testing.T) string {
-	if p := os.Getenv("PROMETHEUS_BIN"); p != "" {
-		return p
+// findServer returns the server binary named by $env, else fallback when it exists, else "" (the
+// caller skips); under CI=true a missing server fails the test.
+func findServer(t *testing.T, env, fallback, script string) string {
+	t.Helper()
+	p := os.Getenv(env)
+	if p == "" {
+		p = fallback
 	}
+	if p != "" {
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("server not found (%s=%q, default %q): run %s", env, os.Getenv(env), fallback, script)
+	}
+	t.Logf("server not found (%s=%q, default %q): run %s, or set MODELLENS_SKIP_PROMETHEUS=1", env, os.Getenv(env), fallback, script)
+	return ""
+}
+
+// debianPrometheus is `prometheus` on the PATH (Debian's package), or "".
+func debianPrometheus() string {
 	if p, err := exec.LookPath("prometheus"); err == nil {
 		return p
 	}
-	if _, err := os.Stat("/usr/bin/prometheus"); err == nil {
-		return "/usr/bin/prometheus"
-	}
-	t.Fatal("prometheus not found: run scripts/prometheus-deps.sh, set PROMETHEUS_BIN, or set MODELLENS_SKIP_PROMETHEUS=1")
 	return ""
+}
+
+// cachedBin is where the deps scripts install a server built from its Go module:
+// ${XDG_CACHE_HOME:-$HOME/.cache}/modellens/<dir>/<name>.
+func cachedBin(dir, name string) string {
+	base := os.Getenv("XDG_CACHE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		base = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(base, "modellens", dir, name)
+}
+
+// checkVersion checks the version a server reports at /api/v1/status/buildinfo: major.minor with
+// minor >= minMinor.
+// It returns the minor version.
+func checkVersion(t *testing.T, base string, major, minMinor int) int {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v1/status/buildinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var bi struct {
+		Data struct {
+			Version string `json:"version"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&bi); err != nil {
+		t.Fatalf("buildinfo: %v", err)
+	}
+	var maj, min int
+	if _, err := fmt.Sscanf(bi.Data.Version, "%d.%d", &maj, &min); err != nil || maj != major || min < minMinor {
+		t.Fatalf("server reports version %q, want %d.x with x >= %d", bi.Data.Version, major, minMinor)
+	}
+	t.Logf("%s reports version %s", base, bi.Data.Version)
+	return min
 }
 
 func moduleRoot(t *testing.T) string {

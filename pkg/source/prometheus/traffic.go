@@ -28,7 +28,7 @@ const (
 // Notices of Traffic.
 const (
 	NoticeGoRates   = "rates computed from raw counter samples with Prometheus rate/increase semantics"
-	noticePromRates = "rates computed by Prometheus (rate/increase)"
+	NoticePromRates = "rates computed by Prometheus (rate/increase)"
 )
 
 // trafficSums are the per-group sums over a group's counter series at each step.
@@ -122,7 +122,7 @@ func (s *Source) Traffic(ctx context.Context, req source.MetricsRequest, metrics
 		if err != nil {
 			return nil, err
 		}
-		res.Notices = addNotice(res.Notices, noticePromRates)
+		res.Notices = addNotice(res.Notices, NoticePromRates)
 	}
 	res.Query = strings.Join(queries, "\n")
 	for _, ts := range groups {
