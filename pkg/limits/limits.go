@@ -12,6 +12,10 @@ const (
 	MaxBins = 1000
 	// MaxPoints caps the points of a series whatever MaxDataPoints asks for.
 	MaxPoints = 20_000
+	// MaxDistinctValues caps the distinct values of one categorical variable, and the distinct
+	// versions, in the records of one model and query: dictionary codes are int32, and drift over
+	// more categories than this means nothing. More is an error, not a truncation.
+	MaxDistinctValues = 1 << 24
 )
 
 // Settings defaults and bounds (DESIGN §3).
