@@ -3,12 +3,15 @@ package dashboards
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
+	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/stretchr/testify/require"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
@@ -75,10 +78,83 @@ func roundFloats(v any) any {
 	return v
 }
 
+// fitsVisualization checks that a panel's frames have the shape its visualization draws, and hold
+// something to draw: a time series needs a time field and a number field in every frame; a stat,
+// gauge or bar gauge a value; a bar chart exactly one frame with a category or time field and
+// numbers; a table rows; and every panel but a table at least one finite number (not only NaN).
+func fitsVisualization(panelType string, frames []*data.Frame) error {
+	if len(frames) == 0 {
+		return fmt.Errorf("no frames")
+	}
+	finite, rows := false, 0
+	for i, f := range frames {
+		var hasTime, hasNum, hasCat bool
+		n, _ := f.RowLen()
+		rows += n
+		for _, fld := range f.Fields {
+			switch ft := fld.Type(); {
+			case ft.Time():
+				hasTime = true
+			case ft.Numeric():
+				hasNum = true
+				for j := 0; j < fld.Len(); j++ {
+					if v, ok := fld.ConcreteAt(j); ok {
+						if x, err := toFloat(v); err == nil && !math.IsNaN(x) && !math.IsInf(x, 0) {
+							finite = true
+						}
+					}
+				}
+			case ft == data.FieldTypeString || ft == data.FieldTypeNullableString:
+				hasCat = true
+			}
+		}
+		switch panelType {
+		case "timeseries", "heatmap":
+			if !hasTime || !hasNum {
+				return fmt.Errorf("frame %d (%s) has no time field or no number field: a %s cannot draw it", i, f.Name, panelType)
+			}
+		case "barchart":
+			if !(hasCat || hasTime) || !hasNum {
+				return fmt.Errorf("frame %d (%s) has no category/time field or no number field: a bar chart cannot draw it", i, f.Name)
+			}
+		}
+	}
+	switch {
+	case panelType == "barchart" && len(frames) != 1:
+		return fmt.Errorf("a bar chart draws one frame, got %d", len(frames))
+	case rows == 0:
+		return fmt.Errorf("no rows")
+	case panelType != "table" && !finite:
+		return fmt.Errorf("no finite number: the %s would show only NaN or nothing", panelType)
+	}
+	return nil
+}
+
+func toFloat(v any) (float64, error) {
+	switch x := v.(type) {
+	case float64:
+		return x, nil
+	case float32:
+		return float64(x), nil
+	case int64:
+		return float64(x), nil
+	case int32:
+		return float64(x), nil
+	case int:
+		return float64(x), nil
+	case uint64:
+		return float64(x), nil
+	case uint32:
+		return float64(x), nil
+	}
+	return 0, fmt.Errorf("%T is not a number", v)
+}
+
 // TestDashboardPreviewFrames runs every panel query of every bundled dashboard through the real
 // query handler on the demo fleet (per-model dashboards for previewModel, every feature; repeated
 // panels once per feature) and compares the frames with tests/preview/frames/<uid>.json, which
-// UPDATE_GOLDEN=1 rewrites. The preview page draws exactly these frames.
+// UPDATE_GOLDEN=1 rewrites. The preview page draws exactly these frames; each panel's frames must
+// fit its visualization (fitsVisualization).
 func TestDashboardPreviewFrames(t *testing.T) {
 	ctx := t.Context()
 	fleet := demo.NewFleet(demo.DefaultSeed)
@@ -109,11 +185,13 @@ func TestDashboardPreviewFrames(t *testing.T) {
 					repeats = b.all
 				}
 				for _, rf := range repeats {
+					var panelFrames []*data.Frame
 					pp := previewPanel{ID: p.ID, Type: p.Type, Title: p.Title, GridPos: p.GridPos, Repeat: rf}
 					for _, tg := range p.Targets {
 						r := run(t, h, interpolate(t, tg.Raw, b, rf), false)
 						require.NoError(t, r.Error, "%s / %s target %s", d.UID, p.Title, tg.RefID)
 						pt := previewTarget{RefID: tg.RefID}
+						panelFrames = append(panelFrames, r.Frames...)
 						for _, f := range r.Frames {
 							raw, err := json.Marshal(f)
 							require.NoError(t, err)
@@ -123,6 +201,7 @@ func TestDashboardPreviewFrames(t *testing.T) {
 					}
 					if p.Type != "row" {
 						require.NotEmpty(t, pp.Targets, "%s / %s has no query", d.UID, p.Title)
+						require.NoError(t, fitsVisualization(p.Type, panelFrames), "%s / %s %s", d.UID, p.Title, rf)
 					}
 					out.Panels = append(out.Panels, pp)
 				}
@@ -148,4 +227,23 @@ func TestDashboardPreviewFrames(t *testing.T) {
 			require.Equal(t, string(want), string(got), "%s: the panels' frames changed; if intended, UPDATE_GOLDEN=1 go test ./pkg/dashboards -run TestDashboardPreviewFrames", file)
 		})
 	}
+}
+
+func TestFitsVisualizationRejectsMisfits(t *testing.T) {
+	ts := []time.Time{runFrom, runTo}
+	series := data.NewFrame("s", data.NewField("time", nil, ts), data.NewField("v", nil, []float64{1, 2}))
+	nanSeries := data.NewFrame("n", data.NewField("time", nil, ts), data.NewField("v", nil, []float64{math.NaN(), math.NaN()}))
+	table := data.NewFrame("t", data.NewField("model", nil, []string{"a"}), data.NewField("psi", nil, []float64{0.1}))
+	noTime := data.NewFrame("x", data.NewField("v", nil, []float64{1}))
+	empty := data.NewFrame("e", data.NewField("time", nil, []time.Time{}), data.NewField("v", nil, []float64{}))
+
+	require.NoError(t, fitsVisualization("timeseries", []*data.Frame{series}))
+	require.NoError(t, fitsVisualization("stat", []*data.Frame{table}))
+	require.NoError(t, fitsVisualization("barchart", []*data.Frame{table}))
+	require.NoError(t, fitsVisualization("table", []*data.Frame{table}))
+	require.ErrorContains(t, fitsVisualization("timeseries", []*data.Frame{noTime}), "no time field")
+	require.ErrorContains(t, fitsVisualization("timeseries", []*data.Frame{nanSeries}), "only NaN")
+	require.ErrorContains(t, fitsVisualization("barchart", []*data.Frame{table, table}), "one frame")
+	require.ErrorContains(t, fitsVisualization("stat", []*data.Frame{empty}), "no rows")
+	require.ErrorContains(t, fitsVisualization("stat", nil), "no frames")
 }
