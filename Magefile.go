@@ -39,7 +39,8 @@ var Default = build.BuildAll
 // Package builds the backend for all six platforms (linux amd64/arm64/arm, darwin amd64/arm64,
 // windows amd64), runs the frontend build when dist/ has none, and writes
 // modellens-mlmonitoring-datasource-<version>.zip (version from package.json) with a single
-// modellens-mlmonitoring-datasource/ directory, then checks the archive.
+// modellens-mlmonitoring-datasource/ directory, then checks the archive. Every backend build embeds
+// its build time, so a signed release builds, signs, then runs Zip (which does not rebuild).
 func Package() error {
 	if err := frontend(); err != nil {
 		return err
@@ -55,6 +56,19 @@ func PackageLinux() error {
 		return err
 	}
 	mg.Deps(build.Build{}.Linux)
+	return writeArchive(packaging.RequiredPlatform)
+}
+
+// Zip packages dist/ as it is, without building anything: every executable it holds, and its
+// MANIFEST.txt when signed (checked against the files). The signing order is build, `npm run
+// sign`, then Zip.
+func Zip() error {
+	return writeArchive("")
+}
+
+// ZipLinux is Zip keeping only the linux/amd64 executable (a dist/ signed with other platforms'
+// executables cannot be zipped this way: its manifest lists them).
+func ZipLinux() error {
 	return writeArchive(packaging.RequiredPlatform)
 }
 
@@ -102,7 +116,11 @@ func writeArchive(platform string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("wrote %s: %d files, executables %v, sha1 %s\n", name, len(a.Files), a.Executables, sum)
+	signed := "unsigned"
+	if a.Signature != nil {
+		signed = a.Signature.SignatureType + " signature matching every file"
+	}
+	fmt.Printf("wrote %s: %d files, executables %v, %s, sha1 %s\n", name, len(a.Files), a.Executables, signed, sum)
 	return nil
 }
 

@@ -58,7 +58,7 @@ func NewFleetWithRate(seed int64, rate float64) (*Fleet, error) {
 	if !(rate > 0 && rate <= MaxRate) {
 		return nil, fmt.Errorf("demo: traffic rate must be in (0, %d], got %v", MaxRate, rate)
 	}
-	f := &Fleet{seed: uint64(seed), seed64: seed, rate: rate, byName: map[string]*modelSpec{}}
+	f := &Fleet{seed: word(seed), seed64: seed, rate: rate, byName: map[string]*modelSpec{}}
 	for _, m := range specs {
 		f.byName[m.name] = m
 	}
@@ -167,13 +167,13 @@ func (f *Fleet) generate(ctx context.Context, m *modelSpec, version int32, start
 		}
 		if mn := floorDiv(s, 60); mn != minute {
 			minute = mn
-			mr := newRNG(key(f.seed, m.id, streamMinute, uint64(mn)))
+			mr := newRNG(key(f.seed, m.id, streamMinute, word(mn)))
 			minuteFactor = math.Exp(MinuteNoise*mr.norm() - MinuteNoise*MinuteNoise/2)
 		}
 		tod := float64(timeOfDay(s*1e9)) / 1e9
 		load := math.Cos(2 * math.Pi * (tod - peak) / 86400)
 		lambda := m.baseRate * f.rate * (1 + DiurnalAmplitude*load) * minuteFactor
-		cr := newRNG(key(f.seed, m.id, streamCount, uint64(s)))
+		cr := newRNG(key(f.seed, m.id, streamCount, word(s)))
 		n := cr.poisson(lambda)
 		base := s * 1e9
 		if n > 0 {
@@ -185,7 +185,7 @@ func (f *Fleet) generate(ctx context.Context, m *modelSpec, version int32, start
 		}
 		for i := 0; i < n; i++ {
 			r := &x.r
-			r.reset(key(f.seed, m.id, streamRecord, uint64(s), uint64(i)))
+			r.reset(key(f.seed, m.id, streamRecord, word(s), uint64(i)))
 			ts := base + int64((float64(i)+r.float())/float64(n)*1e9)
 			if ts <= start {
 				continue
@@ -246,7 +246,7 @@ func (f *Fleet) referenceRows(m *modelSpec, version int32, x *row, fn func(*row)
 	t0 := ReferenceTime.UnixNano()
 	for i := 0; i < ReferenceSize; i++ {
 		r := &x.r
-		r.reset(key(f.seed, m.id, streamReference, uint64(version+1), uint64(i)))
+		r.reset(key(f.seed, m.id, streamReference, word(int64(version)+1), uint64(i)))
 		v := r.choice(m.shareCum)
 		if version >= 0 {
 			v = version
@@ -548,7 +548,7 @@ func (f *Fleet) Infer(model, version string, features map[string]any) (predictio
 		return nil, nil, err
 	}
 	if v < 0 {
-		v = int32(len(m.versions) - 1)
+		v = index32(len(m.versions) - 1)
 	}
 	x := newRow(m)
 	for i := range m.features {

@@ -436,7 +436,7 @@ func init() {
 	for i, m := range specs {
 		m.id = key(uint64(i+1), uint64(len(m.name)))
 		for _, c := range m.name {
-			m.id = mix64(m.id ^ uint64(c))
+			m.id = mix64(m.id ^ word(int64(c)))
 		}
 		m.shareCum = cumulative(m.shares)
 		m.events = resolveEvents(m)

@@ -207,7 +207,7 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if v < 0 {
-		v = int32(len(m.versions) - 1)
+		v = index32(len(m.versions) - 1)
 	}
 	resp, status, err := s.infer(m, v, w, r)
 	counter := s.met.infer.WithLabelValues(m.name, m.versions[v], StatusOK)

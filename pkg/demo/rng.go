@@ -20,6 +20,29 @@ func mix64(z uint64) uint64 {
 	return z ^ (z >> 31)
 }
 
+// word is the hash input for a signed value: its two's-complement bit pattern, so that distinct
+// values (negative ones included) give distinct words.
+func word(v int64) uint64 {
+	if v >= 0 {
+		return uint64(v)
+	}
+	// v < 0: its two's-complement pattern is MaxUint64 - n with n = -(v+1) in [0, MaxInt64].
+	n := -(v + 1)
+	if n < 0 {
+		return 0 // unreachable
+	}
+	return math.MaxUint64 - uint64(n)
+}
+
+// index32 converts a slice index into the int32 codes of source.Batch. The demo's slices (versions,
+// categories) have a handful of entries; an index outside int32 cannot occur and maps to 0.
+func index32(i int) int32 {
+	if i < 0 || i > math.MaxInt32 {
+		return 0
+	}
+	return int32(i)
+}
+
 // key hashes a sequence of words into one 64-bit stream key.
 func key(words ...uint64) uint64 {
 	h := uint64(0x6a09e667f3bcc909)
@@ -43,7 +66,9 @@ type rng struct {
 func newRNG(k uint64) rng { return rng{s: k} }
 
 // withZiggurat makes r draw normals with the ziggurat method; r must not move afterwards.
-func (r *rng) withZiggurat() { r.zig = rand.New(r) }
+func (r *rng) withZiggurat() {
+	r.zig = rand.New(r) // #nosec G404 -- synthetic demo data drawn from a seeded stream so that it is reproducible; nothing secret is drawn
+}
 
 // reset starts the stream of key k.
 func (r *rng) reset(k uint64) {
@@ -128,12 +153,13 @@ func (r *rng) poissonExp(limit float64) int {
 // choice returns an index drawn from cumulative probabilities cum (ascending, last = 1).
 func (r *rng) choice(cum []float64) int32 {
 	u := r.float()
-	for i, c := range cum {
-		if u < c {
-			return int32(i)
+	last := len(cum) - 1
+	for i := 0; i < last; i++ {
+		if u < cum[i] {
+			return index32(i)
 		}
 	}
-	return int32(len(cum) - 1)
+	return index32(last)
 }
 
 // cumulative turns probabilities into normalised cumulative sums.

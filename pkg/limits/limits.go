@@ -20,6 +20,10 @@ const (
 	// QuotedNameRunes is how much of a user-supplied string an error message quotes; longer ones
 	// are cut there and end with "…".
 	QuotedNameRunes = 64
+	// MaxDistinctValues caps the distinct values of one categorical variable, and the distinct
+	// versions, in the records of one model and query: dictionary codes are int32, and drift over
+	// more categories than this means nothing. More is an error, not a truncation.
+	MaxDistinctValues = 1 << 24
 )
 
 // Settings defaults and bounds (DESIGN §3).

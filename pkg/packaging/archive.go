@@ -167,6 +167,9 @@ func PackagePlatforms(distDir, outZip, pluginID string, platforms []string) (err
 	if err := checkLayout(p, files); err != nil {
 		return fmt.Errorf("%s cannot be packaged: %w", distDir, err)
 	}
+	if err := checkDistSignature(distDir, p, files); err != nil {
+		return fmt.Errorf("%s cannot be packaged: %w", distDir, err)
+	}
 	sort.Strings(files)
 	sort.Strings(dirs)
 
@@ -220,6 +223,27 @@ func PackagePlatforms(distDir, outZip, pluginID string, platforms []string) (err
 	return os.Rename(tmp.Name(), outZip)
 }
 
+// checkDistSignature checks a signed dist directory's MANIFEST.txt against the files about to be
+// packaged; an unsigned dist passes.
+func checkDistSignature(distDir string, p *PluginJSON, files []string) error {
+	if !slices.Contains(files, SignatureFile) {
+		return nil
+	}
+	raw, err := os.ReadFile(filepath.Join(distDir, SignatureFile))
+	if err != nil {
+		return err
+	}
+	m, err := ParseManifest(raw)
+	if err != nil {
+		return err
+	}
+	hashes, err := hashFiles(distDir, slices.DeleteFunc(slices.Clone(files), func(f string) bool { return f == SignatureFile }))
+	if err != nil {
+		return err
+	}
+	return m.Check(p.ID, p.Info.Version, hashes)
+}
+
 func addDir(zw *zip.Writer, name string, modified time.Time) error {
 	h := &zip.FileHeader{Name: name, Method: zip.Store, Modified: modified}
 	h.SetMode(os.ModeDir | dirMode)
@@ -255,6 +279,8 @@ type Archive struct {
 	Files []string
 	// Executables are the backend executables, sorted.
 	Executables []string
+	// Signature is the archive's MANIFEST.txt, checked against its files; nil when unsigned.
+	Signature *Manifest
 }
 
 // CheckArchive opens a plugin archive and checks what the plugin validator checks about its
@@ -271,7 +297,8 @@ func CheckArchive(zipPath, pluginID string) (*Archive, error) {
 	root := pluginID + "/"
 	var errs []error
 	var files, execs []string
-	var pluginJSON *zip.File
+	var pluginJSON, signature *zip.File
+	var regular []*zip.File
 	seen := map[string]bool{}
 	for _, f := range zr.File {
 		name := f.Name
@@ -311,6 +338,11 @@ func CheckArchive(zipPath, pluginID string) (*Archive, error) {
 		if rel == "plugin.json" {
 			pluginJSON = f
 		}
+		if rel == SignatureFile {
+			signature = f
+		} else {
+			regular = append(regular, f)
+		}
 	}
 	if !seen[root] && len(files) == 0 {
 		errs = append(errs, fmt.Errorf("the archive has no %s directory", root))
@@ -334,13 +366,51 @@ func CheckArchive(zipPath, pluginID string) (*Archive, error) {
 			errs = append(errs, err)
 		}
 	}
+	var m *Manifest
+	if signature != nil && p != nil {
+		m, err = checkZipSignature(signature, regular, root, p)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%s: %w", zipPath, errors.Join(errs...))
 	}
 	sort.Strings(files)
 	sort.Strings(execs)
-	return &Archive{Plugin: p, Files: files, Executables: execs}, nil
+	return &Archive{Plugin: p, Files: files, Executables: execs, Signature: m}, nil
 }
+
+// checkZipSignature checks an archive's MANIFEST.txt against the SHA-256 of the archive's other
+// files (entries under root).
+func checkZipSignature(signature *zip.File, files []*zip.File, root string, p *PluginJSON) (*Manifest, error) {
+	raw, err := readZipFile(signature)
+	if err != nil {
+		return nil, err
+	}
+	m, err := ParseManifest(raw)
+	if err != nil {
+		return nil, err
+	}
+	hashes := make(map[string]string, len(files))
+	for _, f := range files {
+		rc, err := f.Open()
+		if err != nil {
+			return nil, err
+		}
+		sum, err := sha256Hex(io.LimitReader(rc, maxEntryBytes))
+		_ = rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
+		hashes[strings.TrimPrefix(f.Name, root)] = sum
+	}
+	return m, m.Check(p.ID, p.Info.Version, hashes)
+}
+
+// maxEntryBytes bounds how much of one archive entry is hashed (a backend executable is about
+// 40 MB; a decompression bomb stops here and then fails the hash comparison).
+const maxEntryBytes = 1 << 30
 
 // cleanEntryName reports whether a zip entry name is a relative slash path without empty, "." or
 // ".." segments (a trailing slash marks a directory).

@@ -31,7 +31,7 @@ func builtPluginJSON(t *testing.T, mutate func(m map[string]any)) []byte {
 		"includes": []map[string]any{
 			{"type": "dashboard", "name": "Overview", "path": "dashboards/overview.json"},
 		},
-		"dependencies": map[string]any{"grafanaDependency": ">=12.3.0", "plugins": []any{}},
+		"dependencies": map[string]any{"grafanaDependency": ">=12.4.0", "plugins": []any{}},
 	}
 	if mutate != nil {
 		mutate(m)

@@ -5,8 +5,11 @@ package source
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"time"
+
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 )
 
 // Kind is the type of a feature or model output.
@@ -99,26 +102,52 @@ func (c *Column) AppendNull() {
 	}
 }
 
-// AppendCat appends a categorical value, interning it in Dict.
-func (c *Column) AppendCat(v string) {
-	c.Cat = append(c.Cat, c.Code(v))
+// AppendCat appends a categorical value, interning it in Dict; ErrTooManyValues when the
+// dictionary is full.
+func (c *Column) AppendCat(v string) error {
+	code, err := c.Code(v)
+	if err != nil {
+		return err
+	}
+	c.Cat = append(c.Cat, code)
+	return nil
 }
 
-// Code returns the dictionary code of v, adding it when new.
-func (c *Column) Code(v string) int32 {
+// ErrTooManyValues is returned when a dictionary would exceed limits.MaxDistinctValues.
+var ErrTooManyValues = fmt.Errorf("more than %d distinct values", limits.MaxDistinctValues)
+
+// NextCode is the code of the entry a dictionary of n entries appends, or ErrTooManyValues when it
+// already holds limits.MaxDistinctValues.
+func NextCode(n int) (int32, error) {
+	if n < 0 || n >= limits.MaxDistinctValues {
+		return 0, ErrTooManyValues
+	}
+	return int32(n), nil
+}
+
+// Code returns the dictionary code of v, adding it when new; ErrTooManyValues when v is new and
+// the dictionary is full.
+func (c *Column) Code(v string) (int32, error) {
 	if c.index == nil {
 		c.index = make(map[string]int32, len(c.Dict)+8)
 		for i, s := range c.Dict {
-			c.index[s] = int32(i)
+			code, err := NextCode(i)
+			if err != nil {
+				return 0, err
+			}
+			c.index[s] = code
 		}
 	}
 	if i, ok := c.index[v]; ok {
-		return i
+		return i, nil
 	}
-	i := int32(len(c.Dict))
+	i, err := NextCode(len(c.Dict))
+	if err != nil {
+		return 0, err
+	}
 	c.Dict = append(c.Dict, v)
 	c.index[v] = i
-	return i
+	return i, nil
 }
 
 // Batch is a set of prediction records of one model in columnar form, ascending by time.

@@ -82,30 +82,35 @@ func (s *slot) reset() {
 	}
 }
 
-func (s *slot) internBytes(v []byte) int32 {
+func (s *slot) internBytes(v []byte) (int32, error) {
 	// Most categorical variables have a handful of values: a linear scan beats hashing.
 	if d := s.col.Dict; len(d) <= 8 {
 		for i, x := range d {
 			if x == string(v) {
-				return int32(i)
+				return int32(i), nil // #nosec G115 -- i < 8
 			}
 		}
 		return s.internString(string(v))
 	}
 	if c, ok := s.intern[string(v)]; ok {
-		return c
+		return c, nil
 	}
 	return s.internString(string(v))
 }
 
-func (s *slot) internString(v string) int32 {
+// internString returns v's code, adding it to the dictionary when new; source.ErrTooManyValues
+// when the dictionary already holds limits.MaxDistinctValues values.
+func (s *slot) internString(v string) (int32, error) {
 	if c, ok := s.intern[v]; ok {
-		return c
+		return c, nil
 	}
-	c := int32(len(s.col.Dict))
+	c, err := source.NextCode(len(s.col.Dict))
+	if err != nil {
+		return 0, err
+	}
 	s.col.Dict = append(s.col.Dict, v)
 	s.intern[v] = c
-	return c
+	return c, nil
 }
 
 // rollback forgets the categories first seen in a dropped record.
@@ -388,7 +393,12 @@ func (d *decoder) record(line []byte) (stop bool, err error) {
 		d.ts = 0
 	}
 	if d.version < 0 {
-		d.version = d.internVersion(nil)
+		v, err := d.internVersion(nil)
+		if err != nil {
+			d.rollback()
+			return false, err
+		}
+		d.version = v
 	}
 	keep := true
 	if d.opt.window && (d.ts <= d.opt.start || d.ts > d.opt.end) {
@@ -529,21 +539,24 @@ func (d *decoder) commit() {
 	d.score.commit()
 }
 
-func (d *decoder) internVersion(v []byte) int32 {
+func (d *decoder) internVersion(v []byte) (int32, error) {
 	if vs := d.batch.Versions; len(vs) <= 8 {
 		for i, x := range vs {
 			if x == string(v) {
-				return int32(i)
+				return int32(i), nil // #nosec G115 -- i < 8
 			}
 		}
 	} else if c, ok := d.versionIntern[string(v)]; ok {
-		return c
+		return c, nil
 	}
 	s := string(v)
-	c := int32(len(d.batch.Versions))
+	c, err := source.NextCode(len(d.batch.Versions))
+	if err != nil {
+		return 0, fmt.Errorf("versions: %w", err)
+	}
 	d.batch.Versions = append(d.batch.Versions, s)
 	d.versionIntern[s] = c
-	return c
+	return c, nil
 }
 
 // object decodes the top-level record object.
@@ -662,18 +675,25 @@ func (d *decoder) field(id int) error {
 			if err != nil {
 				return err
 			}
-			d.version = d.internVersion(v)
-		case c == 'n':
-			if err := sc.literal("null"); err != nil {
+			if d.version, err = d.internVersion(v); err != nil {
 				return err
 			}
-			d.version = d.internVersion(nil)
+		case c == 'n':
+			err := sc.literal("null")
+			if err != nil {
+				return err
+			}
+			if d.version, err = d.internVersion(nil); err != nil {
+				return err
+			}
 		case c == '-' || (c >= '0' && c <= '9'):
 			v, err := sc.number()
 			if err != nil {
 				return err
 			}
-			d.version = d.internVersion(v)
+			if d.version, err = d.internVersion(v); err != nil {
+				return err
+			}
 		default:
 			return sc.eofOr(`"version" must be a string`)
 		}
@@ -803,7 +823,10 @@ func (d *decoder) value(s *slot) error {
 			return err
 		}
 		if s.cat {
-			s.code, s.set = s.internBytes(v), true
+			if s.code, err = s.internBytes(v); err != nil {
+				return err
+			}
+			s.set = true
 			return nil
 		}
 		f, ok := parseFloat(v)
@@ -814,7 +837,10 @@ func (d *decoder) value(s *slot) error {
 			return err
 		}
 		if s.cat {
-			s.code, s.set = s.internBytes(tok), true
+			if s.code, err = s.internBytes(tok); err != nil {
+				return err
+			}
+			s.set = true
 			return nil
 		}
 		s.num, s.set = finite(f), true
@@ -828,11 +854,15 @@ func (d *decoder) value(s *slot) error {
 		if c == 't' {
 			word = "true"
 		}
-		if err := sc.literal(word); err != nil {
+		err := sc.literal(word)
+		if err != nil {
 			return err
 		}
 		if s.cat {
-			s.code, s.set = s.internString(word), true
+			if s.code, err = s.internString(word); err != nil {
+				return err
+			}
+			s.set = true
 		} else {
 			s.set = false
 		}

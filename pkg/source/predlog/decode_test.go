@@ -460,7 +460,7 @@ func TestDecodeManyCategoriesAndSizeHint(t *testing.T) {
 	// p7: the out-of-window record sorts first).
 	b, _ := decodeNDJSON(bytes.NewReader(buf.Bytes()), decodeOptions{model: &churnModel})
 	c := b.Features["plan"]
-	if code := c.Code("p7"); c.Dict[code] != "p7" || code != c.Cat[7] {
-		t.Errorf("Code(p7) = %d", code)
+	if code, err := c.Code("p7"); err != nil || c.Dict[code] != "p7" || code != c.Cat[7] {
+		t.Errorf("Code(p7) = %d, %v", code, err)
 	}
 }
