@@ -11,6 +11,9 @@ step() { echo; echo "==> $* ($(( $(date +%s) - start ))s)"; }
 
 step "install dependencies"
 bash scripts/install-deps.sh
+# Prometheus 3.x and VictoriaMetrics, built from their Go modules by install-deps (cached).
+export PROMETHEUS3_BIN="${PROMETHEUS3_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/modellens/prometheus-3.16.0/prometheus}"
+export VICTORIAMETRICS_BIN="${VICTORIAMETRICS_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/modellens/victoria-metrics-v1.151.0/victoria-metrics}"
 
 step "frontend: typecheck, lint, jest"
 npm run typecheck
@@ -31,10 +34,17 @@ go vet ./pkg/...
 step "go test"
 go test -count=1 -timeout 30m ./pkg/...
 
+step "fuzz: window grid and time ranges over the full int64 time range (10 s each)"
+go test ./pkg/query -run '^$' -fuzz '^FuzzWindowGrid$' -fuzztime 10s
+go test ./pkg/query -run '^$' -fuzz '^FuzzTimeRange$' -fuzztime 10s
+
 step "browser test (playwright-core + Debian chromium)"
 npm run test:browser
 
 step "package (linux/amd64) and check the archive"
 go run github.com/magefile/mage -v packageLinux
+
+step "Grafana's plugin validator on the package"
+bash scripts/validate-package.sh
 
 step "done"
