@@ -109,6 +109,11 @@ type pluginClient struct {
 
 // startPlugin launches the executable with go-plugin the way Grafana's backend plugin manager does.
 func startPlugin(t testing.TB) *pluginClient {
+	return startPluginStderr(t, nil)
+}
+
+// startPluginStderr is startPlugin with the plugin's stderr (its logs) copied to stderr when not nil.
+func startPluginStderr(t testing.TB, stderr io.Writer) *pluginClient {
 	bin := buildOrFind(t, "MODELLENS_PLUGIN_BINARY", "pkg", "gpx_modellens")
 	client := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig: goplugin.HandshakeConfig{
@@ -126,6 +131,7 @@ func startPlugin(t testing.TB) *pluginClient {
 		Cmd:              exec.Command(bin),
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		Logger:           hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Warn, Output: io.Discard}),
+		Stderr:           stderr,
 		StartTimeout:     30 * time.Second,
 	})
 	t.Cleanup(client.Kill)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,10 +15,6 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
-	"github.com/grafana/grafana-plugin-sdk-go/backend/grpcplugin"
-	"github.com/grafana/grafana-plugin-sdk-go/genproto/pluginv2"
-	hclog "github.com/hashicorp/go-hclog"
-	goplugin "github.com/hashicorp/go-plugin"
 	"github.com/stretchr/testify/require"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
@@ -243,42 +238,6 @@ func (b *syncBuffer) String() string {
 
 // startPluginWithLogs is startPlugin with the plugin's raw stderr (its logs) kept.
 func startPluginWithLogs(t *testing.T) (*pluginClient, *syncBuffer) {
-	bin := buildOrFind(t, "MODELLENS_PLUGIN_BINARY", "pkg", "gpx_modellens")
 	logs := &syncBuffer{}
-	client := goplugin.NewClient(&goplugin.ClientConfig{
-		HandshakeConfig: goplugin.HandshakeConfig{
-			ProtocolVersion:  grpcplugin.ProtocolVersion,
-			MagicCookieKey:   grpcplugin.MagicCookieKey,
-			MagicCookieValue: grpcplugin.MagicCookieValue,
-		},
-		VersionedPlugins: map[int]goplugin.PluginSet{
-			grpcplugin.ProtocolVersion: {
-				"diagnostics": &grpcplugin.DiagnosticsGRPCPlugin{},
-				"resource":    &grpcplugin.ResourceGRPCPlugin{},
-				"data":        &grpcplugin.DataGRPCPlugin{},
-			},
-		},
-		Cmd:              exec.Command(bin),
-		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Warn, Output: io.Discard}),
-		Stderr:           logs,
-		StartTimeout:     30 * time.Second,
-	})
-	t.Cleanup(client.Kill)
-	rpc, err := client.Client()
-	require.NoError(t, err, "starting the plugin over go-plugin")
-	pc := &pluginClient{}
-	if rc := client.ReattachConfig(); rc != nil {
-		pc.pid = rc.Pid
-	}
-	raw, err := rpc.Dispense("data")
-	require.NoError(t, err)
-	pc.data = raw.(pluginv2.DataClient)
-	raw, err = rpc.Dispense("diagnostics")
-	require.NoError(t, err)
-	pc.diagnostics = raw.(pluginv2.DiagnosticsClient)
-	raw, err = rpc.Dispense("resource")
-	require.NoError(t, err)
-	pc.resource = raw.(pluginv2.ResourceClient)
-	return pc, logs
+	return startPluginStderr(t, logs), logs
 }

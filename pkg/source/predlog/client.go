@@ -43,6 +43,10 @@ const (
 	DefaultMaxSmallBytes = limits.SmallBody
 	// DefaultModelsTTL is how long the model metadata is reused.
 	DefaultModelsTTL = 30 * time.Second
+	// ModelsErrorTTL is how long a failed GET /models is the answer of the callers that come
+	// after it (queries that were queued behind the budget, panels of the same refresh), so that a
+	// failing upstream is asked once per burst, not once per waiter.
+	ModelsErrorTTL = 2 * time.Second
 )
 
 // Options configure a Client.
@@ -75,6 +79,8 @@ type Client struct {
 	mu           sync.Mutex
 	models       []source.Model
 	modelsAt     time.Time
+	modelsErr    error // the last failed GET /models, answered again until modelsErrAt+ModelsErrorTTL
+	modelsErrAt  time.Time
 	modelsFlight singleflight.Group
 }
 
@@ -160,17 +166,23 @@ func (c *Client) cachedModels(ctx context.Context, force bool) (ms []source.Mode
 		c.mu.Unlock()
 		return ms, false, nil
 	}
+	if !force && c.modelsErr != nil && c.now().Sub(c.modelsErrAt) < ModelsErrorTTL {
+		err = c.modelsErr
+		c.mu.Unlock()
+		return nil, false, err
+	}
 	c.mu.Unlock()
 	ch := c.modelsFlight.DoChan("models", func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.fetchTimeout())
 		defer cancel()
 		ms, err := c.fetchModels(fctx)
+		c.mu.Lock()
+		defer c.mu.Unlock()
 		if err != nil {
+			c.modelsErr, c.modelsErrAt = err, c.now()
 			return nil, err
 		}
-		c.mu.Lock()
-		c.models, c.modelsAt = ms, c.now()
-		c.mu.Unlock()
+		c.models, c.modelsAt, c.modelsErr = ms, c.now(), nil
 		return ms, nil
 	})
 	select {

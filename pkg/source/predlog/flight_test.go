@@ -66,3 +66,29 @@ func TestModelsFetchShared(t *testing.T) {
 		require.Equal(t, int64(1), n.Load(), "one GET /models for every caller (failing=%v)", failing)
 	}
 }
+
+// TestModelsFailureAnsweredForAWhile: a caller that comes just after a failed GET /models gets
+// that failure (a failing upstream is asked once per burst); after ModelsErrorTTL it is asked again.
+func TestModelsFailureAnsweredForAWhile(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(&http.Client{Timeout: 5 * time.Second}, Options{BaseURL: srv.URL})
+	require.NoError(t, err)
+	now := time.Unix(1_700_000_000, 0)
+	c.now = func() time.Time { return now }
+	_, err1 := c.Models(context.Background())
+	require.Error(t, err1)
+	now = now.Add(ModelsErrorTTL / 2)
+	_, err2 := c.Models(context.Background())
+	require.Error(t, err2)
+	require.Equal(t, err1.Error(), err2.Error())
+	require.Equal(t, int64(1), n.Load(), "the failure is answered again within ModelsErrorTTL")
+	now = now.Add(ModelsErrorTTL)
+	_, err = c.Models(context.Background())
+	require.Error(t, err)
+	require.Equal(t, int64(2), n.Load(), "after ModelsErrorTTL the upstream is asked again")
+}
