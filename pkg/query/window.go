@@ -114,14 +114,16 @@ func newGrid(dq backend.DataQuery, window string, single bool) (grid, error) {
 	if q <= math.MaxInt64/s && q >= math.MinInt64/s {
 		first := q * s
 		if first <= toNs {
-			n := (uint64(toNs)-uint64(first))/uint64(s) + 1
-			if n > uint64(mdp)+1 { // cannot happen with the step above; a hard bound all the same
-				first += int64((n - uint64(mdp) - 1) * uint64(s))
+			// Modulo-2^64 arithmetic: first ≤ toNs, so the difference is exact in uint64 even when
+			// it does not fit an int64; n ≤ mdp+1 after the bound below, so every time fits again.
+			n := (uint64(toNs)-uint64(first))/uint64(s) + 1 // #nosec G115 -- exact modulo 2^64, see above
+			if n > uint64(mdp)+1 {                          // cannot happen with the step above; a hard bound all the same
+				first += int64((n - uint64(mdp) - 1) * uint64(s)) // #nosec G115 -- < toNs-first, fits int64
 				n = uint64(mdp) + 1
 			}
 			times = make([]time.Time, 0, n)
 			for i := uint64(0); i < n; i++ {
-				times = append(times, time.Unix(0, int64(uint64(first)+i*uint64(s))).UTC())
+				times = append(times, time.Unix(0, int64(uint64(first)+i*uint64(s))).UTC()) // #nosec G115 -- first+i*s ≤ toNs
 			}
 		}
 	}

@@ -489,7 +489,7 @@ func compactDict(dict []string, codes []int32) ([]string, map[string]int32) {
 			continue
 		}
 		if remap[c] < 0 {
-			remap[c] = int32(len(out))
+			remap[c] = int32(len(out)) // #nosec G115 -- len(out) ≤ len(dict) ≤ limits.MaxDistinctValues (2^24)
 			index[dict[c]] = remap[c]
 			out = append(out, dict[c])
 		}
