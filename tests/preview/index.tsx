@@ -328,7 +328,12 @@ function Panel({ panel, raw, timeRange }: { panel: PanelJSON; raw: DataFrameJSON
     );
   }
   const frames = prepare(panel, raw);
-  const hasData = frames.some((f) => f.length > 0 && f.fields.some((fl) => fl.type === FieldType.number));
+  // Data is at least one finite number: a panel of only nulls or NaN shows "No data".
+  const hasData = frames.some((f) =>
+    f.fields.some(
+      (fl) => fl.type === FieldType.number && fl.values.some((v) => typeof v === 'number' && Number.isFinite(v))
+    )
+  );
   const misfit = hasData ? shapeError(panel.type, frames) : undefined;
   return (
     <div style={style} data-testid="panel" data-panel-id={panel.id} data-panel-type={panel.type}>
