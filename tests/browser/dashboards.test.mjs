@@ -7,15 +7,14 @@
 // src/img/screenshots/<uid>.png by more than TOLERANCE; UPDATE_GOLDEN=1 rewrites the pictures.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
-import webpack from 'webpack';
 
 import previewConfig, { outputDir } from '../preview/webpack.config.mjs';
+import { build, serve } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const artifacts = path.join(root, 'artifacts');
@@ -32,38 +31,6 @@ const UIDS = fs
   .filter((f) => f.endsWith('.json'))
   .map((f) => JSON.parse(fs.readFileSync(path.join(root, 'dashboards', f), 'utf8')).uid)
   .sort();
-
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.svg': 'image/svg+xml', '.woff2': 'font/woff2' };
-
-function build() {
-  return new Promise((resolve, reject) => {
-    webpack(previewConfig, (err, stats) => {
-      if (err) {
-        reject(err);
-      } else if (stats.hasErrors()) {
-        reject(new Error(stats.toString('errors-only')));
-      } else {
-        resolve();
-      }
-    });
-  });
-}
-
-/** Serves outputDir on 127.0.0.1 at a free port; only files inside it. */
-function serve() {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
-    const file = path.resolve(outputDir, rel);
-    if (!file.startsWith(outputDir + path.sep) || !fs.existsSync(file)) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
-    fs.createReadStream(file).pipe(res);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 /**
  * Compares two PNGs inside the page: both are decoded by Chromium onto canvases and compared pixel
@@ -110,8 +77,8 @@ before(async () => {
   assert.ok(fs.existsSync(executablePath), `Chromium not found at ${executablePath}: run scripts/frontend-deps.sh`);
   fs.mkdirSync(artifacts, { recursive: true });
   fs.mkdirSync(goldenDir, { recursive: true });
-  await build();
-  server = await serve();
+  await build(previewConfig);
+  server = await serve(outputDir);
   baseUrl = `http://127.0.0.1:${server.address().port}`;
   browser = await chromium.launch({
     executablePath,

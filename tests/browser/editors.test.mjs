@@ -4,53 +4,20 @@
 // (CHROMIUM_PATH overrides /usr/bin/chromium). Screenshots go to artifacts/.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
-import webpack from 'webpack';
 
 import harnessConfig, { outputDir } from '../harness/webpack.config.mjs';
+import { build, serve } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const artifacts = path.join(root, 'artifacts');
 const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 // Generous limits: the page is a 7 MB development bundle on a possibly busy CI machine.
 const TIMEOUT_MS = 30_000;
-
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.svg': 'image/svg+xml', '.woff2': 'font/woff2' };
-
-function build() {
-  return new Promise((resolve, reject) => {
-    webpack(harnessConfig, (err, stats) => {
-      if (err) {
-        reject(err);
-      } else if (stats.hasErrors()) {
-        reject(new Error(stats.toString('errors-only')));
-      } else {
-        resolve();
-      }
-    });
-  });
-}
-
-/** Serves outputDir on 127.0.0.1 at a free port; only files inside it. */
-function serve() {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
-    const file = path.resolve(outputDir, rel);
-    if (!file.startsWith(outputDir + path.sep) || !fs.existsSync(file)) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
-    fs.createReadStream(file).pipe(res);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 let server;
 let browser;
@@ -59,8 +26,8 @@ let baseUrl;
 before(async () => {
   assert.ok(fs.existsSync(executablePath), `Chromium not found at ${executablePath}: run scripts/frontend-deps.sh`);
   fs.mkdirSync(artifacts, { recursive: true });
-  await build();
-  server = await serve();
+  await build(harnessConfig);
+  server = await serve(outputDir);
   baseUrl = `http://127.0.0.1:${server.address().port}`;
   browser = await chromium.launch({
     executablePath,
