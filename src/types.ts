@@ -263,6 +263,40 @@ export interface EndpointSettings {
   protocol: Protocol;
 }
 
+/** Column names of a PostgreSQL table (DESIGN §3); unset = the default name, '' = no such column. */
+export interface SQLColumns {
+  ts?: string;
+  model?: string;
+  version?: string;
+  latencyMs?: string;
+  status?: string;
+  prediction?: string;
+  score?: string;
+  label?: string;
+  labelTs?: string;
+  features?: string;
+}
+
+/** One PostgreSQL table: name (or schema.table), column mapping, and one column per feature (wide tables). */
+export interface SQLTable {
+  table?: string;
+  columns?: SQLColumns;
+  featureColumns?: string[];
+}
+
+/** The PostgreSQL source (`sql`): URL without a password (that is secureJsonData.sqlPassword). */
+export interface SQLSettings {
+  url?: string;
+  records?: SQLTable;
+  reference?: SQLTable;
+  errorStatus?: string;
+  maxConnections?: number;
+}
+
+/** Defaults of the PostgreSQL source (pkg/settings, pkg/limits). */
+export const DEFAULT_SQL_MAX_CONNECTIONS = 4;
+export const MAX_SQL_MAX_CONNECTIONS = 64;
+
 /** The ModelLens keys of jsonData (Go: the raw struct of pkg/settings). */
 export interface ModelLensSettingsFields {
   predictionLog?: PredictionLogSettings;
@@ -275,6 +309,8 @@ export interface ModelLensSettingsFields {
   maxReferenceSamples?: number;
   /** How many queries the data source computes at once, all requests together (default 4). */
   maxConcurrentQueries?: number;
+  /** Prediction records and reference samples in PostgreSQL. */
+  sql?: SQLSettings;
 }
 
 /** jsonData of a ModelLens data source. */
@@ -285,6 +321,9 @@ interface SettingsStructs {
   PredictionLog: PredictionLogSettings;
   Prometheus: PrometheusSettings;
   Endpoint: EndpointSettings;
+  SQL: SQLSettings;
+  SQLTable: SQLTable;
+  SQLColumns: SQLColumns;
 }
 
 /** The name of a settings struct: the same keys and mutually assignable, so none stands for another. */
@@ -327,7 +366,35 @@ export const SETTINGS_FIELDS = {
   maxSamples: 'number',
   maxReferenceSamples: 'number',
   maxConcurrentQueries: 'number',
+  sql: 'SQL',
 } as const satisfies SettingsFieldKinds<ModelLensSettingsFields>;
+
+export const SQL_FIELDS = {
+  url: 'string',
+  records: 'SQLTable',
+  reference: 'SQLTable',
+  errorStatus: 'string',
+  maxConnections: 'number',
+} as const satisfies SettingsFieldKinds<SQLSettings>;
+
+export const SQL_TABLE_FIELDS = {
+  table: 'string',
+  columns: 'SQLColumns',
+  featureColumns: 'string[]',
+} as const satisfies SettingsFieldKinds<SQLTable>;
+
+export const SQL_COLUMNS_FIELDS = {
+  ts: 'string',
+  model: 'string',
+  version: 'string',
+  latencyMs: 'string',
+  status: 'string',
+  prediction: 'string',
+  score: 'string',
+  label: 'string',
+  labelTs: 'string',
+  features: 'string',
+} as const satisfies SettingsFieldKinds<SQLColumns>;
 
 export const PREDICTION_LOG_FIELDS = {
   url: 'string',
@@ -352,10 +419,11 @@ export interface ModelLensSecureOptions {
   predictionLogToken?: string;
   prometheusToken?: string;
   endpointToken?: string;
+  sqlPassword?: string;
   basicAuthPassword?: string;
 }
 
-export const SECRET_KEYS = ['predictionLogToken', 'prometheusToken', 'endpointToken'] as const;
+export const SECRET_KEYS = ['predictionLogToken', 'prometheusToken', 'endpointToken', 'sqlPassword'] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 // Backend resources for editor dropdowns and template variables (pkg/resources).

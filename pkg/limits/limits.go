@@ -43,6 +43,10 @@ const (
 	// MaxTailReads bounds the further /records requests made when the API ignores order=desc and
 	// maxSamples cut its oldest-first answer (each reads a shorter tail of the range).
 	MaxTailReads = 4
+	// DefaultSQLConnections is `sql.maxConnections` (the PostgreSQL pool of one data source
+	// instance) when unset; MaxSQLConnections its largest accepted value.
+	DefaultSQLConnections = 4
+	MaxSQLConnections     = 64
 )
 
 // Upstream body sizes.

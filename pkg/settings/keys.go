@@ -62,7 +62,7 @@ var secureKeys = map[string]bool{
 }
 
 // SecretKeys are the plugin's own secureJsonData keys (DESIGN §3), in documentation order.
-var SecretKeys = []string{SecretPredictionLogToken, SecretPrometheusToken, SecretEndpointToken}
+var SecretKeys = []string{SecretPredictionLogToken, SecretPrometheusToken, SecretEndpointToken, SecretSQLPassword}
 
 func init() {
 	for _, k := range SecretKeys {

@@ -81,6 +81,8 @@ type raw struct {
 	MaxReferenceSamples *int `json:"maxReferenceSamples"`
 	// MaxConcurrentQueries is the instance budget of queries computing at once.
 	MaxConcurrentQueries *int `json:"maxConcurrentQueries"`
+	// SQL configures the PostgreSQL source (DESIGN §3 `sql.*`).
+	SQL *SQL `json:"sql"`
 }
 
 // Settings are the validated settings of one data source instance.
@@ -98,11 +100,15 @@ type Settings struct {
 	// MaxConcurrentQueries is how many queries the instance computes at once, all requests
 	// together (default limits.DefaultConcurrentQueries).
 	MaxConcurrentQueries int
+	// SQL is the PostgreSQL source; nil when sql.url is not set.
+	SQL *SQLSettings
 
 	// Secrets (sent as bearer tokens). Never log or print these.
 	PredictionLogToken string
 	PrometheusToken    string
 	EndpointToken      string
+	// SQLPassword is the PostgreSQL password (never in sql.url).
+	SQLPassword string
 }
 
 // Secure JSON keys (DESIGN §3).
@@ -110,6 +116,7 @@ const (
 	SecretPredictionLogToken = "predictionLogToken"
 	SecretPrometheusToken    = "prometheusToken"
 	SecretEndpointToken      = "endpointToken"
+	SecretSQLPassword        = "sqlPassword"
 )
 
 // Parse validates jsonData and reads the decrypted secrets. Errors name the setting to fix and never
@@ -137,6 +144,7 @@ func Parse(jsonData []byte, secure map[string]string) (*Settings, error) {
 		PredictionLogToken:   secure[SecretPredictionLogToken],
 		PrometheusToken:      secure[SecretPrometheusToken],
 		EndpointToken:        secure[SecretEndpointToken],
+		SQLPassword:          secure[SecretSQLPassword],
 	}
 	s.PredictionLog.URL = strings.TrimRight(strings.TrimSpace(s.PredictionLog.URL), "/")
 	s.Prometheus.URL = strings.TrimRight(strings.TrimSpace(s.Prometheus.URL), "/")
@@ -177,6 +185,11 @@ func Parse(jsonData []byte, secure map[string]string) (*Settings, error) {
 			return nil, fmt.Errorf("prometheus.url: %w", err)
 		}
 	}
+	sq, err := parseSQL(r.SQL)
+	if err != nil {
+		return nil, err
+	}
+	s.SQL = sq
 	if s.Prometheus.Preset == "" {
 		s.Prometheus.Preset = PresetGeneric
 	}
@@ -213,7 +226,7 @@ func Parse(jsonData []byte, secure map[string]string) (*Settings, error) {
 		s.Demo = blank(jsonData)
 	}
 	if !s.Demo && !s.HasSource() {
-		return nil, fmt.Errorf("no source is configured: set predictionLog.url, prometheus.url or endpoints, " +
+		return nil, fmt.Errorf("no source is configured: set predictionLog.url, prometheus.url, sql.url or endpoints, " +
 			"or demo: true for the built-in synthetic fleet")
 	}
 	return s, nil
@@ -221,7 +234,7 @@ func Parse(jsonData []byte, secure map[string]string) (*Settings, error) {
 
 // HasSource reports whether a source other than the demo fleet is configured.
 func (s *Settings) HasSource() bool {
-	return s.PredictionLog.URL != "" || s.Prometheus.URL != "" || len(s.Endpoints) > 0
+	return s.PredictionLog.URL != "" || s.Prometheus.URL != "" || len(s.Endpoints) > 0 || s.SQL != nil
 }
 
 func validPreset(p Preset) bool {
