@@ -232,6 +232,10 @@ type RecordsRequest struct {
 	// Limit caps the number of records fetched (maxSamples); 0 means no cap. When it bites the
 	// newest records are wanted (the windows alert rules read): sources ask for them first.
 	Limit int
+	// Variables, when set, are the only features and outputs ("prediction", "label") the caller
+	// reads: a source may leave the others out of the batch (features absent, outputs null).
+	// Time, version, latency, status and score are always read.
+	Variables []string
 }
 
 // PredictionLog is what the query layer reads prediction records from: the Prediction Log API

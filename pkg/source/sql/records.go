@@ -49,9 +49,9 @@ func (v *variable) target() any {
 	return &v.t
 }
 
-// put appends the scanned value to the column with the Prediction Log decoder's rules
-// (pkg/source/predlog): a numeric variable takes numbers and numeric strings, anything else is
-// null; a categorical one takes strings, numbers (their text) and booleans ("true", "false").
+// value is the scanned value: a numeric variable takes numbers (from a jsonb value: JSON numbers
+// only; from a text column: numeric text), anything else is null; a categorical one takes strings,
+// numbers (their text) and booleans ("true", "false").
 func (v *variable) value() (num float64, cat string, ok bool) {
 	if v.num {
 		if !v.f.Valid || math.IsInf(v.f.Float64, 0) || math.IsNaN(v.f.Float64) {
@@ -69,6 +69,9 @@ func (v *variable) value() (num float64, cat string, ok bool) {
 	if v.jsonb {
 		switch {
 		case txt == "" || txt == "null" || txt[0] == '{' || txt[0] == '[':
+			return math.NaN(), "", false
+		case txt[0] == '"' && v.col.Kind != source.Categorical:
+			// A numeric variable takes JSON numbers only (what push-down reads too).
 			return math.NaN(), "", false
 		case txt[0] == '"':
 			var str string
@@ -136,7 +139,8 @@ type reader struct {
 }
 
 // newReader prepares the SELECT list of a table for a model. errorStatus is bound as a parameter.
-func (s *Source) newReader(m *source.Model, t settings.Table, info tableInfo, errorStatus string) *reader {
+func (s *Source) newReader(m *source.Model, t settings.Table, info tableInfo, errorStatus string, variables []string) *reader {
+	wanted := func(name string) bool { return variables == nil || containsString(variables, name) }
 	r := &reader{t: t, vcodes: map[string]int32{}}
 	b := &source.Batch{Model: m.Name, Prediction: source.NewColumn(m.Prediction.Type, 0), Label: source.NewColumn(m.Prediction.Type, 0),
 		Features: make(map[string]*source.Column, len(m.Features))}
@@ -181,13 +185,16 @@ func (s *Source) newReader(m *source.Model, t settings.Table, info tableInfo, er
 	} else {
 		add(null+"::timestamptz", &r.lts)
 	}
-	if t.Prediction != "" {
+	if t.Prediction != "" && wanted("prediction") {
 		l.add(info.cols[t.Prediction], col(t.Prediction), b.Prediction)
 	}
-	if t.Label != "" {
+	if t.Label != "" && wanted("label") {
 		l.add(info.cols[t.Label], col(t.Label), b.Label)
 	}
 	for _, f := range m.Features {
+		if !wanted(f.Name) {
+			continue
+		}
 		c := source.NewColumn(f.Type, 0)
 		b.FeatureNames = append(b.FeatureNames, f.Name)
 		b.Features[f.Name] = c
@@ -329,7 +336,7 @@ func (s *Source) Records(ctx context.Context, req source.RecordsRequest) (*sourc
 	if err != nil {
 		return nil, err
 	}
-	r := s.newReader(m, s.rec, info, s.errorStatus)
+	r := s.newReader(m, s.rec, info, s.errorStatus, req.Variables)
 	b := r.b
 	if !req.End.After(req.Start) {
 		return b, nil
@@ -424,7 +431,7 @@ func (s *Source) Reference(ctx context.Context, model, version string) (*source.
 	if info, err = s.checkTable(ctx, "reference", s.ref, false); err != nil {
 		return nil, err
 	}
-	r := s.newReader(m, s.ref, info, s.errorStatus)
+	r := s.newReader(m, s.ref, info, s.errorStatus, nil)
 	b := r.b
 	l := &r.list
 	where := col(s.ref.Model) + " = $1"
