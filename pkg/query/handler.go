@@ -54,6 +54,9 @@ type Deps struct {
 	Endpoints []Endpoint
 	// References caches prepared reference samples (nil: fetch and prepare on every query).
 	References ReferenceCache
+	// NoPushdown turns push-down off: every query reads raw records even from a source that
+	// aggregates in its database (benchmarks compare the two).
+	NoPushdown bool
 	// MaxSamples caps the records fetched per model and query (0: no cap).
 	MaxSamples int
 	// MaxReferenceSamples caps the rows of a reference sample; beyond it a deterministic uniform

@@ -116,7 +116,8 @@ func TestOneFetchPerModel(t *testing.T) {
 	h := New(Deps{PredictionLog: fl, MaxSamples: 123})
 	requireOK(t, run(h, map[string]any{"queryType": "latency", "model": "iris", "window": "5m"}, t0, t0.Add(time.Hour), time.Minute))
 	require.Len(t, fl.requests, 1)
-	require.Equal(t, source.RecordsRequest{Model: "iris", Start: t0.Add(-5 * time.Minute), End: t0.Add(time.Hour), Limit: 123}, fl.requests[0])
+	// Latency reads no feature or output column (Variables empty, not nil).
+	require.Equal(t, source.RecordsRequest{Model: "iris", Start: t0.Add(-5 * time.Minute), End: t0.Add(time.Hour), Limit: 123, Variables: []string{}}, fl.requests[0])
 }
 
 func TestGridStepWidening(t *testing.T) {

@@ -46,11 +46,49 @@ func (h *Handler) latency(ctx context.Context, r *request) (data.Frames, error) 
 	if src.Log == nil {
 		return nil, userError("latency queries need a prediction log, the demo fleet or Prometheus, not %q", src.Name)
 	}
-	fetchedAll, notices, err := h.gridRecords(ctx, src, q, g)
+	var out seriesSet
+	if agg, ok := h.aggregator(src); ok && !g.overlapping() {
+		models, notices, ok, err := h.aggModels(ctx, src, q)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			// Push-down: percentile_cont per window in PostgreSQL; windows do not overlap, so
+			// each record is sorted once.
+			empty := 0
+			for _, m := range models {
+				gs, err := agg.WindowPercentiles(ctx, aggRequest(m.Name, q, g), FeatureLatency, ps)
+				if err != nil {
+					return nil, sourceError(src.Name, err)
+				}
+				total := 0.0
+				for _, gp := range gs {
+					for _, n := range gp.N {
+						total += n
+						if n == 0 {
+							empty++
+						}
+					}
+					for j, p := range ps {
+						l := labels(m.Name, q, aggGroup(q, gp.Version))
+						l["quantile"] = quantileLabel(p)
+						out.add(l, "value", LatencyUnit, g.times, gp.Values[j])
+					}
+				}
+				if total == 0 {
+					notices = append(notices, noRecordsNotice(m.Name, q.Version, g))
+				}
+			}
+			if empty > 0 {
+				notices = append(notices, frames.InfoNotice(fmt.Sprintf("%d window(s) had no records with a latency: no value there", empty)))
+			}
+			return out.frames(g, frames.Info{Source: src.Name, Notices: notices}), nil
+		}
+	}
+	fetchedAll, notices, err := h.gridRecordsOf(ctx, src, q, g, []string{})
 	if err != nil {
 		return nil, err
 	}
-	var out seriesSet
 	var scratch []float64
 	pv := make([]float64, len(ps))
 	empty := 0

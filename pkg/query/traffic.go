@@ -46,12 +46,47 @@ func (h *Handler) traffic(ctx context.Context, r *request) (data.Frames, error) 
 	if src.Log == nil {
 		return nil, userError("traffic queries need a prediction log, the demo fleet or Prometheus, not %q", src.Name)
 	}
+	secs := g.window.Seconds()
+	var out seriesSet
+	if agg, ok := h.aggregator(src); ok {
+		models, notices, ok, err := h.aggModels(ctx, src, q)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			// Push-down: PostgreSQL counts each window's records and errors (source.Aggregator).
+			for _, m := range models {
+				gs, err := agg.WindowCounts(ctx, aggRequest(m.Name, q, g))
+				if err != nil {
+					return nil, sourceError(src.Name, err)
+				}
+				total := 0.0
+				for _, gc := range gs {
+					grp := aggGroup(q, gc.Version)
+					for _, c := range gc.Counts {
+						total += c
+					}
+					for _, name := range metrics {
+						vals := make([]float64, len(g.times))
+						for i := range vals {
+							vals[i] = trafficValue(name, gc.Counts[i], gc.Errors[i], secs)
+						}
+						l := labels(m.Name, q, grp)
+						l["metric"] = name
+						out.add(l, "value", trafficUnits[name], g.times, vals)
+					}
+				}
+				if total == 0 {
+					notices = append(notices, noRecordsNotice(m.Name, q.Version, g))
+				}
+			}
+			return out.frames(g, frames.Info{Source: src.Name, Notices: notices}), nil
+		}
+	}
 	fetchedAll, notices, err := h.gridRecords(ctx, src, q, g)
 	if err != nil {
 		return nil, err
 	}
-	secs := g.window.Seconds()
-	var out seriesSet
 	for _, f := range fetchedAll {
 		b := f.batch
 		for _, grp := range groups(b, q.Version) {
@@ -71,23 +106,7 @@ func (h *Handler) traffic(ctx context.Context, r *request) (data.Frames, error) 
 				n := hi - lo
 				errs := errBefore[hi] - errBefore[lo]
 				for m, name := range metrics {
-					var v float64
-					switch name {
-					case MetricRate:
-						v = float64(n) / secs
-					case MetricCount:
-						v = float64(n)
-					case MetricErrors:
-						v = float64(errs) / secs
-					case MetricErrorCount:
-						v = float64(errs)
-					case MetricErrorRatio:
-						v = math.NaN()
-						if n > 0 {
-							v = float64(errs) / float64(n)
-						}
-					}
-					vals[m][i] = v
+					vals[m][i] = trafficValue(name, float64(n), float64(errs), secs)
 				}
 			})
 			if err != nil {
@@ -101,4 +120,25 @@ func (h *Handler) traffic(ctx context.Context, r *request) (data.Frames, error) 
 		}
 	}
 	return out.frames(g, frames.Info{Source: src.Name, Notices: notices}), nil
+}
+
+// trafficValue is a traffic metric of a window of n records, errs of them errors, over secs
+// seconds: rate = n/secs, count = n, errors = errs/secs, errorCount = errs, errorRatio = errs/n
+// (NaN when the window is empty).
+func trafficValue(name string, n, errs, secs float64) float64 {
+	switch name {
+	case MetricRate:
+		return n / secs
+	case MetricCount:
+		return n
+	case MetricErrors:
+		return errs / secs
+	case MetricErrorCount:
+		return errs
+	case MetricErrorRatio:
+		if n > 0 {
+			return errs / n
+		}
+	}
+	return math.NaN()
 }

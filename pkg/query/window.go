@@ -249,12 +249,18 @@ type fetched struct {
 
 // gridRecords fetches the records of the query's models over the range the grid's windows cover.
 func (h *Handler) gridRecords(ctx context.Context, src Resolved, q *Query, g grid) ([]fetched, []data.Notice, error) {
+	return h.gridRecordsOf(ctx, src, q, g, nil)
+}
+
+// gridRecordsOf is gridRecords reading only the given features and outputs (nil: all; see
+// source.RecordsRequest.Variables).
+func (h *Handler) gridRecordsOf(ctx context.Context, src Resolved, q *Query, g grid, variables []string) ([]fetched, []data.Notice, error) {
 	models, notices, err := h.queryModels(ctx, src, q)
 	if err != nil {
 		return nil, nil, err
 	}
 	start, end := g.fetchRange()
-	out, fnotices, err := h.fetchRecords(ctx, src, models, q.Version, start, end)
+	out, fnotices, err := h.fetchRecordsOf(ctx, src, models, q.Version, start, end, variables)
 	return out, append(notices, fnotices...), err
 }
 
@@ -262,6 +268,11 @@ func (h *Handler) gridRecords(ctx context.Context, src Resolved, q *Query, g gri
 // time, honouring maxSamples per model and limits.MaxQueryRecords over the query. With version "*"
 // a model's records keep at most limits.MaxVersions versions (those with the most records).
 func (h *Handler) fetchRecords(ctx context.Context, r Resolved, models []source.Model, version string, start, end time.Time) ([]fetched, []data.Notice, error) {
+	return h.fetchRecordsOf(ctx, r, models, version, start, end, nil)
+}
+
+// fetchRecordsOf is fetchRecords reading only the given features and outputs (nil: all).
+func (h *Handler) fetchRecordsOf(ctx context.Context, r Resolved, models []source.Model, version string, start, end time.Time, variables []string) ([]fetched, []data.Notice, error) {
 	v := version
 	if v == WildcardAllVersions {
 		v = ""
@@ -285,7 +296,7 @@ func (h *Handler) fetchRecords(ctx context.Context, r Resolved, models []source.
 					err = backend.PluginError(errors.New("internal error while fetching records; the plugin log has the details"))
 				}
 			}()
-			b, err := r.Log.Records(ectx, source.RecordsRequest{Model: m.Name, Version: v, Start: start, End: end, Limit: limit})
+			b, err := r.Log.Records(ectx, source.RecordsRequest{Model: m.Name, Version: v, Start: start, End: end, Limit: limit, Variables: variables})
 			if err != nil {
 				return sourceError(r.Name, err)
 			}

@@ -33,8 +33,10 @@ var (
 // parityFixture is the same demo records in PostgreSQL and behind the demo model server's
 // Prediction Log API, and a query handler over each.
 type parityFixture struct {
-	pg            *testdb.Postgres
-	sql, log      *query.Handler
+	pg       *testdb.Postgres
+	sql, log *query.Handler
+	// raw reads the same PostgreSQL records without push-down.
+	raw           *query.Handler
 	src           *sqlsource.Source
 	fleet         *demo.Fleet
 	models        map[string][]string // versions
@@ -65,9 +67,9 @@ func newParityFixture(t *testing.T) *parityFixture {
 	t.Cleanup(src.Close)
 
 	deps := query.Deps{MaxSamples: settings.DefaultMaxSamples, Timeout: time.Minute}
-	ld, sd := deps, deps
-	ld.PredictionLog, sd.SQL = pl, src
-	f := &parityFixture{pg: pg, sql: query.New(sd), log: query.New(ld), src: src, fleet: fleet, models: map[string][]string{},
+	ld, sd, rd := deps, deps, deps
+	ld.PredictionLog, sd.SQL, rd.SQL, rd.NoPushdown = pl, src, src, true
+	f := &parityFixture{pg: pg, sql: query.New(sd), log: query.New(ld), raw: query.New(rd), src: src, fleet: fleet, models: map[string][]string{},
 		start: parityStart, end: parityEnd, defaultTables: s.SQL}
 	ms, _ := fleet.Models(ctx)
 	for _, m := range ms {
@@ -234,8 +236,9 @@ func sameResponses(t *testing.T, what string, want, got backend.DataResponse) in
 
 // TestParityWithPredictionLog loads the same deterministic demo records into PostgreSQL and serves
 // them from the demo model server's Prediction Log API, and requires every query type that reads
-// records to give the same numbers (1e-12 relative) from both sources: traffic, latency, drift in
-// every output and with every reference kind, distribution, predictions and endpoints.
+// records to give the same numbers (1e-12 relative) from both sources, with push-down and reading
+// raw rows: traffic, latency, drift in every output with dataset and window references,
+// distribution, predictions and endpoints.
 func TestParityWithPredictionLog(t *testing.T) {
 	f := newParityFixture(t)
 	from, to := f.start.Add(time.Hour), f.end // every window (at most 1h, offset 30m) stays in the loaded span
@@ -284,6 +287,8 @@ func TestParityWithPredictionLog(t *testing.T) {
 		n := sameResponses(t, c.name, want, got)
 		require.Positive(t, n, "%s: compared no values", c.name)
 		total += n
+		raw := answer(f.raw, query.SourceSQL, c.q, c.from, c.to, c.interval)
+		total += sameResponses(t, c.name+" (raw rows)", want, raw)
 	}
 	t.Logf("%d queries, %d values equal", len(cases), total)
 }
