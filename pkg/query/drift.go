@@ -39,12 +39,21 @@ type driftModel struct {
 	batch *source.Batch
 	// refs maps a group's version ("" when versions are not split) to its reference.
 	refs map[string]refSample
+	// pushed names the specs whose windows the source counts in its database (push-down); the
+	// batch then holds only the other specs' columns (and, with version "*", the versions).
+	pushed map[string]bool
 }
 
 // prepareDrift resolves the source, features, methods and thresholds of a drift-like query, and
 // fetches current records for (start, end] and the references. allowLatency admits the `latency`
 // variable (distribution queries); extra methods are always computed (table columns).
 func (h *Handler) prepareDrift(ctx context.Context, r *request, g grid, allowLatency bool, extra []string) (Resolved, []driftModel, []data.Notice, error) {
+	return h.prepareDriftPush(ctx, r, g, allowLatency, extra, false)
+}
+
+// prepareDriftPush is prepareDrift that, with push, lets a source that aggregates in its database
+// count the windows of the specs whose methods are all binned (see pushSpecs).
+func (h *Handler) prepareDriftPush(ctx context.Context, r *request, g grid, allowLatency bool, extra []string, push bool) (Resolved, []driftModel, []data.Notice, error) {
 	q := &r.q
 	th, err := thresholds(q.Thresholds)
 	if err != nil {
@@ -117,7 +126,11 @@ func (h *Handler) prepareDrift(ctx context.Context, r *request, g grid, allowLat
 	}
 	models = covered
 	start, end := g.fetchRange()
-	fetchedAll, fnotices, err := h.fetchRecords(ctx, src, models, q.Version, start, end)
+	var agg source.Aggregator
+	if push {
+		agg, _ = h.aggregator(src)
+	}
+	fetchedAll, fnotices, err := h.driftRecords(ctx, src, agg, q, g, models, out, start, end)
 	if err != nil {
 		return src, nil, nil, err
 	}
@@ -125,6 +138,7 @@ func (h *Handler) prepareDrift(ctx context.Context, r *request, g grid, allowLat
 	kept := out[:0]
 	for i := range out {
 		out[i].batch = fetchedAll[i].batch
+		out[i].pushed = fetchedAll[i].pushed
 		refs, rnotices, err := h.references(ctx, src, r, &out[i].model, out[i].batch)
 		var bad *BadQueryError
 		if err != nil && allModels(q.Model) && errors.As(err, &bad) {
@@ -165,7 +179,7 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 	if q.Output == OutputTable {
 		extra = tableExtra
 	}
-	src, models, notices, err := h.prepareDrift(ctx, r, g, false, extra)
+	src, models, notices, err := h.prepareDriftPush(ctx, r, g, false, extra, q.Output != OutputTable)
 	if err != nil {
 		return nil, err
 	}
@@ -204,18 +218,31 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 				for i := range series {
 					series[i] = make([]float64, len(g.times))
 				}
-				err := g.windows(ctx, b.TS, grp.idx, func(i int, _ time.Time, lo, hi int) {
-					v, n := calc.compute(col, grp.idx[lo:hi])
-					if n == 0 {
-						empty++
-					}
+				put := func(i int, v values) {
 					for j, m := range spec.methods {
 						series[j][i] = v[methodIndex[m]]
 					}
 					if spec.status {
 						series[len(spec.methods)][i] = spec.statusOf(&v)
 					}
-				})
+				}
+				var err error
+				if dm.pushed[spec.name] {
+					err = h.pushedDrift(ctx, src, q, g, dm.model.Name, grp.version, calc, func(i int, v values, n int) {
+						if n == 0 {
+							empty++
+						}
+						put(i, v)
+					})
+				} else {
+					err = g.windows(ctx, b.TS, grp.idx, func(i int, _ time.Time, lo, hi int) {
+						v, n := calc.compute(col, grp.idx[lo:hi])
+						if n == 0 {
+							empty++
+						}
+						put(i, v)
+					})
+				}
 				if err != nil {
 					return nil, err
 				}

@@ -326,6 +326,12 @@ func (c *driftCalc) computeCat(col *source.Column, idx []int32, v values) (value
 		}
 	}
 	c.curCounts = counts
+	return c.catValues(counts, nb, n, v)
+}
+
+// catValues computes the binned methods from the window's counts over nb category bins
+// (reference categories first); bins empty on both sides are dropped.
+func (c *driftCalc) catValues(counts []float64, nb, n int, v values) (values, int) {
 	if n == 0 || len(c.refCats) == 0 {
 		return v, n
 	}
@@ -419,4 +425,56 @@ func featureKind(m *source.Model, name string, allowLatency bool) (source.Kind, 
 // errNoValues is the notice text for a variable without values.
 func errNoValues(model, feature, where string) string {
 	return fmt.Sprintf("%s/%s: no values in the %s", model, feature, where)
+}
+
+// fromBinCounts computes the binned methods from a window's counts over the reference's bins
+// (len(edges)+1 counts, DESIGN §5 bin rule), as compute does from the window's values: the
+// push-down path, where the database counts (source.Aggregator.WindowBinCounts).
+func (c *driftCalc) fromBinCounts(counts []float64) (values, int) {
+	v := nanValues()
+	n := 0.0
+	for _, x := range counts {
+		n += x
+	}
+	if n == 0 || len(c.refSorted) == 0 || len(counts) != len(c.refCounts) {
+		return v, int(n)
+	}
+	c.curCounts = append(c.curCounts[:0], counts...)
+	c.q = stats.Proportions(c.curCounts, c.q[:0])
+	for _, m := range c.spec.need {
+		v[methodIndex[m]] = c.binned(m, c.p, c.q, c.refCounts, c.curCounts)
+	}
+	return v, int(n)
+}
+
+// fromCategoryCounts computes the binned methods from a window's category counts (push-down), as
+// computeCat does from the window's values: reference categories first, new ones after.
+func (c *driftCalc) fromCategoryCounts(cats []string, counts []float64) (values, int) {
+	nb := len(c.refCats)
+	bins := slices.Grow(c.curCounts[:0], nb+len(cats))[:nb]
+	clear(bins)
+	n := 0
+	for j, s := range cats {
+		if j >= len(counts) || counts[j] == 0 {
+			continue
+		}
+		if i, ok := c.catIndex[s]; ok {
+			bins[i] += counts[j]
+		} else {
+			bins = append(bins, counts[j])
+		}
+		n += int(counts[j])
+	}
+	c.curCounts = bins
+	return c.catValues(bins, len(bins), n, nanValues())
+}
+
+// binnedOnly reports whether every method a spec computes needs bin counts only (no raw samples).
+func (s *featureSpec) binnedOnly() bool {
+	for _, m := range s.need {
+		if slices.Contains(numericOnly, m) {
+			return false
+		}
+	}
+	return true
 }

@@ -245,6 +245,8 @@ func labels(model string, q *Query, g *group) data.Labels {
 type fetched struct {
 	model source.Model
 	batch *source.Batch
+	// pushed names the drift specs the source counts in its database (drift push-down).
+	pushed map[string]bool
 }
 
 // gridRecords fetches the records of the query's models over the range the grid's windows cover.

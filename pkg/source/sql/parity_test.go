@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/modellens/mlmonitoring-datasource/pkg/internal/testdb"
 	"github.com/modellens/mlmonitoring-datasource/pkg/query"
 	"github.com/modellens/mlmonitoring-datasource/pkg/settings"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/predlog"
 	sqlsource "github.com/modellens/mlmonitoring-datasource/pkg/source/sql"
 )
@@ -244,6 +246,7 @@ func TestParityWithPredictionLog(t *testing.T) {
 	from, to := f.start.Add(time.Hour), f.end // every window (at most 1h, offset 30m) stays in the loaded span
 	ms := func(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 	allMethods := []string{"psi", "ks", "ks_pvalue", "js", "wasserstein", "wasserstein_norm", "hellinger", "tvd", "kld", "chi2", "chi2_pvalue", "linf", "mlrun", "status"}
+	binned := []string{"psi", "js", "hellinger", "tvd", "kld", "chi2", "chi2_pvalue", "linf", "mlrun", "status"}
 	type tc struct {
 		name     string
 		q        map[string]any
@@ -262,11 +265,14 @@ func TestParityWithPredictionLog(t *testing.T) {
 			add("latency "+v, map[string]any{"queryType": "latency", "version": v, "percentiles": []float64{50, 90, 95, 99, 99.9}}, 5*time.Minute)
 			add("latency latest "+v, map[string]any{"queryType": "latency", "version": v, "output": "latest", "window": "15m"}, time.Minute)
 			add("drift "+v, map[string]any{"queryType": "drift", "version": v, "methods": allMethods, "window": "30m"}, 30*time.Minute)
+			add("drift binned "+v, map[string]any{"queryType": "drift", "version": v, "methods": binned, "window": "30m"}, 30*time.Minute)
+			add("drift binned latest "+v, map[string]any{"queryType": "drift", "version": v, "methods": binned, "output": "latest", "window": "1h"}, time.Minute)
 			add("drift latest "+v, map[string]any{"queryType": "drift", "version": v, "output": "latest", "window": "1h"}, time.Minute)
 			add("drift table "+v, map[string]any{"queryType": "drift", "version": v, "output": "table"}, time.Minute)
 			add("distribution "+v, map[string]any{"queryType": "distribution", "version": v, "window": "1h"}, time.Minute)
 			add("predictions "+v, map[string]any{"queryType": "predictions", "version": v}, 10*time.Minute)
 		}
+		add("drift binned outputs", map[string]any{"queryType": "drift", "features": []string{"prediction", "score"}, "methods": binned, "window": "1h"}, 20*time.Minute)
 		add("drift outputs", map[string]any{"queryType": "drift", "features": []string{"prediction"}, "window": "1h",
 			"binning": map[string]any{"strategy": "equalWidth", "bins": 20}}, 20*time.Minute)
 		add("drift all features equal width", map[string]any{"queryType": "drift", "methods": allMethods, "window": "1h",
@@ -291,4 +297,37 @@ func TestParityWithPredictionLog(t *testing.T) {
 		total += sameResponses(t, c.name+" (raw rows)", want, raw)
 	}
 	t.Logf("%d queries, %d values equal", len(cases), total)
+
+	// Push-down moves no rows where the statistic allows it, and rows where it does not.
+	cs := &countingSource{Source: f.src}
+	h := query.New(query.Deps{SQL: cs, MaxSamples: settings.DefaultMaxSamples, Timeout: time.Minute})
+	for _, c := range []struct {
+		q    map[string]any
+		rows bool
+	}{
+		{map[string]any{"queryType": "traffic", "version": "*", "metrics": []string{"rate", "errorRatio"}}, false},
+		{map[string]any{"queryType": "latency", "version": "*"}, false},
+		{map[string]any{"queryType": "drift", "version": "*", "methods": binned}, false},
+		{map[string]any{"queryType": "drift", "methods": binned, "output": "latest"}, false},
+		{map[string]any{"queryType": "latency", "window": "15m"}, true},         // overlapping windows
+		{map[string]any{"queryType": "drift", "methods": []string{"ks"}}, true}, // raw samples
+	} {
+		c.q["model"] = "churn-classifier"
+		cs.records.Store(0)
+		r := answer(h, query.SourceSQL, c.q, from, to, 5*time.Minute)
+		require.NoError(t, r.Error, "%v", c.q)
+		require.Equal(t, c.rows, cs.records.Load() > 0, "%v: rows read", c.q)
+	}
+}
+
+// countingSource counts the Records calls of the PostgreSQL source (its push-down methods are
+// promoted unchanged).
+type countingSource struct {
+	*sqlsource.Source
+	records atomic.Int64
+}
+
+func (c *countingSource) Records(ctx context.Context, req source.RecordsRequest) (*source.Batch, error) {
+	c.records.Add(1)
+	return c.Source.Records(ctx, req)
 }
