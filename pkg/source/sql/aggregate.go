@@ -25,7 +25,8 @@ var _ source.Aggregator = (*Source)(nil)
 //
 //	FROM unnest($2::timestamptz[]) WITH ORDINALITY AS w(t, i)
 //	JOIN LATERAL (SELECT … FROM predictions
-//	              WHERE model = $1 AND ts > w.t - $3 * interval '1 microsecond' AND ts <= w.t) r ON true
+//	              WHERE model = $1 AND ts > $first_start AND ts <= $last_end
+//	                AND ts > w.t - $3 * interval '1 microsecond' AND ts <= w.t) r ON true
 //	GROUP BY w.i [, r.version] …
 //
 // which is the DESIGN §5 window t − w < ts <= t exactly (timestamptz holds microseconds; window
@@ -71,7 +72,13 @@ func (s *Source) newAgg(ctx context.Context, req source.AggRequest, cols []strin
 		sel = []string{"1 AS one"}
 	}
 	ts := col(s.rec.TS)
-	where := fmt.Sprintf("%s = $1 AND %s > w.t - %s::bigint * interval '1 microsecond' AND %s <= w.t", col(s.rec.Model), ts, width, ts)
+	// The constant bounds of the whole range let the planner read the range once through the
+	// (model, ts) index whether or not it keeps the lateral join per window (it does not know how
+	// many windows the array holds).
+	lo := a.bind(ends[0].Add(-req.Windows.Width))
+	hi := a.bind(ends[len(ends)-1])
+	where := fmt.Sprintf("%[1]s = $1 AND %[2]s > %[4]s AND %[2]s <= %[5]s AND %[2]s > w.t - %[3]s::bigint * interval '1 microsecond' AND %[2]s <= w.t",
+		col(s.rec.Model), ts, width, lo, hi)
 	if req.Version != "" && s.rec.Version != "" {
 		where += " AND " + col(s.rec.Version) + " = " + a.bind(req.Version)
 	}

@@ -28,8 +28,8 @@ import (
 // parityDay is the day of the parity fixture: the demo fleet's drift starts at 06:00 UTC, inside
 // the loaded span.
 var (
-	parityStart = time.Date(2026, 3, 2, 4, 0, 0, 0, time.UTC)
-	parityEnd   = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	parityStart = time.Date(2026, 3, 2, 5, 0, 0, 0, time.UTC)
+	parityEnd   = time.Date(2026, 3, 2, 7, 30, 0, 0, time.UTC)
 )
 
 // parityFixture is the same demo records in PostgreSQL and behind the demo model server's

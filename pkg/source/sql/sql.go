@@ -37,6 +37,8 @@ type Options struct {
 	// TLS, when set, replaces the TLS configuration that sslmode gives (the SDK's TLS settings:
 	// CA certificate, client certificate, skip verify); it is used only when sslmode asks for TLS.
 	TLS *tls.Config
+	// Tracer, when set, sees every statement (tests use it to EXPLAIN the statements issued).
+	Tracer pgx.QueryTracer
 }
 
 // metaTTL is how long the model list and the column types are reused.
@@ -71,6 +73,9 @@ func New(opts Options) (*Source, error) {
 		return nil, fmt.Errorf("sql.url is not a valid PostgreSQL connection URL")
 	}
 	cfg.ConnConfig.Password = opts.Password
+	if opts.Tracer != nil {
+		cfg.ConnConfig.Tracer = opts.Tracer
+	}
 	cfg.MaxConns = int32(max(1, min(s.MaxConnections, limits.MaxSQLConnections))) // #nosec G115 -- bounded by MaxSQLConnections
 	cfg.MinConns = 0
 	cfg.MaxConnIdleTime = 5 * time.Minute
