@@ -233,12 +233,16 @@ func (s *Source) checkTable(ctx context.Context, key string, t settings.Table, r
 		return ti, backend.DownstreamError(fmt.Errorf("%w: table %q does not exist (sql.%s.table)", ErrSchema, tableText(t), key))
 	}
 	for _, m := range mappedColumns(t, records) {
+		setting := fmt.Sprintf("sql.%s.columns.%s", key, m.field)
+		if m.field == "featureColumns" {
+			setting = fmt.Sprintf("sql.%s.featureColumns", key)
+		}
 		ct, ok := ti.cols[m.name]
 		if !ok {
-			return ti, backend.DownstreamError(fmt.Errorf("%w: table %q has no column %q (sql.%s.columns.%s)", ErrSchema, tableText(t), m.name, key, m.field))
+			return ti, backend.DownstreamError(fmt.Errorf("%w: table %q has no column %q (%s)", ErrSchema, tableText(t), m.name, setting))
 		}
 		if why := wrongType(m.field, ct); why != "" {
-			return ti, backend.DownstreamError(fmt.Errorf("%w: column %q of table %q is %s; %s (sql.%s.columns.%s)", ErrSchema, m.name, tableText(t), ct.typ, why, key, m.field))
+			return ti, backend.DownstreamError(fmt.Errorf("%w: column %q of table %q is %s; %s (%s)", ErrSchema, m.name, tableText(t), ct.typ, why, setting))
 		}
 	}
 	return ti, nil
