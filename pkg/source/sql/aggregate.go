@@ -18,27 +18,22 @@ import (
 var _ source.Aggregator = (*Source)(nil)
 
 // Push-down: the statements below let PostgreSQL aggregate each window's records and send the
-// plugin counts or a few numbers per window instead of the rows.
-//
-// Every statement has the same shape: the windows' end times are one array parameter, unnested
-// with their ordinality, and each window joins its own rows through the (model, ts) index,
-//
-//	FROM unnest($2::timestamptz[]) WITH ORDINALITY AS w(t, i)
-//	JOIN LATERAL (SELECT … FROM predictions
-//	              WHERE model = $1 AND ts > $first_start AND ts <= $last_end
-//	                AND ts > w.t - $3 * interval '1 microsecond' AND ts <= w.t) r ON true
-//	GROUP BY w.i [, r.version] …
-//
-// which is the DESIGN §5 window t − w < ts <= t exactly (timestamptz holds microseconds; window
-// widths are whole microseconds), reads only the rows of the query's range, model and version,
-// and works for windows that overlap as for those that do not. Values and names are bind
-// parameters; identifiers from the settings are quoted by pgx.
+// plugin counts or a few numbers per window instead of the rows. They read only the rows of the
+// query's model, version and range through the (model, ts) index; values and names are bind
+// parameters and identifiers from the settings are quoted by pgx. How rows find their windows:
+// aggStatement.from.
 
 // aggStatement is what one push-down statement needs.
 type aggStatement struct {
 	args     []any
-	from     string // the FROM … JOIN LATERAL (…) r ON true clause
-	versions bool   // GROUP BY the version too
+	versions bool // GROUP BY the version too
+	overlap  bool
+	table    string
+	where    string // the rows of the model, version and whole range
+	ts       string // the ts column
+	ends     string // the placeholder of the windows' end times
+	version  string // the version expression (split by version)
+	width    string // the placeholder of the window width in microseconds
 }
 
 func (a *aggStatement) bind(v any) string {
@@ -46,53 +41,77 @@ func (a *aggStatement) bind(v any) string {
 	return "$" + strconv.Itoa(len(a.args))
 }
 
-// newAgg builds the windows join for req; cols are the extra columns of the lateral subquery
-// (expressions AS names), cond an extra condition on its rows.
-func (s *Source) newAgg(ctx context.Context, req source.AggRequest, cols []string, cond string, bindFirst func(a *aggStatement)) (*aggStatement, error) {
+// newAgg binds the model, the windows and the range of req; bindFirst may bind more parameters.
+func (s *Source) newAgg(ctx context.Context, req source.AggRequest, bindFirst func(a *aggStatement)) (*aggStatement, error) {
 	if _, err := s.model(ctx, req.Model); err != nil {
 		return nil, err
 	}
 	if len(req.Windows.Ends) == 0 {
 		return nil, fmt.Errorf("postgresql: no windows")
 	}
-	a := &aggStatement{versions: req.SplitVersions && s.rec.Version != ""}
+	a := &aggStatement{versions: req.SplitVersions && s.rec.Version != "", overlap: req.Windows.Overlapping(), table: ident(s.rec), ts: col(s.rec.TS)}
 	a.bind(req.Model)
 	ends := make([]time.Time, len(req.Windows.Ends))
 	copy(ends, req.Windows.Ends)
-	wt := a.bind(ends)
-	width := a.bind(req.Windows.Width.Microseconds())
+	a.ends = a.bind(ends) + "::timestamptz[]"
+	a.width = a.bind(req.Windows.Width.Microseconds()) + "::bigint * interval '1 microsecond'"
 	if bindFirst != nil {
 		bindFirst(a)
 	}
-	sel := append([]string{}, cols...)
-	if a.versions {
-		sel = append(sel, col(s.rec.Version)+"::text AS version")
-	}
-	if len(sel) == 0 {
-		sel = []string{"1 AS one"}
-	}
-	ts := col(s.rec.TS)
-	// The constant bounds of the whole range let the planner read the range once through the
-	// (model, ts) index whether or not it keeps the lateral join per window (it does not know how
-	// many windows the array holds).
+	// The constant bounds of the whole range let the planner read it once through the (model, ts)
+	// index (it does not know how many windows the array holds).
 	lo := a.bind(ends[0].Add(-req.Windows.Width))
 	hi := a.bind(ends[len(ends)-1])
-	where := fmt.Sprintf("%[1]s = $1 AND %[2]s > %[4]s AND %[2]s <= %[5]s AND %[2]s > w.t - %[3]s::bigint * interval '1 microsecond' AND %[2]s <= w.t",
-		col(s.rec.Model), ts, width, lo, hi)
+	a.where = fmt.Sprintf("%[1]s = $1 AND %[2]s > %[3]s AND %[2]s <= %[4]s", col(s.rec.Model), a.ts, lo, hi)
 	if req.Version != "" && s.rec.Version != "" {
-		where += " AND " + col(s.rec.Version) + " = " + a.bind(req.Version)
+		a.where += " AND " + col(s.rec.Version) + " = " + a.bind(req.Version)
 	}
-	if cond != "" {
-		where += " AND " + cond
+	if a.versions {
+		a.version = col(s.rec.Version) + "::text"
 	}
-	a.from = fmt.Sprintf("FROM unnest(%s::timestamptz[]) WITH ORDINALITY AS w(t, i)\nJOIN LATERAL (SELECT %s FROM %s WHERE %s) r ON true",
-		wt, strings.Join(sel, ", "), ident(s.rec), where)
 	return a, nil
 }
 
-// groupCols are the GROUP BY columns and the version select column.
+// from is the FROM clause over the windows' rows, r(i, cols…[, version]) with i the 1-based
+// window, keeping the rows that satisfy cond.
+//
+// Windows that do not overlap: one pass over the range, each row's window found by binary search
+// over the end times — width_bucket(ts − 1 µs, ends) + 1 is the first end >= ts — and kept when
+// it is inside that window (ts > end − width):
+//
+//	FROM (SELECT width_bucket(ts - interval '1 microsecond', $ends) + 1 AS i, ts AS wts, … FROM t
+//	      WHERE model = $1 AND ts > $first_start AND ts <= $last_end) r
+//	WHERE r.i <= cardinality($ends) AND r.wts > ($ends)[r.i] - $width
+//
+// Overlapping windows: one lateral join per window, each row read once per window it is in:
+//
+//	FROM unnest($ends) WITH ORDINALITY AS w(t, i)
+//	JOIN LATERAL (SELECT w.i AS i, … FROM t WHERE model = $1 AND ts > $first_start AND ts <= $last_end
+//	              AND ts > w.t - $width AND ts <= w.t) r ON true
+//
+// Both are the DESIGN §5 window t − w < ts <= t exactly (timestamptz holds microseconds; window
+// widths and ends are whole microseconds).
+func (a *aggStatement) from(cols []string, cond string) string {
+	sel := append([]string{}, cols...)
+	if a.versions {
+		sel = append(sel, a.version+" AS version")
+	}
+	where := a.where
+	if cond != "" {
+		where += " AND " + cond
+	}
+	if a.overlap {
+		return fmt.Sprintf("FROM unnest(%s) WITH ORDINALITY AS w(t, i)\nJOIN LATERAL (SELECT %s FROM %s WHERE %s AND %s > w.t - %s AND %s <= w.t) r ON true",
+			a.ends, strings.Join(append([]string{"w.i AS i"}, sel...), ", "), a.table, where, a.ts, a.width, a.ts)
+	}
+	sel = append([]string{fmt.Sprintf("width_bucket(%s - interval '1 microsecond', %s) + 1 AS i", a.ts, a.ends), a.ts + " AS wts"}, sel...)
+	return fmt.Sprintf("FROM (SELECT %s FROM %s WHERE %s) r\nWHERE r.i <= cardinality(%s) AND r.wts > (%s)[r.i] - %s",
+		strings.Join(sel, ", "), a.table, where, a.ends, a.ends, a.width)
+}
+
+// groupBy returns the GROUP BY list and the version column of the select list.
 func (a *aggStatement) groupBy(extra ...string) (string, string) {
-	g := append([]string{"w.i"}, extra...)
+	g := append([]string{"r.i"}, extra...)
 	v := "''::text"
 	if a.versions {
 		g = append(g, "r.version")
@@ -215,12 +234,12 @@ func window(i int64, n int) (int, bool) {
 
 // WindowCounts counts each window's records and error records (traffic):
 //
-//	SELECT w.i, version, count(*), count(*) FILTER (WHERE r.err) … GROUP BY w.i [, version]
+//	SELECT r.i, version, count(*), count(*) FILTER (WHERE r.err) … GROUP BY r.i [, version]
 //
 // One row per window (and version) crosses the wire, whatever the number of records.
 func (s *Source) WindowCounts(ctx context.Context, req source.AggRequest) ([]source.GroupCounts, error) {
 	var errStatus string
-	a, err := s.newAgg(ctx, req, nil, "", func(a *aggStatement) {
+	a, err := s.newAgg(ctx, req, func(a *aggStatement) {
 		if s.rec.Status != "" {
 			errStatus = a.bind(s.errorStatus)
 		}
@@ -228,14 +247,14 @@ func (s *Source) WindowCounts(ctx context.Context, req source.AggRequest) ([]sou
 	if err != nil {
 		return nil, err
 	}
+	cols := []string{"1 AS one"}
 	errExpr := "0"
 	if errStatus != "" {
-		// Rebuild the lateral list with the error flag.
-		a.from = strings.Replace(a.from, "JOIN LATERAL (SELECT ", "JOIN LATERAL (SELECT ("+col(s.rec.Status)+"::text = "+errStatus+") AS err, ", 1)
+		cols = []string{"(" + col(s.rec.Status) + "::text = " + errStatus + ") AS err"}
 		errExpr = "count(*) FILTER (WHERE r.err)"
 	}
 	gb, vc := a.groupBy()
-	q := fmt.Sprintf("SELECT w.i, %s, count(*), %s\n%s\nGROUP BY %s", vc, errExpr, a.from, gb)
+	q := fmt.Sprintf("SELECT r.i, %s, count(*), %s\n%s\nGROUP BY %s", vc, errExpr, a.from(cols, ""), gb)
 	n := len(req.Windows.Ends)
 	idx := &groupIndex[source.GroupCounts]{byVersion: map[string]*source.GroupCounts{}, make: func(v string) *source.GroupCounts {
 		return &source.GroupCounts{Version: v, Counts: make([]float64, n), Errors: make([]float64, n)}
@@ -266,7 +285,7 @@ func (s *Source) WindowCounts(ctx context.Context, req source.AggRequest) ([]sou
 // WindowPercentiles computes each window's type-7 percentiles of a numeric variable in the
 // database:
 //
-//	SELECT w.i, version, count(r.v), percentile_cont($ps::float8[]) WITHIN GROUP (ORDER BY r.v) … GROUP BY w.i [, version]
+//	SELECT r.i, version, count(r.v), percentile_cont($ps::float8[]) WITHIN GROUP (ORDER BY r.v) … GROUP BY r.i [, version]
 //
 // percentile_cont interpolates linearly between the order statistics at (n − 1)·p, which is
 // Hyndman–Fan type 7 = numpy.percentile (DESIGN §5); the plugin's kernel computes the same
@@ -277,7 +296,7 @@ func (s *Source) WindowPercentiles(ctx context.Context, req source.AggRequest, v
 	if len(ps) == 0 || len(ps) > limits.MaxPercentiles {
 		return nil, fmt.Errorf("postgresql: %d percentiles", len(ps))
 	}
-	a, err := s.newAgg(ctx, req, nil, "", nil)
+	a, err := s.newAgg(ctx, req, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -289,11 +308,9 @@ func (s *Source) WindowPercentiles(ctx context.Context, req source.AggRequest, v
 	for i, p := range ps {
 		fr[i] = p / 100
 	}
-	a.from = strings.Replace(a.from, "JOIN LATERAL (SELECT ", "JOIN LATERAL (SELECT "+e+" AS v, ", 1)
-	a.from = strings.Replace(a.from, ") r ON true", " AND "+cond+") r ON true", 1)
 	pa := a.bind(fr)
 	gb, vc := a.groupBy()
-	q := fmt.Sprintf("SELECT w.i, %s, count(r.v), percentile_cont(%s::float8[]) WITHIN GROUP (ORDER BY r.v)\n%s\nGROUP BY %s", vc, pa, a.from, gb)
+	q := fmt.Sprintf("SELECT r.i, %s, count(r.v), percentile_cont(%s::float8[]) WITHIN GROUP (ORDER BY r.v)\n%s\nGROUP BY %s", vc, pa, a.from([]string{e + " AS v"}, cond), gb)
 	n := len(req.Windows.Ends)
 	idx := &groupIndex[source.GroupPercentiles]{byVersion: map[string]*source.GroupPercentiles{}, make: func(v string) *source.GroupPercentiles {
 		g := &source.GroupPercentiles{Version: v, N: make([]float64, n), Values: make([][]float64, len(ps))}
@@ -339,7 +356,7 @@ func (s *Source) WindowPercentiles(ctx context.Context, req source.AggRequest, v
 // WindowBinCounts counts each window's values of a numeric variable per bin of the reference's
 // interior edges:
 //
-//	SELECT w.i, version, width_bucket(r.v, $edges::float8[]), count(*) … GROUP BY w.i, [version,] 3
+//	SELECT r.i, version, width_bucket(r.v, $edges::float8[]), count(*) … GROUP BY r.i, [version,] 3
 //
 // width_bucket with an array of thresholds returns the number of thresholds <= v: 0 below the
 // first edge, k at or above the last of k edges, i for e_i <= v < e_{i+1} — the DESIGN §5 bin
@@ -348,7 +365,7 @@ func (s *Source) WindowBinCounts(ctx context.Context, req source.AggRequest, var
 	if !sort.Float64sAreSorted(edges) {
 		return nil, fmt.Errorf("postgresql: bin edges must ascend")
 	}
-	a, err := s.newAgg(ctx, req, nil, "", nil)
+	a, err := s.newAgg(ctx, req, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -356,14 +373,12 @@ func (s *Source) WindowBinCounts(ctx context.Context, req source.AggRequest, var
 	if err != nil {
 		return nil, err
 	}
-	a.from = strings.Replace(a.from, "JOIN LATERAL (SELECT ", "JOIN LATERAL (SELECT "+e+" AS v, ", 1)
-	a.from = strings.Replace(a.from, ") r ON true", " AND "+cond+") r ON true", 1)
 	bucket := "0"
 	if len(edges) > 0 {
 		bucket = "width_bucket(r.v, " + a.bind(edges) + "::float8[])"
 	}
 	gb, vc := a.groupBy("3")
-	q := fmt.Sprintf("SELECT w.i, %s, %s, count(*)\n%s\nGROUP BY %s", vc, bucket, a.from, gb)
+	q := fmt.Sprintf("SELECT r.i, %s, %s, count(*)\n%s\nGROUP BY %s", vc, bucket, a.from([]string{e + " AS v"}, cond), gb)
 	n, nb := len(req.Windows.Ends), len(edges)+1
 	idx := &groupIndex[source.GroupBins]{byVersion: map[string]*source.GroupBins{}, make: func(v string) *source.GroupBins {
 		g := &source.GroupBins{Version: v, Counts: make([][]float64, n)}
@@ -396,11 +411,11 @@ func (s *Source) WindowBinCounts(ctx context.Context, req source.AggRequest, var
 
 // WindowCategoryCounts counts each window's values of a categorical variable:
 //
-//	SELECT w.i, version, r.v, count(*) … GROUP BY w.i, [version,] r.v
+//	SELECT r.i, version, r.v, count(*) … GROUP BY r.i, [version,] r.v
 //
 // At most limits.MaxDistinctValues categories; more is an error, as on the raw path.
 func (s *Source) WindowCategoryCounts(ctx context.Context, req source.AggRequest, variable string) ([]source.GroupCategories, error) {
-	a, err := s.newAgg(ctx, req, nil, "", nil)
+	a, err := s.newAgg(ctx, req, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -408,10 +423,8 @@ func (s *Source) WindowCategoryCounts(ctx context.Context, req source.AggRequest
 	if err != nil {
 		return nil, err
 	}
-	a.from = strings.Replace(a.from, "JOIN LATERAL (SELECT ", "JOIN LATERAL (SELECT "+e+" AS v, ", 1)
-	a.from = strings.Replace(a.from, ") r ON true", " AND "+e+" IS NOT NULL) r ON true", 1)
 	gb, vc := a.groupBy("r.v")
-	q := fmt.Sprintf("SELECT w.i, %s, r.v, count(*)\n%s\nGROUP BY %s", vc, a.from, gb)
+	q := fmt.Sprintf("SELECT r.i, %s, r.v, count(*)\n%s\nGROUP BY %s", vc, a.from([]string{e + " AS v"}, e+" IS NOT NULL"), gb)
 	n := len(req.Windows.Ends)
 	type acc struct {
 		g     source.GroupCategories

@@ -98,6 +98,7 @@ func TestExplainUsesModelTSIndex(t *testing.T) {
 	to := from.Add(time.Hour)
 	for _, q := range []map[string]any{
 		{"queryType": "traffic", "model": "model-1", "version": "*", "metrics": []string{"count", "errorRatio"}},
+		{"queryType": "traffic", "model": "model-1", "window": "15m"},
 		{"queryType": "latency", "model": "model-1"},
 		{"queryType": "latency", "model": "model-1", "window": "15m"},
 		{"queryType": "drift", "model": "model-1", "methods": []string{"psi", "js"}},
@@ -130,11 +131,13 @@ func TestExplainUsesModelTSIndex(t *testing.T) {
 		default:
 			require.Contains(t, p, `"Index Name":"predictions_model_ts"`, sql)
 			switch {
-			case strings.Contains(sql, "width_bucket"):
-				checked["bin counts"]++
 			case strings.Contains(sql, "percentile_cont"):
 				checked["percentiles"]++
-			case strings.Contains(sql, "count(*)") && strings.Contains(sql, "unnest"):
+			case strings.Contains(sql, "width_bucket(r.v"):
+				checked["bin counts"]++
+			case strings.Contains(sql, "unnest"):
+				checked["counts (overlapping windows)"]++
+			case strings.Contains(sql, "cardinality"):
 				checked["counts"]++
 			default:
 				checked["records"]++
@@ -142,7 +145,7 @@ func TestExplainUsesModelTSIndex(t *testing.T) {
 		}
 	}
 	t.Logf("statements checked: %v", checked)
-	for _, k := range []string{"models", "versions", "records", "counts", "percentiles", "bin counts"} {
+	for _, k := range []string{"models", "versions", "records", "counts", "counts (overlapping windows)", "percentiles", "bin counts"} {
 		require.Positive(t, checked[k], "no %s statement was checked", k)
 	}
 }

@@ -265,6 +265,8 @@ func TestParityWithPredictionLog(t *testing.T) {
 			add("latency "+v, map[string]any{"queryType": "latency", "version": v, "percentiles": []float64{50, 90, 95, 99, 99.9}}, 5*time.Minute)
 			add("latency latest "+v, map[string]any{"queryType": "latency", "version": v, "output": "latest", "window": "15m"}, time.Minute)
 			add("drift "+v, map[string]any{"queryType": "drift", "version": v, "methods": allMethods, "window": "30m"}, 30*time.Minute)
+			add("traffic overlapping "+v, map[string]any{"queryType": "traffic", "version": v, "metrics": []string{"count", "errorRatio"}, "window": "15m"}, 5*time.Minute)
+			add("drift binned overlapping "+v, map[string]any{"queryType": "drift", "version": v, "methods": binned, "window": "1h"}, 20*time.Minute)
 			add("drift binned "+v, map[string]any{"queryType": "drift", "version": v, "methods": binned, "window": "30m"}, 30*time.Minute)
 			add("drift binned latest "+v, map[string]any{"queryType": "drift", "version": v, "methods": binned, "output": "latest", "window": "1h"}, time.Minute)
 			add("drift latest "+v, map[string]any{"queryType": "drift", "version": v, "output": "latest", "window": "1h"}, time.Minute)

@@ -39,6 +39,8 @@ type Options struct {
 	TLS *tls.Config
 	// Tracer, when set, sees every statement (tests use it to EXPLAIN the statements issued).
 	Tracer pgx.QueryTracer
+	// Dial, when set, opens the network connections (benchmarks count the bytes received).
+	Dial pgconn.DialFunc
 }
 
 // metaTTL is how long the model list and the column types are reused.
@@ -75,6 +77,9 @@ func New(opts Options) (*Source, error) {
 	cfg.ConnConfig.Password = opts.Password
 	if opts.Tracer != nil {
 		cfg.ConnConfig.Tracer = opts.Tracer
+	}
+	if opts.Dial != nil {
+		cfg.ConnConfig.DialFunc = opts.Dial
 	}
 	cfg.MaxConns = int32(max(1, min(s.MaxConnections, limits.MaxSQLConnections))) // #nosec G115 -- bounded by MaxSQLConnections
 	cfg.MinConns = 0
