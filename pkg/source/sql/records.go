@@ -110,6 +110,9 @@ func (l *selectList) bind(v any) string {
 func (l *selectList) add(ct colType, expr string, c *source.Column) {
 	v := &variable{col: c}
 	switch {
+	case ct.jsonb() && c.Kind == source.Numeric:
+		// JSON numbers as float8 (binary on the wire); anything else is null.
+		v.expr, v.num = fmt.Sprintf("(CASE WHEN jsonb_typeof(%[1]s) = 'number' THEN (%[1]s)::float8 END)", expr), true
 	case ct.jsonb():
 		v.expr, v.jsonb = "("+expr+")::text", true
 	case ct.numeric():
