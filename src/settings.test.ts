@@ -51,7 +51,15 @@ describe('ModelLensOptions in src/types.ts agrees with pkg/settings', () => {
   });
 
   it('covers every struct of the Go settings', () => {
-    expect(Object.keys(schema.types).sort()).toEqual(['Endpoint', 'PredictionLog', 'Prometheus', 'SQL', 'SQLColumns', 'SQLTable', 'Settings']);
+    expect(Object.keys(schema.types).sort()).toEqual([
+      'Endpoint',
+      'PredictionLog',
+      'Prometheus',
+      'SQL',
+      'SQLColumns',
+      'SQLTable',
+      'Settings',
+    ]);
   });
 
   it.each([
