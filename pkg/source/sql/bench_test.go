@@ -19,6 +19,7 @@ import (
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/internal/testdb"
 	"github.com/modellens/mlmonitoring-datasource/pkg/query"
+	"github.com/modellens/mlmonitoring-datasource/pkg/refstats"
 	"github.com/modellens/mlmonitoring-datasource/pkg/settings"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/predlog"
@@ -197,7 +198,8 @@ func benchLog(batches []*source.Batch, ref *source.Batch) http.Handler {
 // benchHandler is a query handler over the fixture: "pushdown" and "raw" read PostgreSQL (with and
 // without push-down), "predlog" the Prediction Log API.
 func benchHandler(b *testing.B, f *benchFixture, variant string) *query.Handler {
-	deps := query.Deps{MaxSamples: settings.DefaultMaxSamples, Timeout: 10 * time.Minute}
+	// The plugin's reference cache, as in pkg/plugin: the reference sample is read once.
+	deps := query.Deps{MaxSamples: settings.DefaultMaxSamples, Timeout: 10 * time.Minute, References: refstats.New(10 * time.Minute)}
 	switch variant {
 	case "predlog":
 		if f.pl == nil {
