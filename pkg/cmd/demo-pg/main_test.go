@@ -5,12 +5,18 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
 	"github.com/modellens/mlmonitoring-datasource/pkg/internal/testdb"
@@ -150,5 +156,51 @@ func TestRunLoadsWithPGPASSWORD(t *testing.T) {
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("follow ended with %v", err)
+	}
+}
+
+// TestComposeReaderRole applies provisioning/postgres/init.sql as the postgres image of
+// docker-compose.yaml does (superuser modellens, database modellens, before any table exists),
+// loads the fleet as modellens, and checks that the role the provisioned data source connects as
+// reads both tables and may not write.
+func TestComposeReaderRole(t *testing.T) {
+	pg := testdb.StartPostgres(t)
+	if pg.User != "modellens" || pg.Database != "modellens" {
+		t.Fatalf("the compose database is modellens/modellens, the test server %s/%s", pg.User, pg.Database)
+	}
+	ctx := context.Background()
+	initSQL, err := os.ReadFile(filepath.Join("..", "..", "..", "provisioning", "postgres", "init.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := regexp.MustCompile(`(?m)^CREATE ROLE (\w+) LOGIN PASSWORD '([^']*)';$`).FindStringSubmatch(string(initSQL))
+	if role == nil {
+		t.Fatal("init.sql creates no login role")
+	}
+	if _, err := pg.Conn(t).Exec(ctx, string(initSQL)); err != nil {
+		t.Fatalf("init.sql: %v", err)
+	}
+	t.Setenv("PGPASSWORD", pg.Password)
+	end := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	c := config{url: pg.URLWithoutPassword(), seed: demo.DefaultSeed, rate: 1, backfill: 5 * time.Minute, end: end}
+	if err := run(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := pgx.Connect(ctx, fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable", role[1], role[2], pg.Host, pg.Port, pg.Database))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close(ctx)
+	for _, table := range []string{"predictions", "reference"} {
+		var n int64
+		if err := reader.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil || n == 0 {
+			t.Errorf("%s reads %s: %d rows, %v", role[1], table, n, err)
+		}
+	}
+	if _, err := reader.Exec(ctx, "DELETE FROM predictions"); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("%s may delete: %v", role[1], err)
+	}
+	if _, err := reader.Exec(ctx, "CREATE TABLE x (a int)"); err == nil {
+		t.Errorf("%s may create tables", role[1])
 	}
 }
