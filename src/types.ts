@@ -17,7 +17,7 @@ export const QUERY_TYPES = [
 export type QueryType = (typeof QUERY_TYPES)[number];
 
 /** Accepted values of Query.source (Go: query.Sources). */
-export const SOURCES = ['auto', 'predictionLog', 'prometheus', 'endpoint', 'demo'] as const;
+export const SOURCES = ['auto', 'predictionLog', 'prometheus', 'endpoint', 'demo', 'sql'] as const;
 export type Source = (typeof SOURCES)[number];
 
 /** Accepted values of Query.output (Go: query.Outputs). */

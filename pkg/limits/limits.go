@@ -47,6 +47,11 @@ const (
 	// instance) when unset; MaxSQLConnections its largest accepted value.
 	DefaultSQLConnections = 4
 	MaxSQLConnections     = 64
+	// MaxSQLModels, MaxSQLVersions and MaxSQLFeatures cap what the PostgreSQL source lists of a
+	// records table: model names, versions per model, features per model.
+	MaxSQLModels   = 10_000
+	MaxSQLVersions = 1_000
+	MaxSQLFeatures = 1_000
 )
 
 // Upstream body sizes.

@@ -5,6 +5,7 @@ package plugin
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -25,6 +26,7 @@ import (
 	"github.com/modellens/mlmonitoring-datasource/pkg/settings"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/predlog"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/prometheus"
+	sqlsource "github.com/modellens/mlmonitoring-datasource/pkg/source/sql"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/upstream"
 )
 
@@ -55,6 +57,8 @@ type Datasource struct {
 	deps      query.Deps
 	refs      *refstats.Cache
 	redact    redactor
+	// sql is the PostgreSQL source and its connection pool (closed on Dispose).
+	sql *sqlsource.Source
 }
 
 // NewDatasource is the instance factory: it parses the settings (bad settings give an instance
@@ -86,7 +90,13 @@ func NewDatasource(ctx context.Context, dis backend.DataSourceInstanceSettings) 
 	if err != nil {
 		return nil, backend.PluginError(fmt.Errorf("http client: %w", err))
 	}
-	d, err := newDatasource(s, client)
+	var tlsCfg *tls.Config
+	if t := opts.TLS; t != nil && (t.CACertificate != "" || t.ClientCertificate != "" || t.InsecureSkipVerify) {
+		if tlsCfg, err = httpclient.GetTLSConfig(opts); err != nil {
+			return invalidSettings{err: backend.DownstreamError(fmt.Errorf("TLS settings: %w", err))}, nil
+		}
+	}
+	d, err := newDatasourceTLS(s, client, tlsCfg)
 	if err != nil {
 		return nil, err
 	}
@@ -95,6 +105,12 @@ func NewDatasource(ctx context.Context, dis backend.DataSourceInstanceSettings) 
 }
 
 func newDatasource(s *settings.Settings, client *http.Client) (*Datasource, error) {
+	return newDatasourceTLS(s, client, nil)
+}
+
+// newDatasourceTLS builds the instance; tlsCfg, when set, is the SDK's TLS settings for the
+// PostgreSQL connections.
+func newDatasourceTLS(s *settings.Settings, client *http.Client, tlsCfg *tls.Config) (*Datasource, error) {
 	d := &Datasource{settings: s, client: client, refs: refstats.New(ReferenceTTL)}
 	deps := query.Deps{MaxSamples: s.MaxSamples, MaxReferenceSamples: s.MaxReferenceSamples, Timeout: s.Timeout, MaxConcurrentQueries: s.MaxConcurrentQueries, Logger: log.DefaultLogger, References: d.refs}
 	if s.PredictionLog.URL != "" {
@@ -103,6 +119,15 @@ func newDatasource(s *settings.Settings, client *http.Client) (*Datasource, erro
 			return nil, backend.DownstreamError(err)
 		}
 		deps.PredictionLog = pl
+	}
+	if s.SQL != nil {
+		src, err := sqlsource.New(sqlsource.Options{Settings: s.SQL, Password: s.SQLPassword, Timeout: s.Timeout,
+			MaxReferenceSamples: s.MaxReferenceSamples, TLS: tlsCfg})
+		if err != nil {
+			return nil, backend.DownstreamError(err)
+		}
+		d.sql = src
+		deps.SQL = src
 	}
 	if s.Demo {
 		deps.Demo = demo.NewFleet(demo.DefaultSeed)
@@ -161,6 +186,9 @@ func (d *Datasource) checkHealth(ctx context.Context, _ *backend.CheckHealthRequ
 			return fmt.Sprintf("%d models", len(ms)), err
 		}})
 	}
+	if d.sql != nil {
+		checks = append(checks, check{"PostgreSQL", d.sql.Check})
+	}
 	if d.deps.Metrics != nil {
 		checks = append(checks, check{"Prometheus", func(ctx context.Context) (string, error) {
 			ms, err := d.deps.Metrics.Models(ctx)
@@ -184,7 +212,7 @@ func (d *Datasource) checkHealth(ctx context.Context, _ *backend.CheckHealthRequ
 	}
 	if len(checks) == 0 {
 		return &backend.CheckHealthResult{Status: backend.HealthStatusError,
-			Message: "No source configured: set the Prediction Log URL, the Prometheus URL, a model endpoint, or turn on the demo fleet."}, nil
+			Message: "No source configured: set the Prediction Log URL, the PostgreSQL URL, the Prometheus URL, a model endpoint, or turn on the demo fleet."}, nil
 	}
 	var ok, bad []string
 	for _, c := range checks {
@@ -223,5 +251,8 @@ func (d *Datasource) Dispose() {
 	}
 	if d.client != nil {
 		d.client.CloseIdleConnections()
+	}
+	if d.sql != nil {
+		d.sql.Close()
 	}
 }

@@ -47,9 +47,11 @@ type Endpoint struct {
 // Deps are what the query handlers read from. A nil source is a source that is not configured.
 type Deps struct {
 	PredictionLog source.PredictionLog
-	Demo          DemoFleet
-	Metrics       source.Metrics
-	Endpoints     []Endpoint
+	// SQL reads prediction records from PostgreSQL; push-down statements when it implements them.
+	SQL       source.PredictionLog
+	Demo      DemoFleet
+	Metrics   source.Metrics
+	Endpoints []Endpoint
 	// References caches prepared reference samples (nil: fetch and prepare on every query).
 	References ReferenceCache
 	// MaxSamples caps the records fetched per model and query (0: no cap).

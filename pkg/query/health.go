@@ -25,8 +25,8 @@ func (h *Handler) resolveHealth(ctx context.Context, name, model string) (Resolv
 			return h.cat.byName(SourcePrometheus), nil
 		}
 		return Resolved{}, userError("health needs model endpoints, Prometheus or the demo fleet in the data source settings")
-	case SourcePredictionLog:
-		return Resolved{}, userError("the prediction log has no health information; use source %q, %q or %q", SourceEndpoint, SourcePrometheus, SourceDemo)
+	case SourcePredictionLog, SourceSQL:
+		return Resolved{}, userError("the %s source has no health information; use source %q, %q or %q", name, SourceEndpoint, SourcePrometheus, SourceDemo)
 	}
 	return h.cat.Resolve(ctx, name, model)
 }

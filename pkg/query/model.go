@@ -26,10 +26,12 @@ const (
 	SourcePrometheus    = "prometheus"
 	SourceEndpoint      = "endpoint"
 	SourceDemo          = "demo"
+	// SourceSQL reads prediction records from PostgreSQL (sql.* settings).
+	SourceSQL = "sql"
 )
 
 // Sources lists the accepted values of Query.Source.
-var Sources = []string{SourceAuto, SourcePredictionLog, SourcePrometheus, SourceEndpoint, SourceDemo}
+var Sources = []string{SourceAuto, SourcePredictionLog, SourcePrometheus, SourceEndpoint, SourceDemo, SourceSQL}
 
 // Outputs.
 const (

@@ -352,7 +352,7 @@ func noReferenceSample(q *Query, why string) error {
 // configured and knows the model, else the demo fleet when it is on and knows the model.
 func (h *Handler) sampleSource(ctx context.Context, q *Query, model string) (Resolved, error) {
 	var firstErr error
-	for _, name := range []string{SourcePredictionLog, SourceDemo} {
+	for _, name := range []string{SourcePredictionLog, SourceSQL, SourceDemo} {
 		if !h.cat.configured(name) {
 			continue
 		}

@@ -54,6 +54,8 @@ func (c *catalog) configured(name string) bool {
 		return c.deps.PredictionLog != nil
 	case SourceDemo:
 		return c.deps.Demo != nil
+	case SourceSQL:
+		return c.deps.SQL != nil
 	case SourcePrometheus:
 		return c.deps.Metrics != nil
 	case SourceEndpoint:
@@ -68,6 +70,8 @@ func (c *catalog) byName(name string) Resolved {
 		return Resolved{Name: name, Log: c.deps.PredictionLog}
 	case SourceDemo:
 		return Resolved{Name: name, Log: c.deps.Demo}
+	case SourceSQL:
+		return Resolved{Name: name, Log: c.deps.SQL}
 	case SourcePrometheus:
 		return Resolved{Name: name, Metrics: c.deps.Metrics}
 	}
@@ -104,7 +108,9 @@ func (c *catalog) Models(ctx context.Context, r Resolved) ([]source.Model, error
 
 // Resolve picks the source of a query (DESIGN §4 `source`). An explicit source must be configured.
 // `auto` (or empty) picks the Prediction Log when it is configured and knows the model (any model
-// when model is empty or "*"), else the demo fleet when it is on, else Prometheus when configured.
+// when model is empty or "*"), else PostgreSQL when it is configured and holds the model (any
+// model when it is the first record source), else the demo fleet when it is on, else Prometheus
+// when configured.
 // Picking the demo fleet marks the query's frames as synthetic.
 func (c *catalog) Resolve(ctx context.Context, name, model string) (Resolved, error) {
 	r, err := c.resolve(ctx, name, model)
@@ -135,8 +141,24 @@ func (c *catalog) resolve(ctx context.Context, name, model string) (Resolved, er
 			firstErr = unknownModel(model, models)
 		}
 	}
-	// Synthetic data never stands in for a Prediction Log that failed to answer: only a model the
-	// log does not know may come from the demo fleet.
+	// Then PostgreSQL, for the models it holds (every model when it is the only record source).
+	if c.deps.SQL != nil {
+		r := c.byName(SourceSQL)
+		if allModels(model) {
+			return r, nil
+		}
+		models, err := c.Models(ctx, r)
+		switch {
+		case err != nil:
+			firstErr, logDown = err, true
+		case findModel(models, model) != nil:
+			return r, nil
+		case firstErr == nil:
+			firstErr = unknownModel(model, models)
+		}
+	}
+	// Synthetic data never stands in for a Prediction Log (or a database) that failed to answer:
+	// only a model the configured sources do not know may come from the demo fleet.
 	if c.deps.Demo != nil && !logDown {
 		r := c.byName(SourceDemo)
 		if allModels(model) || firstErr == nil {
@@ -156,12 +178,12 @@ func (c *catalog) resolve(ctx context.Context, name, model string) (Resolved, er
 	if c.deps.Demo != nil {
 		return c.byName(SourceDemo), nil
 	}
-	return Resolved{}, userError("no source is configured: set predictionLog.url, prometheus.url or demo in the data source settings")
+	return Resolved{}, userError("no source is configured: set predictionLog.url, sql.url, prometheus.url or demo in the data source settings")
 }
 
 func (c *catalog) configuredNames() string {
 	var names []string
-	for _, n := range []string{SourcePredictionLog, SourcePrometheus, SourceEndpoint, SourceDemo} {
+	for _, n := range []string{SourcePredictionLog, SourceSQL, SourcePrometheus, SourceEndpoint, SourceDemo} {
 		if c.configured(n) {
 			names = append(names, n)
 		}
@@ -180,7 +202,7 @@ func (c *catalog) ModelsOf(ctx context.Context, name string) ([]source.Model, st
 		return nil, "", err
 	}
 	if r.Log == nil && r.Metrics == nil {
-		return nil, "", userError("source %q does not list models; use predictionLog, prometheus or demo", r.Name)
+		return nil, "", userError("source %q does not list models; use predictionLog, sql, prometheus or demo", r.Name)
 	}
 	models, err := c.Models(ctx, r)
 	return models, r.Name, err
