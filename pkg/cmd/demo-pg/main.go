@@ -1,7 +1,9 @@
 // Command demo-pg loads the ModelLens demo fleet (package demo) into PostgreSQL, in the default
-// layout of the sql source: prediction records in table "predictions" (with the recommended index
-// on (model, ts)) and each model's reference sample in table "reference". The rows are exactly the
-// records the demo model server's Prediction Log API serves for the same seed, rate and range.
+// layout of the sql source (pkg/source/sql.CreateTables): prediction records in table
+// "predictions" (with the recommended index on (model, ts)) and the reference samples in table
+// "reference" (each model's pooled sample with a NULL version, and one sample per version). The
+// rows are the records the demo model server's Prediction Log API serves for the same seed, rate
+// and range, times rounded up to the microsecond (timestamptz).
 //
 // Usage:
 //
@@ -9,8 +11,8 @@
 //	    [-backfill 24h] [-end RFC3339] [-follow 10s] [-seed 42] [-rate 1] \
 //	    [-records-table predictions] [-reference-table reference]
 //
-// It creates the tables when missing and replaces the fleet's rows (running it again is harmless;
-// rows of other models are left alone). The password comes from PGPASSWORD or ~/.pgpass, never
+// It creates the tables when missing and, in one transaction, replaces the fleet's rows (running it
+// again is harmless; rows of other models are left alone). The password comes from PGPASSWORD or ~/.pgpass, never
 // from the command line: a URL with a password is refused. With -follow it keeps running, appending
 // each period's new records and deleting those older than -backfill, so that dashboards over
 // "now" stay current; without it, it loads (end − backfill, end] and exits.
@@ -32,7 +34,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
-	"github.com/modellens/mlmonitoring-datasource/pkg/demo/pgload"
 )
 
 type config struct {
@@ -42,7 +43,8 @@ type config struct {
 	backfill time.Duration
 	end      time.Time // zero: now
 	follow   time.Duration
-	tables   pgload.Options
+	// records and reference are the table names.
+	records, reference string
 }
 
 // errPasswordInURL refuses a password on the command line, where every user of the machine can
@@ -60,8 +62,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.backfill, "backfill", demo.DefaultBackfill, "how much history to load, ending at -end")
 	fs.StringVar(&end, "end", "", "end of the loaded range, RFC3339 (default: now)")
 	fs.DurationVar(&c.follow, "follow", 0, "keep running and append new records every period (0: load once and exit)")
-	fs.StringVar(&c.tables.RecordsTable, "records-table", pgload.DefaultRecordsTable, "records table (table or schema.table)")
-	fs.StringVar(&c.tables.ReferenceTable, "reference-table", pgload.DefaultReferenceTable, "reference table (table or schema.table)")
+	fs.StringVar(&c.records, "records-table", defaultRecordsTable, "records table")
+	fs.StringVar(&c.reference, "reference-table", defaultReferenceTable, "reference table")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -77,6 +79,15 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if _, has := u.User.Password(); has || u.Query().Has("password") {
 		return c, errPasswordInURL
+	}
+	if err := checkTable("-records-table", c.records); err != nil {
+		return c, err
+	}
+	if err := checkTable("-reference-table", c.reference); err != nil {
+		return c, err
+	}
+	if c.records == c.reference {
+		return c, errors.New("-records-table and -reference-table must differ")
 	}
 	if c.backfill <= 0 {
 		return c, fmt.Errorf("-backfill must be positive, got %s", c.backfill)
@@ -143,14 +154,13 @@ func run(ctx context.Context, c config, logger *slog.Logger, now func() time.Tim
 		end = now().UTC()
 	}
 	t0 := time.Now()
-	n, err := pgload.Load(ctx, conn, fleet, end.Add(-c.backfill), end, c.tables)
+	nrec, nref, err := load(ctx, conn, fleet, c.records, c.reference, end.Add(-c.backfill), end)
 	if err != nil {
 		return err
 	}
-	logger.Info("demo fleet loaded", "records", n.Records, "reference", n.Reference,
+	logger.Info("demo fleet loaded", "records", nrec, "reference", nref,
 		"from", end.Add(-c.backfill).Format(time.RFC3339), "to", end.Format(time.RFC3339),
-		"recordsTable", c.tables.RecordsTable, "referenceTable", c.tables.ReferenceTable,
-		"seconds", time.Since(t0).Seconds())
+		"recordsTable", c.records, "referenceTable", c.reference, "seconds", time.Since(t0).Seconds())
 	if c.follow == 0 {
 		return nil
 	}
@@ -166,7 +176,7 @@ func run(ctx context.Context, c config, logger *slog.Logger, now func() time.Tim
 		if !next.After(end) {
 			continue
 		}
-		added, err := pgload.Append(ctx, conn, fleet, end, next, next.Add(-c.backfill), c.tables)
+		added, err := appendRecords(ctx, conn, fleet, c.records, end, next, next.Add(-c.backfill))
 		if err != nil {
 			return err
 		}

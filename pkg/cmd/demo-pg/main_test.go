@@ -30,13 +30,13 @@ func TestParseFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.url != testURL || c.seed != demo.DefaultSeed || c.rate != 1 || c.backfill != 24*time.Hour || !c.end.IsZero() || c.follow != 0 ||
-		c.tables.RecordsTable != "predictions" || c.tables.ReferenceTable != "reference" {
+		c.records != "predictions" || c.reference != "reference" {
 		t.Errorf("defaults: %+v", c)
 	}
 	c, err = parseFlags([]string{"-postgres", testURL, "-seed", "7", "-rate", "2", "-backfill", "2h", "-follow", "5s",
-		"-records-table", "ml.preds", "-reference-table", "ml.ref"}, io.Discard)
+		"-records-table", "preds 2", "-reference-table", `ref"2`}, io.Discard)
 	if err != nil || c.seed != 7 || c.rate != 2 || c.backfill != 2*time.Hour || c.follow != 5*time.Second ||
-		c.tables.RecordsTable != "ml.preds" || c.tables.ReferenceTable != "ml.ref" {
+		c.records != "preds 2" || c.reference != `ref"2` {
 		t.Errorf("flags: %+v, %v", c, err)
 	}
 	c, err = parseFlags([]string{"-postgres", testURL, "-end", "2026-03-02T09:20:00Z"}, io.Discard)
@@ -53,6 +53,9 @@ func TestParseFlags(t *testing.T) {
 		{"-postgres", testURL, "-end", "yesterday"},
 		{"-postgres", testURL, "-end", "2026-03-02T09:20:00Z", "-follow", "1s"},
 		{"-postgres", testURL, "extra"},
+		{"-postgres", testURL, "-records-table", "ml.preds"},
+		{"-postgres", testURL, "-reference-table", ""},
+		{"-postgres", testURL, "-records-table", "x", "-reference-table", "x"},
 	} {
 		if _, err := parseFlags(args, io.Discard); err == nil {
 			t.Errorf("%v accepted", args)
@@ -115,7 +118,7 @@ func TestRunLoadsWithPGPASSWORD(t *testing.T) {
 	t.Setenv("PGPASSWORD", "")
 	t.Setenv("PGPASSFILE", "/nonexistent")
 	end := time.Date(2026, 3, 2, 9, 20, 0, 0, time.UTC)
-	c := config{url: pg.URLWithoutPassword(), seed: demo.DefaultSeed, rate: 1, backfill: 10 * time.Minute, end: end}
+	c := config{url: pg.URLWithoutPassword(), records: "predictions", reference: "reference", seed: demo.DefaultSeed, rate: 1, backfill: 10 * time.Minute, end: end}
 	if err := run(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now); err == nil {
 		t.Fatal("connected without a password")
 	}
@@ -134,7 +137,7 @@ func TestRunLoadsWithPGPASSWORD(t *testing.T) {
 
 	// Follow: the clock moves 3 minutes on; the table then holds (t1 − backfill, t1].
 	clk := &clock{t: end}
-	c = config{url: pg.URLWithoutPassword(), seed: demo.DefaultSeed, rate: 1, backfill: 10 * time.Minute, follow: 10 * time.Millisecond}
+	c = config{url: pg.URLWithoutPassword(), records: "predictions", reference: "reference", seed: demo.DefaultSeed, rate: 1, backfill: 10 * time.Minute, follow: 10 * time.Millisecond}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- run(runCtx, c, slog.New(slog.NewTextHandler(io.Discard, nil)), clk.now) }()
@@ -182,7 +185,7 @@ func TestComposeReaderRole(t *testing.T) {
 	}
 	t.Setenv("PGPASSWORD", pg.Password)
 	end := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
-	c := config{url: pg.URLWithoutPassword(), seed: demo.DefaultSeed, rate: 1, backfill: 5 * time.Minute, end: end}
+	c := config{url: pg.URLWithoutPassword(), records: "predictions", reference: "reference", seed: demo.DefaultSeed, rate: 1, backfill: 5 * time.Minute, end: end}
 	if err := run(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now); err != nil {
 		t.Fatal(err)
 	}
