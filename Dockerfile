@@ -2,9 +2,10 @@
 #
 # Multi-stage build of ModelLens for `docker compose up`:
 #   frontend    npm ci + npm run build            -> /src/dist (module.js, plugin.json, img, dashboards, ...)
-#   backend     mage build:<linux arch> + demo-model -> /src/dist/gpx_modellens_linux_<arch>, /out/demo-model
+#   backend     mage build:<linux arch> + demo-model + demo-pg -> /src/dist/gpx_modellens_linux_<arch>, /out/...
 #   grafana     Grafana OSS with the plugin in /var/lib/grafana/plugins/modellens-mlmonitoring-datasource
 #   demo-model  the demo model server (Prediction Log API, Open Inference Protocol, /metrics) on :8090
+#   demo-pg     the loader of the demo fleet into PostgreSQL (the sql source's default tables)
 #
 # Build one image by hand with e.g. `docker build --target grafana -t modellens-grafana .`.
 
@@ -34,13 +35,18 @@ RUN case "${TARGETARCH:-amd64}" in \
       *) echo "unsupported architecture: ${TARGETARCH}" >&2; exit 1 ;; \
     esac \
  && go run github.com/magefile/mage -v "${target}" \
- && go build -trimpath -ldflags "-s -w" -o /out/demo-model ./pkg/cmd/demo-model
+ && go build -trimpath -ldflags "-s -w" -o /out/demo-model ./pkg/cmd/demo-model \
+ && go build -trimpath -ldflags "-s -w" -o /out/demo-pg ./pkg/cmd/demo-pg
 
 FROM grafana/grafana:${GRAFANA_VERSION} AS grafana
 COPY --from=frontend /src/dist/ /var/lib/grafana/plugins/modellens-mlmonitoring-datasource/
 COPY --from=backend /src/dist/ /var/lib/grafana/plugins/modellens-mlmonitoring-datasource/
 ENV GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS=modellens-mlmonitoring-datasource
 EXPOSE 3000
+
+FROM gcr.io/distroless/static-debian12:nonroot AS demo-pg
+COPY --from=backend /out/demo-pg /usr/local/bin/demo-pg
+ENTRYPOINT ["/usr/local/bin/demo-pg"]
 
 FROM gcr.io/distroless/static-debian12:nonroot AS demo-model
 COPY --from=backend /out/demo-model /usr/local/bin/demo-model

@@ -1,10 +1,13 @@
 import fs from 'fs';
 import path from 'path';
 
+import { DEFAULT_SQL_COLUMNS, DEFAULT_SQL_ERROR_STATUS, DEFAULT_SQL_TABLES } from './components/PostgresSection';
 import {
   DEFAULT_MAX_SAMPLES,
+  DEFAULT_SQL_MAX_CONNECTIONS,
   DEFAULT_TIMEOUT_SECONDS,
   ENDPOINT_FIELDS,
+  MAX_SQL_MAX_CONNECTIONS,
   MAX_TIMEOUT_SECONDS,
   PREDICTION_LOG_FIELDS,
   PRESETS,
@@ -26,6 +29,14 @@ interface GoSettingsSchema {
   defaultTimeoutSeconds: number;
   maxTimeoutSeconds: number;
   defaultMaxSamples: number;
+  sql: {
+    recordsTable: string;
+    referenceTable: string;
+    columns: Record<string, string>;
+    errorStatus: string;
+    maxConnections: number;
+    maxMaxConnections: number;
+  };
 }
 
 const schemaPath = path.resolve(__dirname, '..', 'pkg', 'settings', 'testdata', 'settings_model.json');
@@ -77,5 +88,16 @@ describe('ModelLensOptions in src/types.ts agrees with pkg/settings', () => {
       schema.maxTimeoutSeconds,
       schema.defaultMaxSamples,
     ]);
+  });
+
+  it('has the PostgreSQL defaults the config editor shows as placeholders', () => {
+    expect(DEFAULT_SQL_TABLES).toEqual({ records: schema.sql.recordsTable, reference: schema.sql.referenceTable });
+    expect(DEFAULT_SQL_COLUMNS).toEqual(schema.sql.columns);
+    expect(Object.keys(DEFAULT_SQL_COLUMNS).sort()).toEqual(Object.keys(SQL_COLUMNS_FIELDS).sort());
+    expect([DEFAULT_SQL_MAX_CONNECTIONS, MAX_SQL_MAX_CONNECTIONS]).toEqual([
+      schema.sql.maxConnections,
+      schema.sql.maxMaxConnections,
+    ]);
+    expect(DEFAULT_SQL_ERROR_STATUS).toBe(schema.sql.errorStatus);
   });
 });

@@ -86,6 +86,8 @@ type DatasourceFile struct {
 		URL       string         `yaml:"url"`
 		IsDefault bool           `yaml:"isDefault"`
 		JSONData  map[string]any `yaml:"jsonData"`
+		// SecureJSONData holds the secrets Grafana encrypts (the demo's only).
+		SecureJSONData map[string]string `yaml:"secureJsonData"`
 	} `yaml:"datasources"`
 }
 

@@ -49,7 +49,7 @@ func TestProvisionedDatasources(t *testing.T) {
 		// The plugin parses exactly this jsonData when Grafana starts the instance.
 		b, err := json.Marshal(d.JSONData)
 		require.NoError(t, err)
-		s, err := settings.Parse(b, nil)
+		s, err := settings.Parse(b, d.SecureJSONData)
 		require.NoError(t, err, "%s: jsonData rejected by settings.Parse", d.Name)
 		switch d.UID {
 		case "modellens-demo":
@@ -63,12 +63,22 @@ func TestProvisionedDatasources(t *testing.T) {
 			require.Equal(t, settings.PresetGeneric, s.Prometheus.Preset)
 			require.Equal(t, []settings.Endpoint{{Name: "demo-model", URL: "http://demo-model:8090", Protocol: settings.ProtocolOIP}}, s.Endpoints)
 			require.Equal(t, "ModelLens (demo server)", d.Name)
+		case "modellens-postgres":
+			require.False(t, s.Demo)
+			require.NotNil(t, s.SQL)
+			require.Equal(t, "postgres://modellens_reader@postgres:5432/modellens?sslmode=disable", s.SQL.URL)
+			require.Equal(t, "predictions", s.SQL.Records.Name)
+			require.Equal(t, "reference", s.SQL.Reference.Name)
+			require.NotEmpty(t, s.SQLPassword, "the password comes from secureJsonData.sqlPassword")
+			require.Empty(t, s.PredictionLog.URL+s.Prometheus.URL, "records come from PostgreSQL only")
+			require.Equal(t, "ModelLens (PostgreSQL)", d.Name)
 		default:
 			t.Errorf("unexpected ModelLens data source %s", d.UID)
 		}
 	}
 	require.Contains(t, byUID, "modellens-demo")
 	require.Contains(t, byUID, "modellens-server")
+	require.Contains(t, byUID, "modellens-postgres")
 	require.Contains(t, byUID, "prometheus")
 	require.Equal(t, "prometheus", f.Datasources[byUID["prometheus"]].Type)
 	require.Equal(t, 1, defaults, "exactly one default data source")

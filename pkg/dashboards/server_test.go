@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,15 +16,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
+	"github.com/modellens/mlmonitoring-datasource/pkg/internal/testdb"
 	"github.com/modellens/mlmonitoring-datasource/pkg/plugin"
+	sqlsource "github.com/modellens/mlmonitoring-datasource/pkg/source/sql"
 )
 
 // TestProvisionedDatasourcesAnswerTheDashboards builds each provisioned ModelLens data source with
 // the plugin's real instance factory from its provisioned jsonData, the compose host names replaced
 // by test servers: the demo model server (Prediction Log API and Open Inference Protocol) for
-// demo-model:8090, and a server that answers 404 to everything for prometheus:9090 (no query of
-// the bundled dashboards may need Prometheus when the Prediction Log knows the model). Every
-// dashboard query and alert rule query must then answer without error.
+// demo-model:8090, a server that answers 404 to everything for prometheus:9090 (no query of
+// the bundled dashboards may need Prometheus when the Prediction Log knows the model), and a
+// PostgreSQL set up as the compose service for postgres:5432, read as the provisioned read-only
+// role. Every dashboard query and alert rule query must then answer without error.
 func TestProvisionedDatasourcesAnswerTheDashboards(t *testing.T) {
 	ctx := context.Background()
 	fleet := demo.NewFleet(demo.DefaultSeed)
@@ -44,7 +48,11 @@ func TestProvisionedDatasourcesAnswerTheDashboards(t *testing.T) {
 		require.NoError(t, err)
 		js := strings.ReplaceAll(string(b), "http://demo-model:8090", server.URL)
 		js = strings.ReplaceAll(js, "http://prometheus:9090", noProm.URL)
-		inst, err := plugin.NewDatasource(ctx, backend.DataSourceInstanceSettings{UID: d.UID, Name: d.Name, Type: PluginID, JSONData: []byte(js)})
+		if _, ok := d.JSONData["sql"]; ok {
+			js = strings.ReplaceAll(js, "@postgres:5432/", "@"+composePostgres(t, fleet)+"/")
+		}
+		inst, err := plugin.NewDatasource(ctx, backend.DataSourceInstanceSettings{UID: d.UID, Name: d.Name, Type: PluginID,
+			JSONData: []byte(js), DecryptedSecureJSONData: d.SecureJSONData})
 		require.NoError(t, err, d.UID)
 		if disp, ok := inst.(instancemgmt.InstanceDisposer); ok {
 			defer disp.Dispose()
@@ -86,5 +94,23 @@ func TestProvisionedDatasourcesAnswerTheDashboards(t *testing.T) {
 			}
 		}
 	}
-	require.Equal(t, 2, instances)
+	require.Equal(t, 3, instances)
+}
+
+// composePostgres starts PostgreSQL 15 set up as docker-compose.yaml's postgres service: database
+// and superuser modellens, provisioning/postgres/init.sql applied (the read-only role the
+// provisioned data source connects as), and the demo fleet around the test range loaded into the
+// default tables as the demo-pg service does. It returns host:port.
+func composePostgres(t *testing.T, fleet *demo.Fleet) string {
+	t.Helper()
+	pg := testdb.StartPostgres(t)
+	require.Equal(t, "modellens", pg.User)
+	require.Equal(t, "modellens", pg.Database)
+	conn := pg.Conn(t)
+	ctx := context.Background()
+	_, err := conn.Exec(ctx, string(mustRead(t, filepath.Join(repoRoot(t), "provisioning", "postgres", "init.sql"))))
+	require.NoError(t, err)
+	_, _, err = sqlsource.LoadFleet(ctx, conn, fleet, "predictions", "reference", runFrom.Add(-4*time.Hour), runTo)
+	require.NoError(t, err)
+	return fmt.Sprintf("%s:%d", pg.Host, pg.Port)
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,8 +31,42 @@ type compose struct {
 		Ports       []string          `yaml:"ports"`
 		Environment map[string]string `yaml:"environment"`
 		Volumes     []string          `yaml:"volumes"`
-		DependsOn   []string          `yaml:"depends_on"`
+		DependsOn   dependsOn         `yaml:"depends_on"`
+		Healthcheck *struct {
+			Test []string `yaml:"test"`
+		} `yaml:"healthcheck"`
 	} `yaml:"services"`
+}
+
+// dependsOn is a service's depends_on in either compose form: a list of service names, or a map
+// from service name to {condition: ...}; a list entry's condition is "service_started".
+type dependsOn map[string]string
+
+func (d *dependsOn) UnmarshalYAML(n *yaml.Node) error {
+	*d = dependsOn{}
+	if n.Kind == yaml.SequenceNode {
+		var names []string
+		if err := n.Decode(&names); err != nil {
+			return err
+		}
+		for _, s := range names {
+			(*d)[s] = "service_started"
+		}
+		return nil
+	}
+	var m map[string]struct {
+		Condition string `yaml:"condition"`
+	}
+	if err := n.Decode(&m); err != nil {
+		return err
+	}
+	for s, c := range m {
+		if c.Condition == "" {
+			c.Condition = "service_started"
+		}
+		(*d)[s] = c.Condition
+	}
+	return nil
 }
 
 // dockerStage is one FROM ... AS name stage of the Dockerfile with its instructions.
@@ -99,7 +134,7 @@ func TestDockerCompose(t *testing.T) {
 	require.NoError(t, yaml.Unmarshal(readFile(t, filepath.Join(root, "docker-compose.yaml")), &c))
 	args, stages := parseDockerfile(t, readFile(t, filepath.Join(root, "Dockerfile")))
 
-	for _, name := range []string{"grafana", "demo-model", "prometheus"} {
+	for _, name := range []string{"grafana", "demo-model", "prometheus", "postgres", "demo-pg"} {
 		require.Contains(t, c.Services, name, "service %s", name)
 	}
 	// Services built from this repository name a stage of its Dockerfile.
@@ -112,7 +147,9 @@ func TestDockerCompose(t *testing.T) {
 		require.Equal(t, "Dockerfile", s.Build.Dockerfile, name)
 		_, i := stageByName(stages, s.Build.Target)
 		require.GreaterOrEqual(t, i, 0, "service %s builds target %q, which is not a Dockerfile stage", name, s.Build.Target)
-		for _, d := range s.DependsOn {
+	}
+	for name, s := range c.Services {
+		for d := range s.DependsOn {
 			require.Contains(t, c.Services, d, "service %s depends on unknown service %s", name, d)
 		}
 	}
@@ -205,6 +242,37 @@ func TestDockerCompose(t *testing.T) {
 	}
 	require.True(t, found, "prometheus.yml does not scrape demo-model:8090")
 
+	// PostgreSQL 15 for the sql source: healthy once it accepts TCP connections, the read-only
+	// role created at initialisation; demo-pg loads the demo fleet once it is healthy, with the
+	// password from PGPASSWORD rather than on its command line.
+	pg := c.Services["postgres"]
+	require.Regexp(t, `^postgres:15(\.\d+)?(-\w+)?$`, pg.Image, "PostgreSQL 15")
+	require.Equal(t, "provisioning/postgres/init.sql", mounts[containerPathUnder(t, mounts, "postgres:/docker-entrypoint-initdb.d/")])
+	require.NotNil(t, pg.Healthcheck, "postgres needs a healthcheck for depends_on: service_healthy")
+	require.Contains(t, strings.Join(pg.Healthcheck.Test, " "), "pg_isready -h 127.0.0.1")
+	require.Contains(t, pg.Ports, "5433:5432")
+	loader := c.Services["demo-pg"]
+	require.Equal(t, "demo-pg", loader.Build.Target)
+	require.Equal(t, "service_healthy", loader.DependsOn["postgres"])
+	require.Equal(t, pg.Environment["POSTGRES_PASSWORD"], loader.Environment["PGPASSWORD"])
+	flags := map[string]string{}
+	for i := 0; i+1 < len(loader.Command); i += 2 {
+		require.True(t, strings.HasPrefix(loader.Command[i], "-"), "demo-pg command %v: flag value pairs", loader.Command)
+		flags[loader.Command[i]] = loader.Command[i+1]
+	}
+	require.Len(t, loader.Command, 2*len(flags))
+	u, err := url.Parse(flags["-postgres"])
+	require.NoError(t, err)
+	_, hasPassword := u.User.Password()
+	require.False(t, hasPassword, "the loader's URL carries no password")
+	require.Equal(t, "postgres", u.Hostname())
+	require.Equal(t, "5432", u.Port())
+	require.Equal(t, pg.Environment["POSTGRES_USER"], u.User.Username())
+	require.Equal(t, "/"+pg.Environment["POSTGRES_DB"], u.Path)
+	require.NotEmpty(t, flags["-follow"], "the loader keeps the table current")
+	_, err = os.Stat(filepath.Join(root, "pkg", "cmd", "demo-pg"))
+	require.NoError(t, err)
+
 	// The Dockerfile builds the plugin from source in the stages the images need.
 	fe, _ := stageByName(stages, "frontend")
 	require.True(t, hasLine(fe, `^RUN npx -y npm@10 ci\b`), "frontend stage runs npm ci")
@@ -213,7 +281,8 @@ func TestDockerCompose(t *testing.T) {
 	require.True(t, hasLine(be, `go run github.com/magefile/mage -v "\$\{target\}"`), "backend stage runs mage")
 	require.True(t, hasLine(be, `build:linux\b`), "backend stage builds the linux plugin executable")
 	require.True(t, hasLine(be, `go build .* -o /out/demo-model ./pkg/cmd/demo-model`), "backend stage builds the demo model server")
-	_, err := os.Stat(filepath.Join(root, "pkg", "cmd", "demo-model"))
+	require.True(t, hasLine(be, `go build .* -o /out/demo-pg ./pkg/cmd/demo-pg`), "backend stage builds the demo PostgreSQL loader")
+	_, err = os.Stat(filepath.Join(root, "pkg", "cmd", "demo-model"))
 	require.NoError(t, err)
 	gs, gi := stageByName(stages, "grafana")
 	require.True(t, strings.HasPrefix(gs.From, "grafana/grafana:"), "grafana stage is based on %s", gs.From)
@@ -224,6 +293,9 @@ func TestDockerCompose(t *testing.T) {
 	dm, _ := stageByName(stages, "demo-model")
 	require.True(t, hasLine(dm, `^COPY --from=backend /out/demo-model `))
 	require.True(t, hasLine(dm, `^EXPOSE 8090$`))
+	dp, _ := stageByName(stages, "demo-pg")
+	require.True(t, hasLine(dp, `^COPY --from=backend /out/demo-pg /usr/local/bin/demo-pg$`))
+	require.True(t, hasLine(dp, `^ENTRYPOINT \["/usr/local/bin/demo-pg"\]$`))
 	// COPY --from names an earlier stage.
 	for i, s := range stages {
 		for _, l := range s.Lines {
@@ -247,6 +319,20 @@ func TestDockerCompose(t *testing.T) {
 	}
 }
 
+// containerPathUnder returns the key of mounts (service:container path) under prefix; it fails
+// unless exactly one is.
+func containerPathUnder(t *testing.T, mounts map[string]string, prefix string) string {
+	t.Helper()
+	var found []string
+	for k := range mounts {
+		if strings.HasPrefix(k, prefix) {
+			found = append(found, k)
+		}
+	}
+	require.Len(t, found, 1, "mounts under %s", prefix)
+	return found[0]
+}
+
 // TestProvisionedServerURLsPointAtComposeServices checks that the data sources provisioned for the
 // demo reach the services docker-compose.yaml runs, on their ports.
 func TestProvisionedServerURLsPointAtComposeServices(t *testing.T) {
@@ -255,10 +341,11 @@ func TestProvisionedServerURLsPointAtComposeServices(t *testing.T) {
 	require.NoError(t, yaml.Unmarshal(readFile(t, filepath.Join(root, "docker-compose.yaml")), &c))
 	var ds struct {
 		Datasources []struct {
-			UID      string         `yaml:"uid"`
-			Type     string         `yaml:"type"`
-			URL      string         `yaml:"url"`
-			JSONData map[string]any `yaml:"jsonData"`
+			UID      string            `yaml:"uid"`
+			Type     string            `yaml:"type"`
+			URL      string            `yaml:"url"`
+			JSONData map[string]any    `yaml:"jsonData"`
+			Secure   map[string]string `yaml:"secureJsonData"`
 		} `yaml:"datasources"`
 	}
 	require.NoError(t, yaml.Unmarshal(readFile(t, filepath.Join(root, "provisioning", "datasources", "modellens.yaml")), &ds))
@@ -291,6 +378,31 @@ func TestProvisionedServerURLsPointAtComposeServices(t *testing.T) {
 		}
 	}
 	require.Equal(t, 4, urls, "the Prometheus data source, and the demo server data source's prediction log, Prometheus and endpoint")
+
+	// The PostgreSQL data source reaches the postgres service as the role init.sql creates, with
+	// that role's password in secureJsonData (never in the URL).
+	initSQL := string(readFile(t, filepath.Join(root, "provisioning", "postgres", "init.sql")))
+	sqlSources := 0
+	for _, d := range ds.Datasources {
+		sub, ok := d.JSONData["sql"].(map[string]any)
+		if !ok {
+			continue
+		}
+		sqlSources++
+		u, err := url.Parse(sub["url"].(string))
+		require.NoError(t, err)
+		require.Equal(t, "postgres", u.Scheme)
+		require.Contains(t, c.Services, u.Hostname(), "%s: sql.url host is not a compose service", d.UID)
+		require.Equal(t, "5432", u.Port())
+		_, hasPassword := u.User.Password()
+		require.False(t, hasPassword)
+		role := regexp.MustCompile(`(?m)^CREATE ROLE (\w+) LOGIN PASSWORD '([^']*)';$`).FindStringSubmatch(initSQL)
+		require.NotNil(t, role, "init.sql creates a login role")
+		require.Equal(t, role[1], u.User.Username(), "%s connects as the role init.sql creates", d.UID)
+		require.Equal(t, role[2], d.Secure["sqlPassword"], "%s: secureJsonData.sqlPassword is the role's password", d.UID)
+		require.Contains(t, initSQL, "GRANT SELECT ON TABLES TO "+role[1])
+	}
+	require.Equal(t, 1, sqlSources, "the ModelLens (PostgreSQL) data source")
 }
 
 // TestPrometheusConfigWithPromtool checks provisioning/prometheus/prometheus.yml with Prometheus'

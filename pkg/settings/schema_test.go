@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/internal/testutil"
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 )
 
 // settingsSchema describes the Go settings for the frontend's type test (src/types.test.ts), which
@@ -24,6 +25,40 @@ type settingsSchema struct {
 	DefaultTimeoutSeconds float64                      `json:"defaultTimeoutSeconds"`
 	MaxTimeoutSeconds     float64                      `json:"maxTimeoutSeconds"`
 	DefaultMaxSamples     int                          `json:"defaultMaxSamples"`
+	// SQL holds the defaults of the PostgreSQL source that the config editor shows as placeholders.
+	SQL sqlDefaults `json:"sql"`
+}
+
+// sqlDefaults are what an `sql` object with only a URL resolves to.
+type sqlDefaults struct {
+	RecordsTable      string            `json:"recordsTable"`
+	ReferenceTable    string            `json:"referenceTable"`
+	Columns           map[string]string `json:"columns"`
+	ErrorStatus       string            `json:"errorStatus"`
+	MaxConnections    int               `json:"maxConnections"`
+	MaxMaxConnections int               `json:"maxMaxConnections"`
+}
+
+// sqlDefaultsOf parses an `sql` object with only a URL and reads back every default.
+func sqlDefaultsOf(t *testing.T) sqlDefaults {
+	t.Helper()
+	s, err := Parse([]byte(`{"sql":{"url":"postgres://grafana@db:5432/ml"}}`), nil)
+	require.NoError(t, err)
+	r, ref := s.SQL.Records, s.SQL.Reference
+	// The reference table resolves its columns as the records table does.
+	require.Equal(t, r.Features, ref.Features)
+	require.Equal(t, r.TS, ref.TS)
+	return sqlDefaults{
+		RecordsTable:   r.Name,
+		ReferenceTable: ref.Name,
+		Columns: map[string]string{
+			"ts": r.TS, "model": r.Model, "version": r.Version, "latencyMs": r.LatencyMs, "status": r.Status,
+			"prediction": r.Prediction, "score": r.Score, "label": r.Label, "labelTs": r.LabelTS, "features": r.Features,
+		},
+		ErrorStatus:       s.SQL.ErrorStatus,
+		MaxConnections:    s.SQL.MaxConnections,
+		MaxMaxConnections: limits.MaxSQLConnections,
+	}
 }
 
 // kindOf names the JSON kind of a Go type and records the structs it holds in types.
@@ -71,6 +106,7 @@ func TestSettingsSchemaFile(t *testing.T) {
 		DefaultTimeoutSeconds: DefaultTimeout.Seconds(),
 		MaxTimeoutSeconds:     MaxTimeout.Seconds(),
 		DefaultMaxSamples:     DefaultMaxSamples,
+		SQL:                   sqlDefaultsOf(t),
 	}
 	b, err := json.MarshalIndent(s, "", "  ")
 	require.NoError(t, err)

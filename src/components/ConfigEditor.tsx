@@ -35,6 +35,7 @@ import {
   PROTOCOLS,
   SecretKey,
 } from '../types';
+import { PostgresSection } from './PostgresSection';
 
 type Props = DataSourcePluginOptionsEditorProps<ModelLensOptions, ModelLensSecureOptions>;
 
@@ -198,7 +199,8 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   const setEndpoint = (i: number, patch: Partial<EndpointSettings>) =>
     setEndpoints(endpoints.map((e, j) => (j === i ? { ...e, ...patch } : e)));
 
-  const configured = !!jsonData.predictionLog?.url || !!jsonData.prometheus?.url || endpoints.length > 0;
+  const configured =
+    !!jsonData.predictionLog?.url || !!jsonData.prometheus?.url || !!jsonData.sql?.url || endpoints.length > 0;
   // Like pkg/settings: without an explicit choice, the demo fleet serves only when nothing is set.
   const blank = settingsBlank(jsonData);
   const demo = jsonData.demo ?? blank;
@@ -236,8 +238,8 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         </Text>
         {!demo && !configured && (
           <Alert severity="warning" title="No source configured">
-            Queries will fail until you set the Prediction Log URL, the Prometheus URL or a model endpoint, or turn the
-            demo fleet on.
+            Queries will fail until you set the Prediction Log URL, the PostgreSQL URL, the Prometheus URL or a model
+            endpoint, or turn the demo fleet on.
           </Alert>
         )}
       </ConfigSection>
@@ -388,6 +390,17 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         </Box>
         {secret('endpointToken', 'Endpoint token', 'Sent as a bearer token to every model endpoint')}
       </ConfigSection>
+
+      <Divider />
+
+      <PostgresSection
+        value={jsonData.sql}
+        onChange={(sql) => setJson('sql', sql)}
+        passwordConfigured={!!secureJsonFields.sqlPassword}
+        password={secureJsonData.sqlPassword ?? ''}
+        onPasswordChange={(v) => setSecret('sqlPassword', v)}
+        onPasswordReset={() => resetSecret('sqlPassword')}
+      />
 
       <Divider />
 

@@ -5,7 +5,7 @@ import userEvent from '@testing-library/user-event';
 import { QueryEditor, parsePercentiles, thresholdProblem, withQueryType } from './QueryEditor';
 import { DataSource } from '../datasource';
 import { fixtureDataSource } from '../__fixtures__/fixtures';
-import { ModelLensQuery } from '../types';
+import { ModelLensQuery, SOURCES } from '../types';
 
 /** Renders the editor the way Grafana does: the panel keeps the query and passes every change back. */
 function setup(initial: ModelLensQuery, ds: DataSource = fixtureDataSource({ model: 'fraud-detector' })) {
@@ -287,6 +287,21 @@ describe('QueryEditor', () => {
       expect(getResource).toHaveBeenCalledWith('models/fraud-detector/features', { source: 'prometheus' })
     );
     expect(getResource).toHaveBeenCalledWith('models', { source: 'prometheus' });
+  });
+
+  it('offers every source, PostgreSQL among them, and reads its resources', async () => {
+    const ds = fixtureDataSource();
+    const getResource = jest.spyOn(ds, 'getResource');
+    const { user, last } = setup({ refId: 'S', queryType: 'latency', model: 'fraud-detector' }, ds);
+    await user.click(screen.getByLabelText('Source'));
+    const menu = await screen.findByLabelText('Select options menu');
+    const labels = within(menu)
+      .getAllByRole('option')
+      .map((o) => o.textContent ?? '');
+    expect(labels).toHaveLength(SOURCES.length);
+    await user.click(within(menu).getByText('PostgreSQL', { exact: true }));
+    expect(last()).toEqual({ refId: 'S', queryType: 'latency', model: 'fraud-detector', source: 'sql' });
+    await waitFor(() => expect(getResource).toHaveBeenCalledWith('models', { source: 'sql' }));
   });
 
   it('preserves fields it does not know or does not show', async () => {

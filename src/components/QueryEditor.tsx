@@ -57,13 +57,20 @@ const QUERY_TYPE_OPTIONS: Array<SelectableValue<QueryType>> = [
   { label: 'Endpoints', value: 'endpoints', description: 'Table of models, versions and endpoints' },
 ];
 
-const SOURCE_OPTIONS: Array<SelectableValue<Source>> = [
-  { label: 'Auto', value: 'auto', description: 'The best configured source for this query type' },
-  { label: 'Prediction log', value: 'predictionLog', description: 'Raw records of the Prediction Log API' },
-  { label: 'Prometheus', value: 'prometheus', description: 'Model-server metrics in Prometheus' },
-  { label: 'Endpoint', value: 'endpoint', description: 'The model endpoints themselves' },
-  { label: 'Demo', value: 'demo', description: 'The built-in synthetic fleet' },
-];
+/** One option per source (Record: a source added to SOURCES must get an option here). */
+const SOURCE_LABELS: Record<Source, { label: string; description: string }> = {
+  auto: { label: 'Auto', description: 'The best configured source for this query type' },
+  predictionLog: { label: 'Prediction log', description: 'Raw records of the Prediction Log API' },
+  sql: { label: 'PostgreSQL', description: 'Prediction records and reference samples in PostgreSQL tables' },
+  prometheus: { label: 'Prometheus', description: 'Model-server metrics in Prometheus' },
+  endpoint: { label: 'Endpoint', description: 'The model endpoints themselves' },
+  demo: { label: 'Demo', description: 'The built-in synthetic fleet' },
+};
+
+const SOURCE_OPTIONS: Array<SelectableValue<Source>> = (Object.keys(SOURCE_LABELS) as Source[]).map((value) => ({
+  value,
+  ...SOURCE_LABELS[value],
+}));
 
 const OUTPUT_OPTIONS: Array<SelectableValue<Output>> = [
   { label: 'Time series', value: 'timeseries', description: 'One point per interval' },

@@ -168,4 +168,34 @@ describe('ModelLens editors in Chromium', { timeout: 10 * TIMEOUT_MS }, () => {
     assert.deepEqual(errors, [], 'no uncaught page errors');
     await page.close();
   });
+
+  it('config editor: the PostgreSQL section writes sql.* and the password, with the defaults as placeholders', async () => {
+    const { page, errors } = await openPage('config');
+
+    await page.locator('#ml-sql-url').fill('postgres://grafana@db:5432/ml?sslmode=require');
+    await page.locator('#ml-sqlPassword').fill('pg-password');
+    await page.locator('#ml-sql-max-connections').fill('8');
+    await page.locator('#ml-sql-max-connections').blur();
+    // The section's fold button is an icon-only button: click it through the DOM.
+    await page.getByRole('button', { name: 'Expand section Records table' }).dispatchEvent('click');
+    assert.equal(await page.locator('#ml-sql-records-table').getAttribute('placeholder'), 'predictions');
+    assert.equal(await page.locator('#ml-sql-records-latencyMs').getAttribute('placeholder'), 'latency_ms');
+    await page.locator('#ml-sql-records-table').fill('prediction_log');
+    await page.locator('#ml-sql-records-ts').fill('created_at');
+    await page.getByLabel('The records table has no label_ts column').check({ force: true });
+
+    const got = await json(page, 'config-json');
+    assert.deepEqual(got.jsonData, {
+      sql: {
+        url: 'postgres://grafana@db:5432/ml?sslmode=require',
+        maxConnections: 8,
+        records: { table: 'prediction_log', columns: { ts: 'created_at', labelTs: '' } },
+      },
+    });
+    assert.equal(got.secureJsonData.sqlPassword, 'pg-password');
+    await page.screenshot({ path: path.join(artifacts, 'config-editor-postgres.png'), fullPage: true });
+
+    assert.deepEqual(errors, [], 'no uncaught page errors');
+    await page.close();
+  });
 });
