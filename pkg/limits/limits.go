@@ -99,3 +99,23 @@ const (
 	// FetchParallel is how many models' records one query fetches at once.
 	FetchParallel = 4
 )
+
+// Feast feature store.
+const (
+	// FeastMaxProbeEntities caps the entities one lookups or skew query probes; a larger probe set
+	// is cut to its first FeastMaxProbeEntities entities, with a warning notice.
+	FeastMaxProbeEntities = 10_000
+	// FeastReadBatch is how many entities one online-store round trip reads (one Redis pipeline,
+	// one PostgreSQL statement).
+	FeastReadBatch = 500
+	// FeastScanKeys caps the Redis keys scanned for a view's newest event time (Redis has no index
+	// on it); past it the newest time seen is returned, marked partial.
+	FeastScanKeys = 200_000
+	// FeastKeySample is how many stored keys are looked at to name the serialization version of
+	// the keys in a store when no probed entity was found.
+	FeastKeySample = 200
+	// FeastMaxDQMRows caps the data-quality monitoring rows one featureStats query reads.
+	FeastMaxDQMRows = 100_000
+	// FeastMaxSkewRecords caps the prediction records one skew query joins with the offline store.
+	FeastMaxSkewRecords = 50_000
+)
