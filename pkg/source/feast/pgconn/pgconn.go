@@ -59,6 +59,8 @@ func Open(o Options) (*pgxpool.Pool, error) {
 	cfg.MinConns = 0
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.ConnConfig.RuntimeParams["application_name"] = "modellens"
+	// Timestamps without a time zone are read as UTC, as Feast writes them.
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	return pgxpool.NewWithConfig(context.Background(), cfg)
 }
 
