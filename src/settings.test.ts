@@ -5,6 +5,11 @@ import {
   DEFAULT_MAX_SAMPLES,
   DEFAULT_TIMEOUT_SECONDS,
   ENDPOINT_FIELDS,
+  FEAST_FIELDS,
+  FEAST_ONLINE_TYPES,
+  FEAST_OFFLINE_STORE_FIELDS,
+  FEAST_ONLINE_STORE_FIELDS,
+  FEAST_REGISTRY_FIELDS,
   MAX_TIMEOUT_SECONDS,
   PREDICTION_LOG_FIELDS,
   PRESETS,
@@ -19,6 +24,7 @@ interface GoSettingsSchema {
   types: Record<string, Record<string, string>>;
   presets: string[];
   protocols: string[];
+  feastOnlineTypes: string[];
   secretKeys: string[];
   defaultTimeoutSeconds: number;
   maxTimeoutSeconds: number;
@@ -38,6 +44,10 @@ describe('ModelLensOptions in src/types.ts agrees with pkg/settings', () => {
     ['PredictionLog', PREDICTION_LOG_FIELDS],
     ['Prometheus', PROMETHEUS_FIELDS],
     ['Endpoint', ENDPOINT_FIELDS],
+    ['Feast', FEAST_FIELDS],
+    ['FeastRegistry', FEAST_REGISTRY_FIELDS],
+    ['FeastOnlineStore', FEAST_ONLINE_STORE_FIELDS],
+    ['FeastOfflineStore', FEAST_OFFLINE_STORE_FIELDS],
   ])('%s has the same JSON keys with the same types', (name, fields) => {
     const go = schema.types[name];
     expect(go).toBeDefined();
@@ -45,12 +55,22 @@ describe('ModelLensOptions in src/types.ts agrees with pkg/settings', () => {
   });
 
   it('covers every struct of the Go settings', () => {
-    expect(Object.keys(schema.types).sort()).toEqual(['Endpoint', 'PredictionLog', 'Prometheus', 'Settings']);
+    expect(Object.keys(schema.types).sort()).toEqual([
+      'Endpoint',
+      'Feast',
+      'FeastOfflineStore',
+      'FeastOnlineStore',
+      'FeastRegistry',
+      'PredictionLog',
+      'Prometheus',
+      'Settings',
+    ]);
   });
 
   it.each([
     ['presets', PRESETS, schema.presets],
     ['protocols', PROTOCOLS, schema.protocols],
+    ['feastOnlineTypes', FEAST_ONLINE_TYPES, schema.feastOnlineTypes],
     ['secretKeys', SECRET_KEYS, schema.secretKeys],
   ])('%s lists the same values in the same order', (_, ts, go) => {
     expect(Array.isArray(go)).toBe(true);

@@ -263,6 +263,36 @@ export interface EndpointSettings {
   protocol: Protocol;
 }
 
+/** Where the Feast registry is: exactly one of a file path, a SQL registry's URL, a REST registry server. */
+export interface FeastRegistrySettings {
+  path?: string;
+  sql?: string;
+  url?: string;
+}
+
+export const FEAST_ONLINE_TYPES = ['redis', 'postgres'] as const;
+export type FeastOnlineType = (typeof FEAST_ONLINE_TYPES)[number];
+
+export interface FeastOnlineStoreSettings {
+  type?: FeastOnlineType;
+  /** host:6379 for Redis, postgres://user@host:5432/db for PostgreSQL (password in feastOnlinePassword). */
+  address?: string;
+  /** Feast's entity_key_serialization_version: 3 (default) or 2. */
+  keySerializationVersion?: number;
+}
+
+export interface FeastOfflineStoreSettings {
+  /** postgres://user@host:5432/db (password in feastOfflinePassword). */
+  url?: string;
+}
+
+export interface FeastSettings {
+  project?: string;
+  registry?: FeastRegistrySettings;
+  onlineStore?: FeastOnlineStoreSettings;
+  offlineStore?: FeastOfflineStoreSettings;
+}
+
 /** The ModelLens keys of jsonData (Go: the raw struct of pkg/settings). */
 export interface ModelLensSettingsFields {
   predictionLog?: PredictionLogSettings;
@@ -275,6 +305,8 @@ export interface ModelLensSettingsFields {
   maxReferenceSamples?: number;
   /** How many queries the data source computes at once, all requests together (default 4). */
   maxConcurrentQueries?: number;
+  /** A Feast feature store. */
+  feast?: FeastSettings;
 }
 
 /** jsonData of a ModelLens data source. */
@@ -285,6 +317,10 @@ interface SettingsStructs {
   PredictionLog: PredictionLogSettings;
   Prometheus: PrometheusSettings;
   Endpoint: EndpointSettings;
+  Feast: FeastSettings;
+  FeastRegistry: FeastRegistrySettings;
+  FeastOnlineStore: FeastOnlineStoreSettings;
+  FeastOfflineStore: FeastOfflineStoreSettings;
 }
 
 /** The name of a settings struct: the same keys and mutually assignable, so none stands for another. */
@@ -327,6 +363,7 @@ export const SETTINGS_FIELDS = {
   maxSamples: 'number',
   maxReferenceSamples: 'number',
   maxConcurrentQueries: 'number',
+  feast: 'Feast',
 } as const satisfies SettingsFieldKinds<ModelLensSettingsFields>;
 
 export const PREDICTION_LOG_FIELDS = {
@@ -347,15 +384,49 @@ export const ENDPOINT_FIELDS = {
   protocol: 'string',
 } as const satisfies SettingsFieldKinds<EndpointSettings>;
 
+export const FEAST_FIELDS = {
+  project: 'string',
+  registry: 'FeastRegistry',
+  onlineStore: 'FeastOnlineStore',
+  offlineStore: 'FeastOfflineStore',
+} as const satisfies SettingsFieldKinds<FeastSettings>;
+
+export const FEAST_REGISTRY_FIELDS = {
+  path: 'string',
+  sql: 'string',
+  url: 'string',
+} as const satisfies SettingsFieldKinds<FeastRegistrySettings>;
+
+export const FEAST_ONLINE_STORE_FIELDS = {
+  type: 'string',
+  address: 'string',
+  keySerializationVersion: 'number',
+} as const satisfies SettingsFieldKinds<FeastOnlineStoreSettings>;
+
+export const FEAST_OFFLINE_STORE_FIELDS = {
+  url: 'string',
+} as const satisfies SettingsFieldKinds<FeastOfflineStoreSettings>;
+
 /** secureJsonData of a ModelLens data source: write-only, never sent back to the browser. */
 export interface ModelLensSecureOptions {
   predictionLogToken?: string;
   prometheusToken?: string;
   endpointToken?: string;
+  /** The REST registry server's bearer token, or the SQL registry's PostgreSQL password. */
+  feastRegistryToken?: string;
+  feastOnlinePassword?: string;
+  feastOfflinePassword?: string;
   basicAuthPassword?: string;
 }
 
-export const SECRET_KEYS = ['predictionLogToken', 'prometheusToken', 'endpointToken'] as const;
+export const SECRET_KEYS = [
+  'predictionLogToken',
+  'prometheusToken',
+  'endpointToken',
+  'feastRegistryToken',
+  'feastOnlinePassword',
+  'feastOfflinePassword',
+] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 // Backend resources for editor dropdowns and template variables (pkg/resources).

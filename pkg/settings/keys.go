@@ -62,7 +62,8 @@ var secureKeys = map[string]bool{
 }
 
 // SecretKeys are the plugin's own secureJsonData keys (DESIGN §3), in documentation order.
-var SecretKeys = []string{SecretPredictionLogToken, SecretPrometheusToken, SecretEndpointToken}
+var SecretKeys = []string{SecretPredictionLogToken, SecretPrometheusToken, SecretEndpointToken,
+	SecretFeastRegistryToken, SecretFeastOnlinePass, SecretFeastOfflinePass}
 
 func init() {
 	for _, k := range SecretKeys {
