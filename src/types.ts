@@ -13,11 +13,14 @@ export const QUERY_TYPES = [
   'drift',
   'distribution',
   'predictions',
+  'lookups',
+  'featureStats',
+  'skew',
 ] as const;
 export type QueryType = (typeof QUERY_TYPES)[number];
 
 /** Accepted values of Query.source (Go: query.Sources). */
-export const SOURCES = ['auto', 'predictionLog', 'prometheus', 'endpoint', 'demo'] as const;
+export const SOURCES = ['auto', 'predictionLog', 'prometheus', 'endpoint', 'demo', 'feast'] as const;
 export type Source = (typeof SOURCES)[number];
 
 /** Accepted values of Query.output (Go: query.Outputs). */
@@ -27,6 +30,42 @@ export type Output = (typeof OUTPUTS)[number];
 /** Accepted values of Query.metrics for traffic queries (Go: query.TrafficMetrics). */
 export const TRAFFIC_METRICS = ['rate', 'count', 'errors', 'errorCount', 'errorRatio'] as const;
 export type TrafficMetric = (typeof TRAFFIC_METRICS)[number];
+
+/** Accepted values of Query.metrics for featureStats queries (Go: query.FeatureStatsMetrics). */
+export const FEATURE_STATS_METRICS = [
+  'nullRate',
+  'nullCount',
+  'rowCount',
+  'mean',
+  'stddev',
+  'min',
+  'max',
+  'p50',
+  'p75',
+  'p90',
+  'p95',
+  'p99',
+] as const;
+export type FeatureStatsMetric = (typeof FEATURE_STATS_METRICS)[number];
+export const DEFAULT_FEATURE_STATS_METRICS: FeatureStatsMetric[] = [
+  'nullRate',
+  'mean',
+  'stddev',
+  'p50',
+  'p95',
+  'rowCount',
+];
+
+/** Accepted values of Query.metrics for skew queries (Go: query.SkewMetrics). */
+export const SKEW_METRICS = ['mismatch', 'meanAbsDiff', 'notFound', 'compared'] as const;
+export type SkewMetric = (typeof SKEW_METRICS)[number];
+export const DEFAULT_SKEW_METRICS: SkewMetric[] = ['mismatch', 'meanAbsDiff'];
+
+/** The `status` label values of lookups queries (Feast's FieldStatus names; Go: query.LookupStatuses). */
+export const LOOKUP_STATUSES = ['PRESENT', 'NOT_FOUND', 'NULL_VALUE', 'OUTSIDE_MAX_AGE'] as const;
+
+/** A join-key object of a lookups or skew probe set: {"driver_id": 1001}. */
+export type EntityKey = Record<string, number | string>;
 
 /** Accepted values of Query.methods for drift queries (Go: query.DriftMethods). */
 export const DRIFT_METHODS = [
@@ -66,6 +105,9 @@ export const OUTPUTS_BY_TYPE: Record<QueryType, Output[]> = {
   drift: ['timeseries', 'latest', 'table'],
   distribution: ['table'],
   predictions: ['timeseries', 'latest'],
+  lookups: ['timeseries', 'latest'],
+  featureStats: ['timeseries', 'latest'],
+  skew: ['timeseries', 'latest'],
 };
 
 /** Methods whose values are p-values: lower is worse, so warning >= drift (Go: query lowerIsWorse). */
@@ -136,12 +178,16 @@ export interface ModelLensQueryFields {
   output?: Output;
   window?: string;
   percentiles?: number[];
-  metrics?: TrafficMetric[];
+  metrics?: Array<TrafficMetric | FeatureStatsMetric | SkewMetric>;
   features?: string[];
   methods?: DriftMethod[];
   reference?: Reference;
   binning?: Binning;
   thresholds?: Record<string, Threshold>;
+  /** Feast query types: a feature view; empty or '*' for all. */
+  featureView?: string;
+  /** lookups and skew: the probe set (default: the entity keys of the model's recent records). */
+  entities?: EntityKey[];
 }
 
 /** A ModelLens query as Grafana stores it (refId, datasource, hide, ... come from DataQuery). */
@@ -164,21 +210,24 @@ type StructName<T> = {
 
 /**
  * The JSON kind of a field's type in the vocabulary of pkg/query/model_schema_test.go: 'string',
- * 'number', 'string[]', 'number[]', a struct name, or 'record<Struct>'.
+ * 'number', 'string[]', 'number[]', a struct name, 'record<Struct>', or 'record<number|string>[]'
+ * (the entities' join-key objects).
  */
 export type JsonKind<T> = [T] extends [string]
   ? 'string'
   : [T] extends [number]
     ? 'number'
-    : [T] extends [readonly string[]]
-      ? 'string[]'
-      : [T] extends [readonly number[]]
-        ? 'number[]'
-        : [StructName<T>] extends [never]
-          ? [T] extends [Record<string, infer V>]
-            ? `record<${StructName<V>}>`
-            : never
-          : StructName<T>;
+    : [T] extends [readonly EntityKey[]]
+      ? 'record<number|string>[]'
+      : [T] extends [readonly string[]]
+        ? 'string[]'
+        : [T] extends [readonly number[]]
+          ? 'number[]'
+          : [StructName<T>] extends [never]
+            ? [T] extends [Record<string, infer V>]
+              ? `record<${StructName<V>}>`
+              : never
+            : StructName<T>;
 
 /** Field name → JSON kind of every field of T, computed from T's declared types. */
 type FieldKinds<T> = { [K in keyof T]-?: JsonKind<NonNullable<T[K]>> };
@@ -203,6 +252,8 @@ export const QUERY_FIELDS = {
   reference: 'Reference',
   binning: 'Binning',
   thresholds: 'record<Threshold>',
+  featureView: 'string',
+  entities: 'record<number|string>[]',
 } as const satisfies FieldKinds<ModelLensQueryFields>;
 
 export const REFERENCE_FIELDS = {

@@ -50,6 +50,8 @@ type Deps struct {
 	Demo          DemoFleet
 	Metrics       source.Metrics
 	Endpoints     []Endpoint
+	// Feast is the Feast feature store (nil: not configured).
+	Feast *FeastDeps
 	// References caches prepared reference samples (nil: fetch and prepare on every query).
 	References ReferenceCache
 	// MaxSamples caps the records fetched per model and query (0: no cap).
@@ -109,6 +111,9 @@ func New(deps Deps) *Handler {
 		TypePredictions:  h.predictions,
 		TypeEndpoints:    h.endpoints,
 		TypeHealth:       h.health,
+		TypeLookups:      h.lookups,
+		TypeFeatureStats: h.featureStats,
+		TypeSkew:         h.skew,
 	}
 	return h
 }

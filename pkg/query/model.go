@@ -14,10 +14,14 @@ const (
 	TypeDrift        QueryType = "drift"
 	TypeDistribution QueryType = "distribution"
 	TypePredictions  QueryType = "predictions"
+	TypeLookups      QueryType = "lookups"
+	TypeFeatureStats QueryType = "featureStats"
+	TypeSkew         QueryType = "skew"
 )
 
 // QueryTypes lists every query type the backend answers.
-var QueryTypes = []QueryType{TypeEndpoints, TypeHealth, TypeTraffic, TypeLatency, TypeDrift, TypeDistribution, TypePredictions}
+var QueryTypes = []QueryType{TypeEndpoints, TypeHealth, TypeTraffic, TypeLatency, TypeDrift, TypeDistribution, TypePredictions,
+	TypeLookups, TypeFeatureStats, TypeSkew}
 
 // Sources.
 const (
@@ -29,7 +33,7 @@ const (
 )
 
 // Sources lists the accepted values of Query.Source.
-var Sources = []string{SourceAuto, SourcePredictionLog, SourcePrometheus, SourceEndpoint, SourceDemo}
+var Sources = []string{SourceAuto, SourcePredictionLog, SourcePrometheus, SourceEndpoint, SourceDemo, SourceFeast}
 
 // Outputs.
 const (
@@ -137,4 +141,8 @@ type Query struct {
 	Reference   *Reference           `json:"reference,omitempty"`
 	Binning     *Binning             `json:"binning,omitempty"`
 	Thresholds  map[string]Threshold `json:"thresholds,omitempty"`
+	// FeatureView names a Feast feature view (Feast query types); empty or "*" for all.
+	FeatureView string `json:"featureView,omitempty"`
+	// Entities is the probe set of lookups and skew: join-key objects ({"driver_id": 1001}).
+	Entities []map[string]any `json:"entities,omitempty"`
 }

@@ -129,7 +129,7 @@ func checkLengths(q *Query) error {
 		return nil
 	}
 	fields := []struct{ name, v string }{{"queryType", string(q.QueryType)}, {"model", q.Model}, {"version", q.Version},
-		{"source", q.Source}, {"output", q.Output}, {"window", q.Window}}
+		{"source", q.Source}, {"output", q.Output}, {"window", q.Window}, {"featureView", q.FeatureView}}
 	if r := q.Reference; r != nil {
 		fields = append(fields, struct{ name, v string }{"reference.kind", r.Kind}, struct{ name, v string }{"reference.from", r.From},
 			struct{ name, v string }{"reference.to", r.To})
@@ -199,10 +199,8 @@ func Validate(q *Query) error {
 			return userError("percentile %v is outside (0, 100]", p)
 		}
 	}
-	for _, m := range q.Metrics {
-		if !oneOf(m, TrafficMetrics) {
-			return userError("unknown traffic metric %s (one of %s)", quoteName(m), quoteAll(TrafficMetrics))
-		}
+	if err := validateMetrics(q); err != nil {
+		return err
 	}
 	for _, m := range q.Methods {
 		if !oneOf(m, DriftMethods) {
@@ -241,6 +239,9 @@ func Validate(q *Query) error {
 		default:
 			return userError("unknown reference.kind %s (one of %q, %q)", quoteName(r.Kind), ReferenceDataset, ReferenceWindow)
 		}
+	}
+	if err := validateFeast(q); err != nil {
+		return err
 	}
 	if b := q.Binning; b != nil {
 		if b.Strategy != "" && b.Strategy != BinningQuantile && b.Strategy != BinningEqualWidth {

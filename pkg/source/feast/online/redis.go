@@ -88,7 +88,7 @@ func NewRedis(o RedisOptions) (*Redis, error) {
 		o.Timeout = limits.DefaultTimeout
 	}
 	opts := &redis.Options{Addr: c.addr, DB: c.db, Username: o.Username, Password: o.Password,
-		DialTimeout: o.Timeout, ReadTimeout: o.Timeout, WriteTimeout: o.Timeout, PoolSize: 4, MaxRetries: 1,
+		DialTimeout: o.Timeout, ReadTimeout: o.Timeout, WriteTimeout: o.Timeout, PoolSize: 4, MaxRetries: 1, DialerRetries: 1,
 		ContextTimeoutEnabled: true, DisableIdentity: true}
 	if c.ssl {
 		host, _, _ := strings.Cut(c.addr, ":")
