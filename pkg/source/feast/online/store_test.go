@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/internal/testdb"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/feast"
 )
 
 // fixture: feature view "driver_stats" (join key driver_id INT64) with conv_rate DOUBLE,
@@ -224,3 +225,28 @@ func TestPostgresStore(t *testing.T) {
 		t.Fatalf("corrupt value: %v", err)
 	}
 }
+
+func TestFreshnessAdapter(t *testing.T) {
+	srv := testdb.StartRedis(t)
+	c := srv.Client(t)
+	ctx := context.Background()
+	if err := WriteRedis(ctx, c, "demo", KeyV3, "driver_stats", fixture, 0); err != nil {
+		t.Fatal(err)
+	}
+	f := Freshness{Store: NewRedisFromClient(c, "demo", KeyV3), Registry: stubRegistry{&feast.Registry{
+		Entities: []feast.Entity{{Name: "driver", Project: "demo", JoinKey: "driver_id"}}}}}
+	// Join keys from the registry's entity (no entity columns).
+	ts, ok, err := f.NewestEventTime(ctx, &feast.FeatureView{Name: "driver_stats", Project: "demo", Entities: []string{"driver"}})
+	if err != nil || !ok || !ts.Equal(t0.Add(90*time.Minute)) {
+		t.Fatalf("%v %v %v", ts, ok, err)
+	}
+	// A view with no rows.
+	_, ok, err = f.NewestEventTime(ctx, &feast.FeatureView{Name: "empty", Project: "demo", EntityColumns: []feast.Field{{Name: "driver_id"}}})
+	if err != nil || ok {
+		t.Fatalf("empty view: %v %v", ok, err)
+	}
+}
+
+type stubRegistry struct{ r *feast.Registry }
+
+func (s stubRegistry) Registry(context.Context) (*feast.Registry, error) { return s.r, nil }
