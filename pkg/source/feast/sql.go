@@ -75,6 +75,9 @@ func (s *sqlRegistry) read(ctx context.Context) (*Registry, error) {
 		q := fmt.Sprintf("SELECT %s FROM %s WHERE project_id = $1 LIMIT %d", t.column, t.table, limits.MaxFeastObjects+1)
 		rows, err := conn.Query(ctx, q, s.project)
 		if err != nil {
+			if t.optional && isUndefinedTable(err) {
+				continue
+			}
 			return nil, tableError(t.table, err)
 		}
 		n := 0
