@@ -20,6 +20,7 @@ import (
 	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/feast"
 )
 
 // DemoFleet is the built-in synthetic fleet: prediction records plus the health of each model.
@@ -50,6 +51,10 @@ type Deps struct {
 	Demo          DemoFleet
 	Metrics       source.Metrics
 	Endpoints     []Endpoint
+	// Feast is the Feast registry (nil when no feast.registry is configured); FeastOnline its
+	// online store (nil when feast.onlineStore is not configured).
+	Feast       FeatureStore
+	FeastOnline feast.OnlineStore
 	// References caches prepared reference samples (nil: fetch and prepare on every query).
 	References ReferenceCache
 	// MaxSamples caps the records fetched per model and query (0: no cap).

@@ -26,6 +26,7 @@ const (
 	SourcePrometheus    = "prometheus"
 	SourceEndpoint      = "endpoint"
 	SourceDemo          = "demo"
+	SourceFeast         = "feast"
 )
 
 // Sources lists the accepted values of Query.Source.
@@ -137,4 +138,7 @@ type Query struct {
 	Reference   *Reference           `json:"reference,omitempty"`
 	Binning     *Binning             `json:"binning,omitempty"`
 	Thresholds  map[string]Threshold `json:"thresholds,omitempty"`
+	// FeatureView names a Feast feature view (Feast query types); empty or "*" means every view
+	// of the project.
+	FeatureView string `json:"featureView,omitempty"`
 }

@@ -129,7 +129,7 @@ func checkLengths(q *Query) error {
 		return nil
 	}
 	fields := []struct{ name, v string }{{"queryType", string(q.QueryType)}, {"model", q.Model}, {"version", q.Version},
-		{"source", q.Source}, {"output", q.Output}, {"window", q.Window}}
+		{"source", q.Source}, {"output", q.Output}, {"window", q.Window}, {"featureView", q.FeatureView}}
 	if r := q.Reference; r != nil {
 		fields = append(fields, struct{ name, v string }{"reference.kind", r.Kind}, struct{ name, v string }{"reference.from", r.From},
 			struct{ name, v string }{"reference.to", r.To})

@@ -20,6 +20,10 @@ import (
 	"github.com/modellens/mlmonitoring-datasource/pkg/settings"
 )
 
+// ErrNotConfigured is the error of a Feast query or resource on a data source without a Feast
+// registry.
+var ErrNotConfigured = errors.New("no Feast feature store is configured: set feast.project and feast.registry in the data source settings")
+
 // ErrUnknownFeatureView marks a feature view that the registry's project does not have.
 var ErrUnknownFeatureView = errors.New("feature view not in the Feast registry")
 
