@@ -119,3 +119,23 @@ const (
 	// FeastMaxSkewRecords caps the prediction records one skew query joins with the offline store.
 	FeastMaxSkewRecords = 50_000
 )
+
+// Feast registry reads.
+const (
+	// FeastRegistryBytes caps a Feast registry: the registry file, the REST registry server's
+	// answers (each), and the SQL registry's protos of one project (together).
+	FeastRegistryBytes int64 = 64 << 20
+	// MaxFeastObjects caps the objects of one kind (entities, feature views, feature services,
+	// data sources, projects) in a registry; more is an error.
+	MaxFeastObjects = 100_000
+	// MaxFeastFields caps the features, entities or entity columns of one feature view or feature
+	// service projection, and the tags of one object; more is an error.
+	MaxFeastFields = 10_000
+	// MaxFeastIntervals caps the materialization intervals of one feature view (every
+	// `feast materialize` run adds one); more is an error.
+	MaxFeastIntervals = 1_000_000
+	// FeastRegistryTTL is how long one data source instance reuses a registry it read.
+	FeastRegistryTTL = 30 * time.Second
+	// FeastRESTPageSize is the page size asked of the REST registry server (its largest).
+	FeastRESTPageSize = 100
+)

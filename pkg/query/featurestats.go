@@ -101,7 +101,7 @@ func (h *Handler) featureStats(ctx context.Context, r *request) (data.Frames, er
 	}
 	view := ""
 	if q.FeatureView != "" && q.FeatureView != "*" {
-		if _, _, err := h.feastViews(ctx, fd, q, nil); err != nil {
+		if _, _, err := h.feastViews(ctx, q, nil); err != nil {
 			return nil, err
 		}
 		view = q.FeatureView

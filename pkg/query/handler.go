@@ -20,6 +20,8 @@ import (
 	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/feast"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/feast/online"
 )
 
 // DemoFleet is the built-in synthetic fleet: prediction records plus the health of each model.
@@ -50,8 +52,16 @@ type Deps struct {
 	Demo          DemoFleet
 	Metrics       source.Metrics
 	Endpoints     []Endpoint
-	// Feast is the Feast feature store (nil: not configured).
-	Feast *FeastDeps
+	// Feast is the Feast registry (nil when no feast.registry is configured); FeastOnline its
+	// online store (nil when feast.onlineStore is not configured).
+	Feast       FeatureStore
+	FeastOnline feast.OnlineStore
+	// FeastLookups is the Feast online store read by lookups (nil when feast.onlineStore is not
+	// configured); FeastOffline the offline store (nil when feast.offlineStore is not configured).
+	FeastLookups online.Store
+	FeastOffline FeastOffline
+	// FeastNow is the clock lookups compare stored event times with (nil: time.Now).
+	FeastNow func() time.Time
 	// References caches prepared reference samples (nil: fetch and prepare on every query).
 	References ReferenceCache
 	// MaxSamples caps the records fetched per model and query (0: no cap).

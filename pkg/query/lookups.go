@@ -37,7 +37,7 @@ func (h *Handler) lookups(ctx context.Context, r *request) (data.Frames, error) 
 	if err != nil {
 		return nil, err
 	}
-	reg, views, err := h.feastViews(ctx, fd, q, func(v *feast.FeatureView) bool { return v.Online })
+	reg, views, err := h.feastViews(ctx, q, func(v *feast.FeatureView) bool { return v.Online })
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func (h *Handler) lookups(ctx context.Context, r *request) (data.Frames, error) 
 	if err != nil {
 		return nil, err
 	}
-	now := fd.now()
+	now := fd.Now()
 	g := grid{times: []time.Time{now}, latest: q.Output == OutputLatest}
 	var out seriesSet
 	for _, v := range views {

@@ -30,6 +30,7 @@ const (
 	SourcePrometheus    = "prometheus"
 	SourceEndpoint      = "endpoint"
 	SourceDemo          = "demo"
+	SourceFeast         = "feast"
 )
 
 // Sources lists the accepted values of Query.Source.
@@ -141,7 +142,8 @@ type Query struct {
 	Reference   *Reference           `json:"reference,omitempty"`
 	Binning     *Binning             `json:"binning,omitempty"`
 	Thresholds  map[string]Threshold `json:"thresholds,omitempty"`
-	// FeatureView names a Feast feature view (Feast query types); empty or "*" for all.
+	// FeatureView names a Feast feature view (Feast query types); empty or "*" means every view
+	// of the project.
 	FeatureView string `json:"featureView,omitempty"`
 	// Entities is the probe set of lookups and skew: join-key objects ({"driver_id": 1001}).
 	Entities []map[string]any `json:"entities,omitempty"`

@@ -101,7 +101,7 @@ func (h *Handler) skew(ctx context.Context, r *request) (data.Frames, error) {
 	if q.Model == "" {
 		return nil, userError("skew queries compare a model's prediction records with the offline store: name a model")
 	}
-	reg, views, err := h.feastViews(ctx, fd, q, func(v *feast.FeatureView) bool {
+	reg, views, err := h.feastViews(ctx, q, func(v *feast.FeatureView) bool {
 		return v.BatchSource.TimestampField != "" && (v.BatchSource.Table != "" || v.BatchSource.Query != "")
 	})
 	if err != nil {
@@ -156,7 +156,7 @@ func (h *Handler) skew(ctx context.Context, r *request) (data.Frames, error) {
 }
 
 // skewView compares one model's records with one view's batch source.
-func (h *Handler) skewView(ctx context.Context, fd *FeastDeps, reg *feast.Registry, v *feast.FeatureView, b *source.Batch, g grid,
+func (h *Handler) skewView(ctx context.Context, fd *feastStores, reg *feast.Registry, v *feast.FeatureView, b *source.Batch, g grid,
 	metrics []string, filter map[string]bool, named bool) ([]frames.Series, []data.Notice, error) {
 	var notices []data.Notice
 	skip := func(why string) ([]frames.Series, []data.Notice, error) {

@@ -102,7 +102,6 @@ type Entity struct {
 	// feature views' EntityColumns.
 	ValueType   ValueType
 	Description string
-	Owner       string
 }
 
 // Field is a named, typed column: a feature (FeatureSpecV2) or an entity column.
@@ -186,9 +185,7 @@ func (v *FeatureView) FeatureByName(name string) (Field, bool) {
 // FeatureViewProjection is a feature service's selection of one feature view's features.
 type FeatureViewProjection struct {
 	FeatureView string
-	// Alias is the projection's feature_view_name_alias, if any.
-	Alias    string
-	Features []Field
+	Features    []Field
 }
 
 // FeatureService is one Feast feature service.
