@@ -130,7 +130,7 @@ export const DEFAULT_THRESHOLDS: Record<string, Required<Threshold>> = {
   mlrun: { warning: 0.5, drift: 0.7 },
 };
 
-export const REFERENCE_KINDS = ['dataset', 'window'] as const;
+export const REFERENCE_KINDS = ['dataset', 'window', 'feast'] as const;
 export type ReferenceKind = (typeof REFERENCE_KINDS)[number];
 
 export const BINNING_STRATEGIES = ['quantile', 'equalWidth'] as const;
@@ -150,7 +150,7 @@ export const EACH_VERSION = '*';
 
 /** Reference selects what current data is compared with (Go: query.Reference). */
 export interface Reference {
-  /** 'dataset' (the model's reference sample, default) or 'window'. */
+  /** 'dataset' (the model's reference sample, default), 'window', or 'feast' (Feast's data-quality baseline). */
   kind?: ReferenceKind;
   /** Bounds of a reference window: Grafana relative times ('now-7d') or RFC 3339. */
   from?: string;

@@ -374,3 +374,69 @@ func TestSkewPostgres(t *testing.T) {
 	require.ErrorContains(t, resp.Error, "does not exist in the offline store")
 	require.Equal(t, backend.ErrorSourceDownstream, resp.ErrorSource)
 }
+
+func TestDriftFeastBaseline(t *testing.T) {
+	pg := testdb.StartPostgres(t)
+	ctx := context.Background()
+	conn := pg.Conn(t)
+	require.NoError(t, offline.EnsureMonitoringTables(ctx, conn))
+	n := math.NaN()
+	base := func(feature, ftype, dst string, hist string) offline.MetricRow {
+		return offline.MetricRow{View: "driver_stats", Feature: feature, Date: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), DataSourceType: dst,
+			FeatureType: ftype, IsBaseline: true, RowCount: 100, NullCount: 0, NullRate: 0, Mean: n, Stddev: n, Min: n, Max: n,
+			P50: n, P75: n, P90: n, P95: n, P99: n, Histogram: json.RawMessage(hist)}
+	}
+	require.NoError(t, offline.WriteFeatureMetrics(ctx, conn, "demo", []offline.MetricRow{
+		base("conv_rate", "numeric", "batch", `{"bins":[0,0.25,0.5,0.75,1],"counts":[25,25,25,25],"bin_width":0.25}`),
+		// The serving log's baseline is not the one used when the batch source has one.
+		base("conv_rate", "numeric", "log", `{"bins":[0,1],"counts":[1],"bin_width":1}`),
+		base("tier", "categorical", "batch", `{"values":[{"value":"gold","count":60},{"value":"silver","count":30}],"other_count":10,"unique_count":4}`),
+	}))
+	off, err := offline.New(offline.Options{URL: pg.URLWithoutPassword(), Password: pg.Password})
+	require.NoError(t, err)
+	defer off.Close()
+	t0 := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	var recs []rec
+	for i := 1; i <= 4; i++ {
+		tier := "gold"
+		if i%2 == 0 {
+			tier = "bronze" // not in the baseline's top categories: "other"
+		}
+		// conv_rate in [0.75, 1], the last edge included as numpy.histogram does.
+		recs = append(recs, rec{ts: t0.Add(time.Duration(i) * time.Minute), features: map[string]any{"conv_rate": 0.75 + float64(i-1)/12, "tier": tier, "driver_id": 1.0}})
+	}
+	log := &fakeLog{models: []source.Model{{Name: "eta", Features: []source.Feature{{Name: "conv_rate", Type: source.Numeric},
+		{Name: "tier", Type: source.Categorical}, {Name: "driver_id", Type: source.Numeric}}}}, recs: map[string][]rec{"eta": recs}}
+	h := New(Deps{PredictionLog: log, Feast: fakeStore{testRegistry()}, FeastOffline: off})
+	resp := run(h, map[string]any{"queryType": "drift", "model": "eta", "output": "latest", "reference": map[string]any{"kind": "feast"},
+		"methods": []string{"psi", "tvd", "status"}}, t0, t0.Add(10*time.Minute), time.Minute)
+	got := numbersByLabels(t, resp, "feature", "method")
+	// conv_rate: p = (0, .25, .25, .25, .25, 0) over the baseline's bins and the open outer ones,
+	// q = (0, 0, 0, 0, 1, 0). DESIGN §5: psi = Σ (q−p)·ln(q/p) with zero proportions as 1e-4;
+	// tvd = ½ Σ |p−q|.
+	wantPSI := 3*(1e-4-0.25)*math.Log(1e-4/0.25) + 0.75*math.Log(1/0.25)
+	require.InDelta(t, wantPSI, got["feature=conv_rate,method=psi"], 1e-12)
+	require.InDelta(t, 0.75, got["feature=conv_rate,method=tvd"], 1e-12)
+	require.Equal(t, 2.0, got["feature=conv_rate,method=status"])
+	// tier: p = (.6, .3, .1) for gold, silver, other; q = (.5, 0, .5).
+	require.InDelta(t, 0.4, got["feature=tier,method=tvd"], 1e-12)
+	require.NotContains(t, got, "feature=driver_id,method=psi")
+	notices := fmt.Sprint(resp.Frames[0].Meta.Notices)
+	require.Contains(t, notices, "reference is Feast's data-quality baseline of driver_stats:conv_rate (batch of 2026-11-01, 6 bins)")
+	require.Contains(t, notices, `no Feast data-quality baseline for "driver_id"`)
+
+	for q, want := range map[string]string{
+		`{"queryType":"drift","model":"eta","reference":{"kind":"feast"},"methods":["wasserstein"]}`: "needs raw reference samples",
+		`{"queryType":"drift","model":"eta","reference":{"kind":"feast","from":"now-1d"}}`:           "apply only to reference.kind",
+		`{"queryType":"drift","model":"eta","reference":{"kind":"feast"},"features":["nope"]}`:       `has no feature "nope"`,
+		`{"queryType":"drift","model":"eta","reference":{"kind":"feast"},"output":"table"}`:          "not a table",
+	} {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(q), &m))
+		resp := run(h, m, t0, t0.Add(10*time.Minute), time.Minute)
+		require.ErrorContains(t, resp.Error, want, q)
+	}
+	resp = run(New(Deps{PredictionLog: log, Feast: fakeStore{testRegistry()}}), map[string]any{"queryType": "drift", "model": "eta",
+		"reference": map[string]any{"kind": "feast"}}, t0, t0.Add(10*time.Minute), time.Minute)
+	require.ErrorContains(t, resp.Error, "set feast.offlineStore.url")
+}

@@ -236,8 +236,12 @@ func Validate(q *Query) error {
 			if isRelative(r.From) == isRelative(r.To) && !from.Before(to) {
 				return userError("reference.from (%s) must be before reference.to (%s)", quoteName(r.From), quoteName(r.To))
 			}
+		case ReferenceFeast:
+			if r.From != "" || r.To != "" {
+				return userError("reference.from and reference.to apply only to reference.kind %q", ReferenceWindow)
+			}
 		default:
-			return userError("unknown reference.kind %s (one of %q, %q)", quoteName(r.Kind), ReferenceDataset, ReferenceWindow)
+			return userError("unknown reference.kind %s (one of %q, %q, %q)", quoteName(r.Kind), ReferenceDataset, ReferenceWindow, ReferenceFeast)
 		}
 	}
 	if err := validateFeast(q); err != nil {

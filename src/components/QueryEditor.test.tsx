@@ -247,9 +247,19 @@ describe('QueryEditor', () => {
     });
 
     // Feature stats takes no entities, and other metrics.
+    // Drift against Feast's baseline.
+    await user.click(screen.getByLabelText('Drift'));
+    await user.click(screen.getByLabelText('Feast baseline'));
+    expect(last().reference).toEqual({ kind: 'feast' });
+
     await user.click(screen.getByLabelText('Feature stats'));
     expect(screen.queryByLabelText('Entities')).not.toBeInTheDocument();
-    expect(last()).toEqual({ refId: 'K', queryType: 'featureStats', featureView: 'driver_stats' });
+    expect(last()).toEqual({
+      refId: 'K',
+      queryType: 'featureStats',
+      featureView: 'driver_stats',
+      reference: { kind: 'feast' },
+    });
     await pick(user, 'Metrics', 'Null rate');
     expect(last().metrics).toEqual(['nullRate']);
   });

@@ -148,9 +148,10 @@ const METHOD_LABELS: Record<DriftMethod, string> = {
   status: 'Status (0 ok, 1 warning, 2 drift)',
 };
 
-const REFERENCE_OPTIONS: Array<SelectableValue<'dataset' | 'window'>> = [
+const REFERENCE_OPTIONS: Array<SelectableValue<'dataset' | 'window' | 'feast'>> = [
   { label: 'Reference dataset', value: 'dataset' },
   { label: 'Time window', value: 'window' },
+  { label: 'Feast baseline', value: 'feast', description: "Feast's data-quality baseline histogram of the feature" },
 ];
 
 const BINNING_OPTIONS: Array<SelectableValue<BinningStrategy>> = [
@@ -682,7 +683,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
       {shown.has('reference') && (
         <InlineFieldRow>
           <InlineField label="Reference" labelWidth={LABEL_WIDTH}>
-            <RadioButtonGroup<'dataset' | 'window'>
+            <RadioButtonGroup<'dataset' | 'window' | 'feast'>
               options={REFERENCE_OPTIONS}
               value={referenceKind}
               onChange={(kind) =>
