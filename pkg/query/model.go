@@ -14,10 +14,12 @@ const (
 	TypeDrift        QueryType = "drift"
 	TypeDistribution QueryType = "distribution"
 	TypePredictions  QueryType = "predictions"
+	TypeFreshness    QueryType = "freshness"
 )
 
 // QueryTypes lists every query type the backend answers.
-var QueryTypes = []QueryType{TypeEndpoints, TypeHealth, TypeTraffic, TypeLatency, TypeDrift, TypeDistribution, TypePredictions}
+var QueryTypes = []QueryType{TypeEndpoints, TypeHealth, TypeTraffic, TypeLatency, TypeDrift, TypeDistribution, TypePredictions,
+	TypeFreshness}
 
 // Sources.
 const (
@@ -30,7 +32,7 @@ const (
 )
 
 // Sources lists the accepted values of Query.Source.
-var Sources = []string{SourceAuto, SourcePredictionLog, SourcePrometheus, SourceEndpoint, SourceDemo}
+var Sources = []string{SourceAuto, SourcePredictionLog, SourcePrometheus, SourceEndpoint, SourceDemo, SourceFeast}
 
 // Outputs.
 const (
