@@ -20,12 +20,12 @@ import (
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/feast/online"
 )
 
-// fakeStore is a FeatureStore answering a fixed registry of project "demo".
-type fakeStore struct{ reg *feast.Registry }
+// fakeFeastStore is a FeatureStore answering a fixed registry of project "demo".
+type fakeFeastStore struct{ reg *feast.Registry }
 
-func (f fakeStore) Project() string                                   { return "demo" }
-func (f fakeStore) Registry(context.Context) (*feast.Registry, error) { return f.reg, nil }
-func (f fakeStore) FeatureView(_ context.Context, name string) (*feast.Registry, *feast.FeatureView, error) {
+func (f fakeFeastStore) Project() string                                   { return "demo" }
+func (f fakeFeastStore) Registry(context.Context) (*feast.Registry, error) { return f.reg, nil }
+func (f fakeFeastStore) FeatureView(_ context.Context, name string) (*feast.Registry, *feast.FeatureView, error) {
 	if v, ok := f.reg.FeatureView("demo", name); ok {
 		return f.reg, v, nil
 	}
@@ -95,7 +95,7 @@ func TestLookupsRedis(t *testing.T) {
 			{ts: lookupNow.Add(-30 * time.Minute), features: map[string]any{"driver_id": 1001.0}},
 			{ts: lookupNow.Add(-20 * time.Minute), features: map[string]any{"driver_id": nil}},
 		}}}
-	h := New(Deps{PredictionLog: log, Feast: fakeStore{testRegistry()}, FeastLookups: store, FeastNow: func() time.Time { return lookupNow }})
+	h := New(Deps{PredictionLog: log, Feast: fakeFeastStore{testRegistry()}, FeastLookups: store, FeastNow: func() time.Time { return lookupNow }})
 	from, to := lookupNow.Add(-time.Hour), lookupNow
 
 	// 4 entities × 3 features: 1001 all PRESENT, 1002 all OUTSIDE_MAX_AGE (3 h > ttl 2 h), 1003 two
@@ -154,7 +154,7 @@ func TestLookupsRedis(t *testing.T) {
 	srv2 := testdb.StartRedis(t)
 	c2 := srv2.Client(t)
 	require.NoError(t, online.WriteRedis(ctx, c2, "demo", online.KeyV2, "driver_stats", rows, 0))
-	h2 := New(Deps{Feast: fakeStore{testRegistry()}, FeastLookups: online.NewRedisFromClient(c2, "demo", online.KeyV3)})
+	h2 := New(Deps{Feast: fakeFeastStore{testRegistry()}, FeastLookups: online.NewRedisFromClient(c2, "demo", online.KeyV3)})
 	resp = run(h2, map[string]any{"queryType": "lookups", "featureView": "driver_stats", "entities": []any{map[string]any{"driver_id": 1001}}}, from, to, time.Minute)
 	require.Error(t, resp.Error)
 	require.Contains(t, resp.Error.Error(), "serialized with version 2 but feast.onlineStore.keySerializationVersion is 3")
@@ -163,7 +163,7 @@ func TestLookupsRedis(t *testing.T) {
 	dead, err := online.NewRedis(online.RedisOptions{Address: fmt.Sprintf("127.0.0.1:%d", testdb.FreePort(t)), Project: "demo", Timeout: time.Second})
 	require.NoError(t, err)
 	defer dead.Close()
-	h3 := New(Deps{Feast: fakeStore{testRegistry()}, FeastLookups: dead})
+	h3 := New(Deps{Feast: fakeFeastStore{testRegistry()}, FeastLookups: dead})
 	resp = run(h3, map[string]any{"queryType": "lookups", "featureView": "driver_stats", "entities": []any{map[string]any{"driver_id": 1001}}}, from, to, time.Minute)
 	require.Error(t, resp.Error)
 	require.Equal(t, backend.ErrorSourceDownstream, resp.ErrorSource)
@@ -202,7 +202,7 @@ func TestFeatureStatsPostgres(t *testing.T) {
 	off, err := offline.New(offline.Options{URL: pg.URLWithoutPassword(), Password: pg.Password})
 	require.NoError(t, err)
 	defer off.Close()
-	h := New(Deps{Feast: fakeStore{testRegistry()}, FeastOffline: off})
+	h := New(Deps{Feast: fakeFeastStore{testRegistry()}, FeastOffline: off})
 	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
 	from, to := day(10), day(13).Add(12*time.Hour)
 
@@ -273,7 +273,7 @@ func TestFeatureStatsPostgres(t *testing.T) {
 		resp := run(h, m, from, to, time.Hour)
 		require.ErrorContains(t, resp.Error, want, q)
 	}
-	resp = run(New(Deps{Feast: fakeStore{testRegistry()}}), map[string]any{"queryType": "featureStats"}, from, to, time.Hour)
+	resp = run(New(Deps{Feast: fakeFeastStore{testRegistry()}}), map[string]any{"queryType": "featureStats"}, from, to, time.Hour)
 	require.ErrorContains(t, resp.Error, "set feast.offlineStore.url")
 }
 
@@ -326,7 +326,7 @@ func TestSkewPostgres(t *testing.T) {
 	log := &fakeLog{models: []source.Model{{Name: "eta", Features: []source.Feature{{Name: "driver_id", Type: source.Numeric},
 		{Name: "conv_rate", Type: source.Numeric}, {Name: "tier", Type: source.Categorical}, {Name: "other", Type: source.Numeric}}}},
 		recs: map[string][]rec{"eta": recs}}
-	h := New(Deps{PredictionLog: log, Feast: fakeStore{testRegistry()}, FeastOffline: off})
+	h := New(Deps{PredictionLog: log, Feast: fakeFeastStore{testRegistry()}, FeastOffline: off})
 	from, to := base, base.Add(2*time.Hour)
 
 	resp := run(h, map[string]any{"queryType": "skew", "model": "eta", "output": "latest", "metrics": []string{"mismatch", "meanAbsDiff", "notFound", "compared"}}, from, to, time.Minute)
@@ -369,7 +369,7 @@ func TestSkewPostgres(t *testing.T) {
 	require.ErrorContains(t, resp.Error, "name a model")
 	reg := testRegistry()
 	reg.FeatureViews[0].BatchSource.Table = "missing_table"
-	h2 := New(Deps{PredictionLog: log, Feast: fakeStore{reg}, FeastOffline: off})
+	h2 := New(Deps{PredictionLog: log, Feast: fakeFeastStore{reg}, FeastOffline: off})
 	resp = run(h2, map[string]any{"queryType": "skew", "model": "eta"}, from, to, time.Minute)
 	require.ErrorContains(t, resp.Error, "does not exist in the offline store")
 	require.Equal(t, backend.ErrorSourceDownstream, resp.ErrorSource)
@@ -407,7 +407,7 @@ func TestDriftFeastBaseline(t *testing.T) {
 	}
 	log := &fakeLog{models: []source.Model{{Name: "eta", Features: []source.Feature{{Name: "conv_rate", Type: source.Numeric},
 		{Name: "tier", Type: source.Categorical}, {Name: "driver_id", Type: source.Numeric}}}}, recs: map[string][]rec{"eta": recs}}
-	h := New(Deps{PredictionLog: log, Feast: fakeStore{testRegistry()}, FeastOffline: off})
+	h := New(Deps{PredictionLog: log, Feast: fakeFeastStore{testRegistry()}, FeastOffline: off})
 	resp := run(h, map[string]any{"queryType": "drift", "model": "eta", "output": "latest", "reference": map[string]any{"kind": "feast"},
 		"methods": []string{"psi", "tvd", "status"}}, t0, t0.Add(10*time.Minute), time.Minute)
 	got := numbersByLabels(t, resp, "feature", "method")
@@ -436,7 +436,7 @@ func TestDriftFeastBaseline(t *testing.T) {
 		resp := run(h, m, t0, t0.Add(10*time.Minute), time.Minute)
 		require.ErrorContains(t, resp.Error, want, q)
 	}
-	resp = run(New(Deps{PredictionLog: log, Feast: fakeStore{testRegistry()}}), map[string]any{"queryType": "drift", "model": "eta",
+	resp = run(New(Deps{PredictionLog: log, Feast: fakeFeastStore{testRegistry()}}), map[string]any{"queryType": "drift", "model": "eta",
 		"reference": map[string]any{"kind": "feast"}}, t0, t0.Add(10*time.Minute), time.Minute)
 	require.ErrorContains(t, resp.Error, "set feast.offlineStore.url")
 }

@@ -79,6 +79,8 @@ type Deps struct {
 	// than the request's context).
 	Timeout time.Duration
 	Logger  log.Logger
+	// Now is the clock of the queries that read "now" (freshness); nil means time.Now.
+	Now func() time.Time
 }
 
 // Handler answers ModelLens queries. It is safe for concurrent use.
@@ -121,11 +123,20 @@ func New(deps Deps) *Handler {
 		TypePredictions:  h.predictions,
 		TypeEndpoints:    h.endpoints,
 		TypeHealth:       h.health,
+		TypeFreshness:    h.freshness,
 		TypeLookups:      h.lookups,
 		TypeFeatureStats: h.featureStats,
 		TypeSkew:         h.skew,
 	}
 	return h
+}
+
+// now is the handler's clock.
+func (h *Handler) now() time.Time {
+	if h.deps.Now != nil {
+		return h.deps.Now()
+	}
+	return time.Now()
 }
 
 // Mux returns the query dispatcher: a QueryTypeMux with each query type registered with its own

@@ -14,6 +14,7 @@ const (
 	TypeDrift        QueryType = "drift"
 	TypeDistribution QueryType = "distribution"
 	TypePredictions  QueryType = "predictions"
+	TypeFreshness    QueryType = "freshness"
 	TypeLookups      QueryType = "lookups"
 	TypeFeatureStats QueryType = "featureStats"
 	TypeSkew         QueryType = "skew"
@@ -21,7 +22,7 @@ const (
 
 // QueryTypes lists every query type the backend answers.
 var QueryTypes = []QueryType{TypeEndpoints, TypeHealth, TypeTraffic, TypeLatency, TypeDrift, TypeDistribution, TypePredictions,
-	TypeLookups, TypeFeatureStats, TypeSkew}
+	TypeFreshness, TypeLookups, TypeFeatureStats, TypeSkew}
 
 // Sources.
 const (

@@ -255,6 +255,9 @@ func Validate(q *Query) error {
 			return userError("binning.bins %d is outside [%d, %d]", b.Bins, limits.MinBins, limits.MaxBins)
 		}
 	}
+	if q.QueryType == TypeFreshness {
+		return validateFreshnessThresholds(q)
+	}
 	for m, th := range q.Thresholds {
 		if m == MethodStatus || !oneOf(m, DriftMethods) {
 			return userError("thresholds for unknown method %s (one of the drift methods except status)", quoteName(m))
@@ -290,6 +293,28 @@ func Validate(q *Query) error {
 			} else if w > d {
 				return userError("thresholds.%s: warning (%v) must be <= drift (%v)", m, w, d)
 			}
+		}
+	}
+	return nil
+}
+
+// validateFreshnessThresholds checks a freshness query's thresholds: ages in seconds for
+// sinceNewestEvent or sinceMaterialized, warning <= drift (the stale level).
+func validateFreshnessThresholds(q *Query) error {
+	for m, th := range q.Thresholds {
+		if !oneOf(m, FreshnessMeasures) {
+			return userError("thresholds for unknown freshness measure %s (one of %s)", quoteName(m), quoteAll(FreshnessMeasures))
+		}
+		if th.Warning == nil && th.Drift == nil {
+			return userError("thresholds.%s needs warning, drift (stale) or both, in seconds", m)
+		}
+		for _, v := range []*float64{th.Warning, th.Drift} {
+			if v != nil && (!(*v >= 0) || math.IsInf(*v, 1)) {
+				return userError("thresholds.%s: %v is not a finite number of seconds >= 0", m, *v)
+			}
+		}
+		if th.Warning != nil && th.Drift != nil && *th.Warning > *th.Drift {
+			return userError("thresholds.%s: warning (%v) must be <= drift (%v)", m, *th.Warning, *th.Drift)
 		}
 	}
 	return nil

@@ -25,10 +25,12 @@ const (
 	PresetTriton     Preset = "triton"
 	PresetTorchServe Preset = "torchserve"
 	PresetMLServer   Preset = "mlserver"
+	// PresetFeast reads the Feast feature server's own metrics (traffic, latency, freshness).
+	PresetFeast Preset = "feast"
 )
 
 // Presets lists every known preset in documentation order.
-var Presets = []Preset{PresetGeneric, PresetKServe, PresetBentoML, PresetSeldon, PresetTriton, PresetTorchServe, PresetMLServer}
+var Presets = []Preset{PresetGeneric, PresetKServe, PresetBentoML, PresetSeldon, PresetTriton, PresetTorchServe, PresetMLServer, PresetFeast}
 
 // Endpoint protocols.
 const (

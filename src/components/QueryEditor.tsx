@@ -185,6 +185,7 @@ const FIELDS_BY_TYPE: Record<
   predictions: ['version', 'window', 'percentiles', 'features'],
   drift: ['version', 'window', 'features', 'methods', 'reference', 'binning', 'thresholds'],
   distribution: ['version', 'window', 'features', 'reference', 'binning'],
+  freshness: ['featureView'],
   lookups: ['version', 'featureView', 'entities'],
   featureStats: ['window', 'metrics', 'features', 'featureView'],
   skew: ['version', 'window', 'metrics', 'featureView', 'entities'],
