@@ -241,10 +241,7 @@ func DecodeValue(b []byte) (Value, error) {
 
 // consumeScalar reads one scalar of type t with wire type typ from b.
 func consumeScalar(b []byte, t ValueType, typ protowire.Type) (Value, int, error) {
-	want := map[ValueType]protowire.Type{TypeBytes: protowire.BytesType, TypeString: protowire.BytesType,
-		TypeUUID: protowire.BytesType, TypeTimeUUID: protowire.BytesType, TypeInt32: protowire.VarintType,
-		TypeInt64: protowire.VarintType, TypeUnixTimestamp: protowire.VarintType, TypeBool: protowire.VarintType,
-		TypeDouble: protowire.Fixed64Type, TypeFloat: protowire.Fixed32Type}[t]
+	want := scalarWireType(t)
 	if typ != want {
 		return Value{}, 0, badValue("field %d (%s) has wire type %d, want %d", t, t, typ, want)
 	}
@@ -285,6 +282,19 @@ func consumeScalar(b []byte, t ValueType, typ protowire.Type) (Value, int, error
 	return v, n, nil
 }
 
+// scalarWireType is the protobuf wire type of a scalar value type.
+func scalarWireType(t ValueType) protowire.Type {
+	switch t {
+	case TypeBytes, TypeString, TypeUUID, TypeTimeUUID:
+		return protowire.BytesType
+	case TypeDouble:
+		return protowire.Fixed64Type
+	case TypeFloat:
+		return protowire.Fixed32Type
+	}
+	return protowire.VarintType
+}
+
 // decodeList decodes a {repeated val = 1} message of scalars of type elem, packed or not.
 func decodeList(b []byte, elem ValueType) ([]Value, error) {
 	var out []Value
@@ -309,10 +319,7 @@ func decodeList(b []byte, elem ValueType) ([]Value, error) {
 				return nil, badValue("packed list: %v", protowire.ParseError(n))
 			}
 			b = b[n:]
-			et := map[ValueType]protowire.Type{TypeDouble: protowire.Fixed64Type, TypeFloat: protowire.Fixed32Type}[elem]
-			if et == 0 {
-				et = protowire.VarintType
-			}
+			et := scalarWireType(elem)
 			for len(packed) > 0 {
 				v, m, err := consumeScalar(packed, elem, et)
 				if err != nil {
