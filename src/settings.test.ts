@@ -8,6 +8,11 @@ import {
   DEFAULT_TIMEOUT_SECONDS,
   ENDPOINT_FIELDS,
   MAX_SQL_MAX_CONNECTIONS,
+  FEAST_FIELDS,
+  FEAST_ONLINE_TYPES,
+  FEAST_OFFLINE_STORE_FIELDS,
+  FEAST_ONLINE_STORE_FIELDS,
+  FEAST_REGISTRY_FIELDS,
   MAX_TIMEOUT_SECONDS,
   PREDICTION_LOG_FIELDS,
   PRESETS,
@@ -25,6 +30,7 @@ interface GoSettingsSchema {
   types: Record<string, Record<string, string>>;
   presets: string[];
   protocols: string[];
+  feastOnlineTypes: string[];
   secretKeys: string[];
   defaultTimeoutSeconds: number;
   maxTimeoutSeconds: number;
@@ -55,6 +61,10 @@ describe('ModelLensOptions in src/types.ts agrees with pkg/settings', () => {
     ['SQL', SQL_FIELDS],
     ['SQLTable', SQL_TABLE_FIELDS],
     ['SQLColumns', SQL_COLUMNS_FIELDS],
+    ['Feast', FEAST_FIELDS],
+    ['FeastRegistry', FEAST_REGISTRY_FIELDS],
+    ['FeastOnlineStore', FEAST_ONLINE_STORE_FIELDS],
+    ['FeastOfflineStore', FEAST_OFFLINE_STORE_FIELDS],
   ])('%s has the same JSON keys with the same types', (name, fields) => {
     const go = schema.types[name];
     expect(go).toBeDefined();
@@ -64,6 +74,10 @@ describe('ModelLensOptions in src/types.ts agrees with pkg/settings', () => {
   it('covers every struct of the Go settings', () => {
     expect(Object.keys(schema.types).sort()).toEqual([
       'Endpoint',
+      'Feast',
+      'FeastOfflineStore',
+      'FeastOnlineStore',
+      'FeastRegistry',
       'PredictionLog',
       'Prometheus',
       'SQL',
@@ -76,6 +90,7 @@ describe('ModelLensOptions in src/types.ts agrees with pkg/settings', () => {
   it.each([
     ['presets', PRESETS, schema.presets],
     ['protocols', PROTOCOLS, schema.protocols],
+    ['feastOnlineTypes', FEAST_ONLINE_TYPES, schema.feastOnlineTypes],
     ['secretKeys', SECRET_KEYS, schema.secretKeys],
   ])('%s lists the same values in the same order', (_, ts, go) => {
     expect(Array.isArray(go)).toBe(true);

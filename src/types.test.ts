@@ -5,10 +5,14 @@ import {
   BINNING_FIELDS,
   DEFAULT_BINS,
   DEFAULT_CATEGORICAL_METHODS,
+  DEFAULT_FEATURE_STATS_METRICS,
   DEFAULT_NUMERIC_METHODS,
   DEFAULT_PERCENTILES,
+  DEFAULT_SKEW_METRICS,
   DEFAULT_THRESHOLDS,
   DRIFT_METHODS,
+  FEATURE_STATS_METRICS,
+  LOOKUP_STATUSES,
   LOWER_IS_WORSE_METHODS,
   MAX_BINS,
   MIN_BINS,
@@ -18,6 +22,7 @@ import {
   QUERY_FIELDS,
   QUERY_TYPES,
   REFERENCE_FIELDS,
+  SKEW_METRICS,
   SOURCES,
   THRESHOLD_FIELDS,
   TRAFFIC_METRICS,
@@ -40,6 +45,11 @@ interface GoQuerySchema {
   defaultBins: number;
   minBins: number;
   maxBins: number;
+  featureStatsMetrics: string[];
+  defaultFeatureStatsMetrics: string[];
+  skewMetrics: string[];
+  defaultSkewMetrics: string[];
+  lookupStatuses: string[];
 }
 
 const schemaPath = path.resolve(__dirname, '..', 'pkg', 'query', 'testdata', 'query_model.json');
@@ -52,6 +62,11 @@ describe('src/types.ts agrees with pkg/query/model.go', () => {
     ['outputs', OUTPUTS, schema.outputs],
     ['trafficMetrics', TRAFFIC_METRICS, schema.trafficMetrics],
     ['driftMethods', DRIFT_METHODS, schema.driftMethods],
+    ['featureStatsMetrics', FEATURE_STATS_METRICS, schema.featureStatsMetrics],
+    ['defaultFeatureStatsMetrics', DEFAULT_FEATURE_STATS_METRICS, schema.defaultFeatureStatsMetrics],
+    ['skewMetrics', SKEW_METRICS, schema.skewMetrics],
+    ['defaultSkewMetrics', DEFAULT_SKEW_METRICS, schema.defaultSkewMetrics],
+    ['lookupStatuses', LOOKUP_STATUSES, schema.lookupStatuses],
   ])('%s lists the same values in the same order', (_, ts, go) => {
     expect(Array.isArray(go)).toBe(true);
     expect([...ts]).toEqual(go);

@@ -13,11 +13,15 @@ export const QUERY_TYPES = [
   'drift',
   'distribution',
   'predictions',
+  'freshness',
+  'lookups',
+  'featureStats',
+  'skew',
 ] as const;
 export type QueryType = (typeof QUERY_TYPES)[number];
 
 /** Accepted values of Query.source (Go: query.Sources). */
-export const SOURCES = ['auto', 'predictionLog', 'prometheus', 'endpoint', 'demo', 'sql'] as const;
+export const SOURCES = ['auto', 'predictionLog', 'prometheus', 'endpoint', 'demo', 'sql', 'feast'] as const;
 export type Source = (typeof SOURCES)[number];
 
 /** Accepted values of Query.output (Go: query.Outputs). */
@@ -27,6 +31,42 @@ export type Output = (typeof OUTPUTS)[number];
 /** Accepted values of Query.metrics for traffic queries (Go: query.TrafficMetrics). */
 export const TRAFFIC_METRICS = ['rate', 'count', 'errors', 'errorCount', 'errorRatio'] as const;
 export type TrafficMetric = (typeof TRAFFIC_METRICS)[number];
+
+/** Accepted values of Query.metrics for featureStats queries (Go: query.FeatureStatsMetrics). */
+export const FEATURE_STATS_METRICS = [
+  'nullRate',
+  'nullCount',
+  'rowCount',
+  'mean',
+  'stddev',
+  'min',
+  'max',
+  'p50',
+  'p75',
+  'p90',
+  'p95',
+  'p99',
+] as const;
+export type FeatureStatsMetric = (typeof FEATURE_STATS_METRICS)[number];
+export const DEFAULT_FEATURE_STATS_METRICS: FeatureStatsMetric[] = [
+  'nullRate',
+  'mean',
+  'stddev',
+  'p50',
+  'p95',
+  'rowCount',
+];
+
+/** Accepted values of Query.metrics for skew queries (Go: query.SkewMetrics). */
+export const SKEW_METRICS = ['mismatch', 'meanAbsDiff', 'notFound', 'compared'] as const;
+export type SkewMetric = (typeof SKEW_METRICS)[number];
+export const DEFAULT_SKEW_METRICS: SkewMetric[] = ['mismatch', 'meanAbsDiff'];
+
+/** The `status` label values of lookups queries (Feast's FieldStatus names; Go: query.LookupStatuses). */
+export const LOOKUP_STATUSES = ['PRESENT', 'NOT_FOUND', 'NULL_VALUE', 'OUTSIDE_MAX_AGE'] as const;
+
+/** A join-key object of a lookups or skew probe set: {"driver_id": 1001}. */
+export type EntityKey = Record<string, number | string>;
 
 /** Accepted values of Query.methods for drift queries (Go: query.DriftMethods). */
 export const DRIFT_METHODS = [
@@ -66,6 +106,10 @@ export const OUTPUTS_BY_TYPE: Record<QueryType, Output[]> = {
   drift: ['timeseries', 'latest', 'table'],
   distribution: ['table'],
   predictions: ['timeseries', 'latest'],
+  freshness: ['timeseries', 'latest'],
+  lookups: ['timeseries', 'latest'],
+  featureStats: ['timeseries', 'latest'],
+  skew: ['timeseries', 'latest'],
 };
 
 /** Methods whose values are p-values: lower is worse, so warning >= drift (Go: query lowerIsWorse). */
@@ -88,7 +132,7 @@ export const DEFAULT_THRESHOLDS: Record<string, Required<Threshold>> = {
   mlrun: { warning: 0.5, drift: 0.7 },
 };
 
-export const REFERENCE_KINDS = ['dataset', 'window'] as const;
+export const REFERENCE_KINDS = ['dataset', 'window', 'feast'] as const;
 export type ReferenceKind = (typeof REFERENCE_KINDS)[number];
 
 export const BINNING_STRATEGIES = ['quantile', 'equalWidth'] as const;
@@ -108,7 +152,7 @@ export const EACH_VERSION = '*';
 
 /** Reference selects what current data is compared with (Go: query.Reference). */
 export interface Reference {
-  /** 'dataset' (the model's reference sample, default) or 'window'. */
+  /** 'dataset' (the model's reference sample, default), 'window', or 'feast' (Feast's data-quality baseline). */
   kind?: ReferenceKind;
   /** Bounds of a reference window: Grafana relative times ('now-7d') or RFC 3339. */
   from?: string;
@@ -136,12 +180,16 @@ export interface ModelLensQueryFields {
   output?: Output;
   window?: string;
   percentiles?: number[];
-  metrics?: TrafficMetric[];
+  metrics?: Array<TrafficMetric | FeatureStatsMetric | SkewMetric>;
   features?: string[];
   methods?: DriftMethod[];
   reference?: Reference;
   binning?: Binning;
   thresholds?: Record<string, Threshold>;
+  /** Feast query types: a feature view; empty or '*' for all. */
+  featureView?: string;
+  /** lookups and skew: the probe set (default: the entity keys of the model's recent records). */
+  entities?: EntityKey[];
 }
 
 /** A ModelLens query as Grafana stores it (refId, datasource, hide, ... come from DataQuery). */
@@ -164,21 +212,24 @@ type StructName<T> = {
 
 /**
  * The JSON kind of a field's type in the vocabulary of pkg/query/model_schema_test.go: 'string',
- * 'number', 'string[]', 'number[]', a struct name, or 'record<Struct>'.
+ * 'number', 'string[]', 'number[]', a struct name, 'record<Struct>', or 'record<number|string>[]'
+ * (the entities' join-key objects).
  */
 export type JsonKind<T> = [T] extends [string]
   ? 'string'
   : [T] extends [number]
     ? 'number'
-    : [T] extends [readonly string[]]
-      ? 'string[]'
-      : [T] extends [readonly number[]]
-        ? 'number[]'
-        : [StructName<T>] extends [never]
-          ? [T] extends [Record<string, infer V>]
-            ? `record<${StructName<V>}>`
-            : never
-          : StructName<T>;
+    : [T] extends [readonly EntityKey[]]
+      ? 'record<number|string>[]'
+      : [T] extends [readonly string[]]
+        ? 'string[]'
+        : [T] extends [readonly number[]]
+          ? 'number[]'
+          : [StructName<T>] extends [never]
+            ? [T] extends [Record<string, infer V>]
+              ? `record<${StructName<V>}>`
+              : never
+            : StructName<T>;
 
 /** Field name → JSON kind of every field of T, computed from T's declared types. */
 type FieldKinds<T> = { [K in keyof T]-?: JsonKind<NonNullable<T[K]>> };
@@ -203,6 +254,8 @@ export const QUERY_FIELDS = {
   reference: 'Reference',
   binning: 'Binning',
   thresholds: 'record<Threshold>',
+  featureView: 'string',
+  entities: 'record<number|string>[]',
 } as const satisfies FieldKinds<ModelLensQueryFields>;
 
 export const REFERENCE_FIELDS = {
@@ -296,6 +349,35 @@ export interface SQLSettings {
 /** Defaults of the PostgreSQL source (pkg/settings, pkg/limits). */
 export const DEFAULT_SQL_MAX_CONNECTIONS = 4;
 export const MAX_SQL_MAX_CONNECTIONS = 64;
+/** Where the Feast registry is: exactly one of a file path, a SQL registry's URL, a REST registry server. */
+export interface FeastRegistrySettings {
+  path?: string;
+  sql?: string;
+  url?: string;
+}
+
+export const FEAST_ONLINE_TYPES = ['redis', 'postgres'] as const;
+export type FeastOnlineType = (typeof FEAST_ONLINE_TYPES)[number];
+
+export interface FeastOnlineStoreSettings {
+  type?: FeastOnlineType;
+  /** host:6379 for Redis, postgres://user@host:5432/db for PostgreSQL (password in feastOnlinePassword). */
+  address?: string;
+  /** Feast's entity_key_serialization_version: 3 (default) or 2. */
+  keySerializationVersion?: number;
+}
+
+export interface FeastOfflineStoreSettings {
+  /** postgres://user@host:5432/db (password in feastOfflinePassword). */
+  url?: string;
+}
+
+export interface FeastSettings {
+  project?: string;
+  registry?: FeastRegistrySettings;
+  onlineStore?: FeastOnlineStoreSettings;
+  offlineStore?: FeastOfflineStoreSettings;
+}
 
 /** The ModelLens keys of jsonData (Go: the raw struct of pkg/settings). */
 export interface ModelLensSettingsFields {
@@ -311,6 +393,8 @@ export interface ModelLensSettingsFields {
   maxConcurrentQueries?: number;
   /** Prediction records and reference samples in PostgreSQL. */
   sql?: SQLSettings;
+  /** A Feast feature store. */
+  feast?: FeastSettings;
 }
 
 /** jsonData of a ModelLens data source. */
@@ -324,6 +408,10 @@ interface SettingsStructs {
   SQL: SQLSettings;
   SQLTable: SQLTable;
   SQLColumns: SQLColumns;
+  Feast: FeastSettings;
+  FeastRegistry: FeastRegistrySettings;
+  FeastOnlineStore: FeastOnlineStoreSettings;
+  FeastOfflineStore: FeastOfflineStoreSettings;
 }
 
 /** The name of a settings struct: the same keys and mutually assignable, so none stands for another. */
@@ -367,6 +455,7 @@ export const SETTINGS_FIELDS = {
   maxReferenceSamples: 'number',
   maxConcurrentQueries: 'number',
   sql: 'SQL',
+  feast: 'Feast',
 } as const satisfies SettingsFieldKinds<ModelLensSettingsFields>;
 
 export const SQL_FIELDS = {
@@ -414,16 +503,51 @@ export const ENDPOINT_FIELDS = {
   protocol: 'string',
 } as const satisfies SettingsFieldKinds<EndpointSettings>;
 
+export const FEAST_FIELDS = {
+  project: 'string',
+  registry: 'FeastRegistry',
+  onlineStore: 'FeastOnlineStore',
+  offlineStore: 'FeastOfflineStore',
+} as const satisfies SettingsFieldKinds<FeastSettings>;
+
+export const FEAST_REGISTRY_FIELDS = {
+  path: 'string',
+  sql: 'string',
+  url: 'string',
+} as const satisfies SettingsFieldKinds<FeastRegistrySettings>;
+
+export const FEAST_ONLINE_STORE_FIELDS = {
+  type: 'string',
+  address: 'string',
+  keySerializationVersion: 'number',
+} as const satisfies SettingsFieldKinds<FeastOnlineStoreSettings>;
+
+export const FEAST_OFFLINE_STORE_FIELDS = {
+  url: 'string',
+} as const satisfies SettingsFieldKinds<FeastOfflineStoreSettings>;
+
 /** secureJsonData of a ModelLens data source: write-only, never sent back to the browser. */
 export interface ModelLensSecureOptions {
   predictionLogToken?: string;
   prometheusToken?: string;
   endpointToken?: string;
   sqlPassword?: string;
+  /** The REST registry server's bearer token, or the SQL registry's PostgreSQL password. */
+  feastRegistryToken?: string;
+  feastOnlinePassword?: string;
+  feastOfflinePassword?: string;
   basicAuthPassword?: string;
 }
 
-export const SECRET_KEYS = ['predictionLogToken', 'prometheusToken', 'endpointToken', 'sqlPassword'] as const;
+export const SECRET_KEYS = [
+  'predictionLogToken',
+  'prometheusToken',
+  'endpointToken',
+  'sqlPassword',
+  'feastRegistryToken',
+  'feastOnlinePassword',
+  'feastOfflinePassword',
+] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 // Backend resources for editor dropdowns and template variables (pkg/resources).

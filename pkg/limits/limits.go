@@ -108,3 +108,43 @@ const (
 	// FetchParallel is how many models' records one query fetches at once.
 	FetchParallel = 4
 )
+
+// Feast feature store.
+const (
+	// FeastMaxProbeEntities caps the entities one lookups or skew query probes; a larger probe set
+	// is cut to its first FeastMaxProbeEntities entities, with a warning notice.
+	FeastMaxProbeEntities = 10_000
+	// FeastReadBatch is how many entities one online-store round trip reads (one Redis pipeline,
+	// one PostgreSQL statement).
+	FeastReadBatch = 500
+	// FeastScanKeys caps the Redis keys scanned for a view's newest event time (Redis has no index
+	// on it); past it the newest time seen is returned, marked partial.
+	FeastScanKeys = 200_000
+	// FeastKeySample is how many stored keys are looked at to name the serialization version of
+	// the keys in a store when no probed entity was found.
+	FeastKeySample = 200
+	// FeastMaxDQMRows caps the data-quality monitoring rows one featureStats query reads.
+	FeastMaxDQMRows = 100_000
+	// FeastMaxSkewRecords caps the prediction records one skew query joins with the offline store.
+	FeastMaxSkewRecords = 50_000
+)
+
+// Feast registry reads.
+const (
+	// FeastRegistryBytes caps a Feast registry: the registry file, the REST registry server's
+	// answers (each), and the SQL registry's protos of one project (together).
+	FeastRegistryBytes int64 = 64 << 20
+	// MaxFeastObjects caps the objects of one kind (entities, feature views, feature services,
+	// data sources, projects) in a registry; more is an error.
+	MaxFeastObjects = 100_000
+	// MaxFeastFields caps the features, entities or entity columns of one feature view or feature
+	// service projection, and the tags of one object; more is an error.
+	MaxFeastFields = 10_000
+	// MaxFeastIntervals caps the materialization intervals of one feature view (every
+	// `feast materialize` run adds one); more is an error.
+	MaxFeastIntervals = 1_000_000
+	// FeastRegistryTTL is how long one data source instance reuses a registry it read.
+	FeastRegistryTTL = 30 * time.Second
+	// FeastRESTPageSize is the page size asked of the REST registry server (its largest).
+	FeastRESTPageSize = 100
+)

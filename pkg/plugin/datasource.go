@@ -24,6 +24,9 @@ import (
 	"github.com/modellens/mlmonitoring-datasource/pkg/refstats"
 	"github.com/modellens/mlmonitoring-datasource/pkg/resources"
 	"github.com/modellens/mlmonitoring-datasource/pkg/settings"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/feast"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/feast/offline"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/feast/online"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/predlog"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/prometheus"
 	sqlsource "github.com/modellens/mlmonitoring-datasource/pkg/source/sql"
@@ -59,6 +62,11 @@ type Datasource struct {
 	redact    redactor
 	// sql is the PostgreSQL source and its connection pool (closed on Dispose).
 	sql *sqlsource.Source
+	// feast is the Feast registry reader (nil when none is configured); Dispose closes it.
+	feast *feast.Reader
+	// feastOnline and feastOffline are the Feast stores (nil when not configured); Dispose closes them.
+	feastOnline  online.Store
+	feastOffline *offline.Store
 }
 
 // NewDatasource is the instance factory: it parses the settings (bad settings give an instance
@@ -139,6 +147,28 @@ func newDatasourceTLS(s *settings.Settings, client *http.Client, tlsCfg *tls.Con
 		}
 		deps.Metrics = pm
 	}
+	if s.Feast.Configured() {
+		fr, err := feast.New(feast.Options{Settings: s.Feast, RegistryToken: s.FeastRegistryToken, HTTP: client, Timeout: s.Timeout})
+		if err != nil {
+			return nil, backend.DownstreamError(err)
+		}
+		d.feast = fr
+		deps.Feast = fr
+		on, off, err := feastStores(s)
+		if err != nil {
+			_ = fr.Close()
+			return nil, backend.DownstreamError(err)
+		}
+		if on != nil {
+			d.feastOnline = on
+			deps.FeastLookups = on
+			deps.FeastOnline = online.Freshness{Store: on, Registry: fr}
+		}
+		if off != nil {
+			d.feastOffline = off
+			deps.FeastOffline = off
+		}
+	}
 	eps, err := endpoints(s, d)
 	if err != nil {
 		return nil, backend.DownstreamError(err)
@@ -204,6 +234,25 @@ func (d *Datasource) checkHealth(ctx context.Context, _ *backend.CheckHealthRequ
 			return "ready", err
 		}})
 	}
+	if d.deps.Feast != nil {
+		checks = append(checks, check{"Feast registry", func(ctx context.Context) (string, error) {
+			reg, err := d.deps.Feast.Registry(ctx)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("project %s, %d feature views", d.deps.Feast.Project(), len(reg.FeatureViews)), nil
+		}})
+	}
+	if d.deps.FeastLookups != nil {
+		checks = append(checks, check{"Feast online store", func(ctx context.Context) (string, error) {
+			return "reachable", d.deps.FeastLookups.Ping(ctx)
+		}})
+	}
+	if d.feastOffline != nil {
+		checks = append(checks, check{"Feast offline store", func(ctx context.Context) (string, error) {
+			return "reachable", d.feastOffline.Ping(ctx)
+		}})
+	}
 	if d.deps.Demo != nil {
 		checks = append(checks, check{"demo fleet", func(ctx context.Context) (string, error) {
 			ms, err := d.deps.Demo.Models(ctx)
@@ -212,7 +261,7 @@ func (d *Datasource) checkHealth(ctx context.Context, _ *backend.CheckHealthRequ
 	}
 	if len(checks) == 0 {
 		return &backend.CheckHealthResult{Status: backend.HealthStatusError,
-			Message: "No source configured: set the Prediction Log URL, the PostgreSQL URL, the Prometheus URL, a model endpoint, or turn on the demo fleet."}, nil
+			Message: "No source configured: set the Prediction Log URL, the PostgreSQL URL, the Prometheus URL, a model endpoint, a Feast registry, or turn on the demo fleet."}, nil
 	}
 	var ok, bad []string
 	for _, c := range checks {
@@ -254,5 +303,14 @@ func (d *Datasource) Dispose() {
 	}
 	if d.sql != nil {
 		d.sql.Close()
+	}
+	if d.feast != nil {
+		_ = d.feast.Close()
+	}
+	if d.feastOnline != nil {
+		_ = d.feastOnline.Close()
+	}
+	if d.feastOffline != nil {
+		_ = d.feastOffline.Close()
 	}
 }

@@ -166,6 +166,9 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 	if err != nil {
 		return nil, err
 	}
+	if q.Reference != nil && q.Reference.Kind == ReferenceFeast {
+		return h.driftFromFeast(ctx, r, g)
+	}
 	if h.deps.Metrics != nil {
 		src, err := h.cat.Resolve(ctx, q.Source, q.Model)
 		if err != nil {

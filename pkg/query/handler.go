@@ -20,6 +20,8 @@ import (
 	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/feast"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/feast/online"
 )
 
 // DemoFleet is the built-in synthetic fleet: prediction records plus the health of each model.
@@ -52,6 +54,16 @@ type Deps struct {
 	Demo      DemoFleet
 	Metrics   source.Metrics
 	Endpoints []Endpoint
+	// Feast is the Feast registry (nil when no feast.registry is configured); FeastOnline its
+	// online store (nil when feast.onlineStore is not configured).
+	Feast       FeatureStore
+	FeastOnline feast.OnlineStore
+	// FeastLookups is the Feast online store read by lookups (nil when feast.onlineStore is not
+	// configured); FeastOffline the offline store (nil when feast.offlineStore is not configured).
+	FeastLookups online.Store
+	FeastOffline FeastOffline
+	// FeastNow is the clock lookups compare stored event times with (nil: time.Now).
+	FeastNow func() time.Time
 	// References caches prepared reference samples (nil: fetch and prepare on every query).
 	References ReferenceCache
 	// NoPushdown turns push-down off: every query reads raw records even from a source that
@@ -72,6 +84,8 @@ type Deps struct {
 	// than the request's context).
 	Timeout time.Duration
 	Logger  log.Logger
+	// Now is the clock of the queries that read "now" (freshness); nil means time.Now.
+	Now func() time.Time
 }
 
 // Handler answers ModelLens queries. It is safe for concurrent use.
@@ -114,8 +128,20 @@ func New(deps Deps) *Handler {
 		TypePredictions:  h.predictions,
 		TypeEndpoints:    h.endpoints,
 		TypeHealth:       h.health,
+		TypeFreshness:    h.freshness,
+		TypeLookups:      h.lookups,
+		TypeFeatureStats: h.featureStats,
+		TypeSkew:         h.skew,
 	}
 	return h
+}
+
+// now is the handler's clock.
+func (h *Handler) now() time.Time {
+	if h.deps.Now != nil {
+		return h.deps.Now()
+	}
+	return time.Now()
 }
 
 // Mux returns the query dispatcher: a QueryTypeMux with each query type registered with its own

@@ -14,10 +14,15 @@ const (
 	TypeDrift        QueryType = "drift"
 	TypeDistribution QueryType = "distribution"
 	TypePredictions  QueryType = "predictions"
+	TypeFreshness    QueryType = "freshness"
+	TypeLookups      QueryType = "lookups"
+	TypeFeatureStats QueryType = "featureStats"
+	TypeSkew         QueryType = "skew"
 )
 
 // QueryTypes lists every query type the backend answers.
-var QueryTypes = []QueryType{TypeEndpoints, TypeHealth, TypeTraffic, TypeLatency, TypeDrift, TypeDistribution, TypePredictions}
+var QueryTypes = []QueryType{TypeEndpoints, TypeHealth, TypeTraffic, TypeLatency, TypeDrift, TypeDistribution, TypePredictions,
+	TypeFreshness, TypeLookups, TypeFeatureStats, TypeSkew}
 
 // Sources.
 const (
@@ -26,12 +31,13 @@ const (
 	SourcePrometheus    = "prometheus"
 	SourceEndpoint      = "endpoint"
 	SourceDemo          = "demo"
+	SourceFeast         = "feast"
 	// SourceSQL reads prediction records from PostgreSQL (sql.* settings).
 	SourceSQL = "sql"
 )
 
 // Sources lists the accepted values of Query.Source.
-var Sources = []string{SourceAuto, SourcePredictionLog, SourcePrometheus, SourceEndpoint, SourceDemo, SourceSQL}
+var Sources = []string{SourceAuto, SourcePredictionLog, SourcePrometheus, SourceEndpoint, SourceDemo, SourceSQL, SourceFeast}
 
 // Outputs.
 const (
@@ -139,4 +145,9 @@ type Query struct {
 	Reference   *Reference           `json:"reference,omitempty"`
 	Binning     *Binning             `json:"binning,omitempty"`
 	Thresholds  map[string]Threshold `json:"thresholds,omitempty"`
+	// FeatureView names a Feast feature view (Feast query types); empty or "*" means every view
+	// of the project.
+	FeatureView string `json:"featureView,omitempty"`
+	// Entities is the probe set of lookups and skew: join-key objects ({"driver_id": 1001}).
+	Entities []map[string]any `json:"entities,omitempty"`
 }

@@ -35,6 +35,13 @@ type querySchema struct {
 	DefaultBins               int                        `json:"defaultBins"`
 	MinBins                   int                        `json:"minBins"`
 	MaxBins                   int                        `json:"maxBins"`
+
+	// Feast query types.
+	FeatureStatsMetrics        []string `json:"featureStatsMetrics"`
+	DefaultFeatureStatsMetrics []string `json:"defaultFeatureStatsMetrics"`
+	SkewMetrics                []string `json:"skewMetrics"`
+	DefaultSkewMetrics         []string `json:"defaultSkewMetrics"`
+	LookupStatuses             []string `json:"lookupStatuses"`
 }
 
 type schemaThreshold struct {
@@ -60,6 +67,10 @@ func jsonKind(t reflect.Type) string {
 		return "record<" + jsonKind(t.Elem()) + ">"
 	case reflect.Struct:
 		return t.Name()
+	case reflect.Interface:
+		// The query model's only interface values are the entities' join-key values, which
+		// validateFeast accepts as JSON numbers or strings.
+		return "number|string"
 	}
 	return t.String()
 }
@@ -99,6 +110,12 @@ func TestQueryModelSchemaFile(t *testing.T) {
 		DefaultBins:               DefaultBins,
 		MinBins:                   limits.MinBins,
 		MaxBins:                   limits.MaxBins,
+
+		FeatureStatsMetrics:        FeatureStatsMetrics,
+		DefaultFeatureStatsMetrics: DefaultFeatureStatsMetrics,
+		SkewMetrics:                SkewMetrics,
+		DefaultSkewMetrics:         DefaultSkewMetrics,
+		LookupStatuses:             LookupStatuses,
 	}
 	for _, qt := range QueryTypes {
 		s.OutputsByType[qt] = outputsFor(qt)

@@ -129,7 +129,7 @@ func checkLengths(q *Query) error {
 		return nil
 	}
 	fields := []struct{ name, v string }{{"queryType", string(q.QueryType)}, {"model", q.Model}, {"version", q.Version},
-		{"source", q.Source}, {"output", q.Output}, {"window", q.Window}}
+		{"source", q.Source}, {"output", q.Output}, {"window", q.Window}, {"featureView", q.FeatureView}}
 	if r := q.Reference; r != nil {
 		fields = append(fields, struct{ name, v string }{"reference.kind", r.Kind}, struct{ name, v string }{"reference.from", r.From},
 			struct{ name, v string }{"reference.to", r.To})
@@ -199,10 +199,8 @@ func Validate(q *Query) error {
 			return userError("percentile %v is outside (0, 100]", p)
 		}
 	}
-	for _, m := range q.Metrics {
-		if !oneOf(m, TrafficMetrics) {
-			return userError("unknown traffic metric %s (one of %s)", quoteName(m), quoteAll(TrafficMetrics))
-		}
+	if err := validateMetrics(q); err != nil {
+		return err
 	}
 	for _, m := range q.Methods {
 		if !oneOf(m, DriftMethods) {
@@ -238,9 +236,16 @@ func Validate(q *Query) error {
 			if isRelative(r.From) == isRelative(r.To) && !from.Before(to) {
 				return userError("reference.from (%s) must be before reference.to (%s)", quoteName(r.From), quoteName(r.To))
 			}
+		case ReferenceFeast:
+			if r.From != "" || r.To != "" {
+				return userError("reference.from and reference.to apply only to reference.kind %q", ReferenceWindow)
+			}
 		default:
-			return userError("unknown reference.kind %s (one of %q, %q)", quoteName(r.Kind), ReferenceDataset, ReferenceWindow)
+			return userError("unknown reference.kind %s (one of %q, %q, %q)", quoteName(r.Kind), ReferenceDataset, ReferenceWindow, ReferenceFeast)
 		}
+	}
+	if err := validateFeast(q); err != nil {
+		return err
 	}
 	if b := q.Binning; b != nil {
 		if b.Strategy != "" && b.Strategy != BinningQuantile && b.Strategy != BinningEqualWidth {
@@ -249,6 +254,9 @@ func Validate(q *Query) error {
 		if b.Bins != 0 && (b.Bins < limits.MinBins || b.Bins > limits.MaxBins) {
 			return userError("binning.bins %d is outside [%d, %d]", b.Bins, limits.MinBins, limits.MaxBins)
 		}
+	}
+	if q.QueryType == TypeFreshness {
+		return validateFreshnessThresholds(q)
 	}
 	for m, th := range q.Thresholds {
 		if m == MethodStatus || !oneOf(m, DriftMethods) {
@@ -285,6 +293,28 @@ func Validate(q *Query) error {
 			} else if w > d {
 				return userError("thresholds.%s: warning (%v) must be <= drift (%v)", m, w, d)
 			}
+		}
+	}
+	return nil
+}
+
+// validateFreshnessThresholds checks a freshness query's thresholds: ages in seconds for
+// sinceNewestEvent or sinceMaterialized, warning <= drift (the stale level).
+func validateFreshnessThresholds(q *Query) error {
+	for m, th := range q.Thresholds {
+		if !oneOf(m, FreshnessMeasures) {
+			return userError("thresholds for unknown freshness measure %s (one of %s)", quoteName(m), quoteAll(FreshnessMeasures))
+		}
+		if th.Warning == nil && th.Drift == nil {
+			return userError("thresholds.%s needs warning, drift (stale) or both, in seconds", m)
+		}
+		for _, v := range []*float64{th.Warning, th.Drift} {
+			if v != nil && (!(*v >= 0) || math.IsInf(*v, 1)) {
+				return userError("thresholds.%s: %v is not a finite number of seconds >= 0", m, *v)
+			}
+		}
+		if th.Warning != nil && th.Drift != nil && *th.Warning > *th.Drift {
+			return userError("thresholds.%s: warning (%v) must be <= drift (%v)", m, *th.Warning, *th.Drift)
 		}
 	}
 	return nil

@@ -4,6 +4,9 @@
 //	GET /models                    [{"name","versions":[..],"features":[{"name","type"}],"prediction":{"type"}}]
 //	GET /models/{model}/versions   ["v1","v2"]
 //	GET /models/{model}/features   [{"name","type"}]  (input features only)
+//	GET /feast/featureViews        [{"name","entities","joinKeys","features":[{"name","type"}],"ttlSeconds","online","batchSource","lastMaterialized"}]
+//	GET /feast/featureViews/{name} one of those
+//	GET /feast/entities            [{"name","joinKey","type","description"}]
 //
 // Every endpoint takes an optional ?source= that picks the source as queries do. An unknown model
 // answers 404 with {"error": "..."}; a bad request 400; an upstream failure 502.
@@ -18,6 +21,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source/feast"
 )
 
 // Catalog is what the resources read models from (query.Handler implements it).
@@ -59,6 +63,9 @@ func New(c Catalog) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, normalise(*m).Features)
 	})
+	if fs, ok := c.(FeatureStore); ok {
+		feastRoutes(mux, fs)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, errorBody{Error: "no resource " + r.Method + " " + r.URL.Path + " (try GET /models)"})
 	})
@@ -88,7 +95,7 @@ type errorBody struct {
 func writeError(w http.ResponseWriter, err error) {
 	status := http.StatusInternalServerError
 	switch {
-	case errors.Is(err, source.ErrUnknownModel):
+	case errors.Is(err, source.ErrUnknownModel), errors.Is(err, feast.ErrUnknownFeatureView):
 		status = http.StatusNotFound
 	case errors.Is(err, context.DeadlineExceeded):
 		status = http.StatusGatewayTimeout

@@ -62,7 +62,8 @@ var secureKeys = map[string]bool{
 }
 
 // SecretKeys are the plugin's own secureJsonData keys (DESIGN §3), in documentation order.
-var SecretKeys = []string{SecretPredictionLogToken, SecretPrometheusToken, SecretEndpointToken, SecretSQLPassword}
+var SecretKeys = []string{SecretPredictionLogToken, SecretPrometheusToken, SecretEndpointToken, SecretSQLPassword,
+	SecretFeastRegistryToken, SecretFeastOnlinePass, SecretFeastOfflinePass}
 
 func init() {
 	for _, k := range SecretKeys {

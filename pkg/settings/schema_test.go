@@ -21,6 +21,7 @@ type settingsSchema struct {
 	Types                 map[string]map[string]string `json:"types"`
 	Presets               []Preset                     `json:"presets"`
 	Protocols             []string                     `json:"protocols"`
+	FeastOnlineTypes      []string                     `json:"feastOnlineTypes"`
 	SecretKeys            []string                     `json:"secretKeys"`
 	DefaultTimeoutSeconds float64                      `json:"defaultTimeoutSeconds"`
 	MaxTimeoutSeconds     float64                      `json:"maxTimeoutSeconds"`
@@ -102,6 +103,7 @@ func TestSettingsSchemaFile(t *testing.T) {
 		Types:                 types,
 		Presets:               Presets,
 		Protocols:             Protocols,
+		FeastOnlineTypes:      FeastOnlineTypes,
 		SecretKeys:            SecretKeys,
 		DefaultTimeoutSeconds: DefaultTimeout.Seconds(),
 		MaxTimeoutSeconds:     MaxTimeout.Seconds(),

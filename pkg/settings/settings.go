@@ -25,10 +25,12 @@ const (
 	PresetTriton     Preset = "triton"
 	PresetTorchServe Preset = "torchserve"
 	PresetMLServer   Preset = "mlserver"
+	// PresetFeast reads the Feast feature server's own metrics (traffic, latency, freshness).
+	PresetFeast Preset = "feast"
 )
 
 // Presets lists every known preset in documentation order.
-var Presets = []Preset{PresetGeneric, PresetKServe, PresetBentoML, PresetSeldon, PresetTriton, PresetTorchServe, PresetMLServer}
+var Presets = []Preset{PresetGeneric, PresetKServe, PresetBentoML, PresetSeldon, PresetTriton, PresetTorchServe, PresetMLServer, PresetFeast}
 
 // Endpoint protocols.
 const (
@@ -69,6 +71,75 @@ type Endpoint struct {
 	Protocol string `json:"protocol"`
 }
 
+// Feast configures a Feast feature store (DESIGN §3 `feast.*`).
+type Feast struct {
+	// Project is the Feast project whose objects are read (required with a registry).
+	Project      string            `json:"project"`
+	Registry     FeastRegistry     `json:"registry"`
+	OnlineStore  FeastOnlineStore  `json:"onlineStore"`
+	OfflineStore FeastOfflineStore `json:"offlineStore"`
+}
+
+// FeastRegistry says where the Feast registry is: exactly one of a registry file's path, a SQL
+// registry's PostgreSQL URL, or the REST registry server's base URL.
+type FeastRegistry struct {
+	Path string `json:"path"`
+	SQL  string `json:"sql"`
+	URL  string `json:"url"`
+}
+
+// Feast online store types.
+const (
+	FeastOnlineRedis    = "redis"
+	FeastOnlinePostgres = "postgres"
+)
+
+// FeastOnlineTypes lists the supported online store types in documentation order.
+var FeastOnlineTypes = []string{FeastOnlineRedis, FeastOnlinePostgres}
+
+// Feast entity key serialization versions (sdk/python/feast/infra/key_encoding_utils.py).
+const (
+	DefaultKeySerializationVersion = 3
+	MinKeySerializationVersion     = 2
+	MaxKeySerializationVersion     = 3
+)
+
+// FeastOnlineStore is the Feast online store: Redis ("host:6379") or PostgreSQL
+// ("postgres://user@host:5432/db", the password in feastOnlinePassword).
+type FeastOnlineStore struct {
+	Type    string `json:"type"`
+	Address string `json:"address"`
+	// KeySerializationVersion is Feast's entity_key_serialization_version (default 3, Feast's
+	// default from v0.50.0; 2 for older repositories).
+	KeySerializationVersion *int `json:"keySerializationVersion"`
+}
+
+// FeastOfflineStore is the Feast offline store database (PostgreSQL), where the batch sources and
+// Feast's data-quality monitoring tables live; the password is in feastOfflinePassword.
+type FeastOfflineStore struct {
+	URL string `json:"url"`
+}
+
+// FeastSettings are the validated Feast settings.
+type FeastSettings struct {
+	Project string
+	// Exactly one of RegistryPath, RegistrySQL and RegistryURL is set when Configured.
+	RegistryPath string
+	RegistrySQL  string
+	RegistryURL  string
+	// OnlineType is "", FeastOnlineRedis or FeastOnlinePostgres; OnlineAddress its address.
+	OnlineType              string
+	OnlineAddress           string
+	KeySerializationVersion int
+	// OfflineURL is the offline store's PostgreSQL URL ("" when unset).
+	OfflineURL string
+}
+
+// Configured reports whether a Feast registry is configured.
+func (f FeastSettings) Configured() bool {
+	return f.RegistryPath != "" || f.RegistrySQL != "" || f.RegistryURL != ""
+}
+
 // raw mirrors jsonData as stored by Grafana.
 type raw struct {
 	PredictionLog  PredictionLog `json:"predictionLog"`
@@ -82,7 +153,8 @@ type raw struct {
 	// MaxConcurrentQueries is the instance budget of queries computing at once.
 	MaxConcurrentQueries *int `json:"maxConcurrentQueries"`
 	// SQL configures the PostgreSQL source (DESIGN §3 `sql.*`).
-	SQL *SQL `json:"sql"`
+	SQL   *SQL  `json:"sql"`
+	Feast Feast `json:"feast"`
 }
 
 // Settings are the validated settings of one data source instance.
@@ -102,6 +174,8 @@ type Settings struct {
 	MaxConcurrentQueries int
 	// SQL is the PostgreSQL source; nil when sql.url is not set.
 	SQL *SQLSettings
+	// Feast is the Feast feature store (Feast.Configured() false when none).
+	Feast FeastSettings
 
 	// Secrets (sent as bearer tokens). Never log or print these.
 	PredictionLogToken string
@@ -109,6 +183,11 @@ type Settings struct {
 	EndpointToken      string
 	// SQLPassword is the PostgreSQL password (never in sql.url).
 	SQLPassword string
+	// Feast secrets: the registry's (the REST registry server's bearer token, or the SQL
+	// registry's PostgreSQL password), the online and offline stores' passwords.
+	FeastRegistryToken   string
+	FeastOnlinePassword  string
+	FeastOfflinePassword string
 }
 
 // Secure JSON keys (DESIGN §3).
@@ -117,6 +196,9 @@ const (
 	SecretPrometheusToken    = "prometheusToken"
 	SecretEndpointToken      = "endpointToken"
 	SecretSQLPassword        = "sqlPassword"
+	SecretFeastRegistryToken = "feastRegistryToken"
+	SecretFeastOnlinePass    = "feastOnlinePassword"
+	SecretFeastOfflinePass   = "feastOfflinePassword"
 )
 
 // Parse validates jsonData and reads the decrypted secrets. Errors name the setting to fix and never
@@ -145,6 +227,9 @@ func Parse(jsonData []byte, secure map[string]string) (*Settings, error) {
 		PrometheusToken:      secure[SecretPrometheusToken],
 		EndpointToken:        secure[SecretEndpointToken],
 		SQLPassword:          secure[SecretSQLPassword],
+		FeastRegistryToken:   secure[SecretFeastRegistryToken],
+		FeastOnlinePassword:  secure[SecretFeastOnlinePass],
+		FeastOfflinePassword: secure[SecretFeastOfflinePass],
 	}
 	s.PredictionLog.URL = strings.TrimRight(strings.TrimSpace(s.PredictionLog.URL), "/")
 	s.Prometheus.URL = strings.TrimRight(strings.TrimSpace(s.Prometheus.URL), "/")
@@ -218,6 +303,11 @@ func Parse(jsonData []byte, secure map[string]string) (*Settings, error) {
 			return nil, fmt.Errorf("endpoints[%d] (%s): protocol %q is not one of %s", i, e.Name, e.Protocol, strings.Join(Protocols, ", "))
 		}
 	}
+	f, err := parseFeast(r.Feast)
+	if err != nil {
+		return nil, err
+	}
+	s.Feast = f
 	if r.Demo != nil {
 		s.Demo = *r.Demo
 	} else {
@@ -226,7 +316,7 @@ func Parse(jsonData []byte, secure map[string]string) (*Settings, error) {
 		s.Demo = blank(jsonData)
 	}
 	if !s.Demo && !s.HasSource() {
-		return nil, fmt.Errorf("no source is configured: set predictionLog.url, prometheus.url, sql.url or endpoints, " +
+		return nil, fmt.Errorf("no source is configured: set predictionLog.url, prometheus.url, sql.url, endpoints or feast.registry, " +
 			"or demo: true for the built-in synthetic fleet")
 	}
 	return s, nil
@@ -234,7 +324,7 @@ func Parse(jsonData []byte, secure map[string]string) (*Settings, error) {
 
 // HasSource reports whether a source other than the demo fleet is configured.
 func (s *Settings) HasSource() bool {
-	return s.PredictionLog.URL != "" || s.Prometheus.URL != "" || len(s.Endpoints) > 0 || s.SQL != nil
+	return s.PredictionLog.URL != "" || s.Prometheus.URL != "" || len(s.Endpoints) > 0 || s.SQL != nil || s.Feast.Configured()
 }
 
 func validPreset(p Preset) bool {

@@ -2,7 +2,6 @@ package settings
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
@@ -84,7 +83,7 @@ func parseSQL(r *SQL) (*SQLSettings, error) {
 		}
 		return nil, nil
 	}
-	if err := checkPostgresURL(u); err != nil {
+	if err := checkPostgresURL(u, "the PostgreSQL password field (secureJsonData.sqlPassword)"); err != nil {
 		return nil, fmt.Errorf("sql.url: %w", err)
 	}
 	s := &SQLSettings{URL: u, ErrorStatus: DefaultErrorStatus, MaxConnections: limits.DefaultSQLConnections}
@@ -186,27 +185,4 @@ func tableOf(key string, t *SQLTable, defTable string, records bool) (Table, err
 		}
 	}
 	return out, nil
-}
-
-// checkPostgresURL accepts postgres:// and postgresql:// URLs without a password.
-func checkPostgresURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("is not a valid URL")
-	}
-	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
-		return fmt.Errorf("must start with postgres:// or postgresql://")
-	}
-	if u.Host == "" {
-		return fmt.Errorf("has no host")
-	}
-	if u.User != nil {
-		if _, has := u.User.Password(); has {
-			return fmt.Errorf("must not contain a password; set it in the PostgreSQL password field (secureJsonData.sqlPassword)")
-		}
-	}
-	if u.Query().Has("password") {
-		return fmt.Errorf("must not contain a password; set it in the PostgreSQL password field (secureJsonData.sqlPassword)")
-	}
-	return nil
 }

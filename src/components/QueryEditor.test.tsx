@@ -2,7 +2,7 @@ import React, { useState } from 'react';
 import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 
-import { QueryEditor, parsePercentiles, thresholdProblem, withQueryType } from './QueryEditor';
+import { QueryEditor, parseEntities, parsePercentiles, thresholdProblem, withQueryType } from './QueryEditor';
 import { DataSource } from '../datasource';
 import { fixtureDataSource } from '../__fixtures__/fixtures';
 import { ModelLensQuery, SOURCES } from '../types';
@@ -215,6 +215,55 @@ describe('QueryEditor', () => {
     });
   });
 
+  it('emits the Feast query types: feature view, entities and their metrics', async () => {
+    const { user, last } = setup({ refId: 'K', queryType: 'lookups' });
+    expect(screen.getByLabelText('Feature view')).toBeInTheDocument();
+    expect(screen.getByLabelText('Entities')).toBeInTheDocument();
+    expect(screen.queryByLabelText('Metrics')).not.toBeInTheDocument();
+    await user.type(screen.getByLabelText('Feature view'), 'driver_stats{enter}');
+    await user.click(screen.getByLabelText('Entities'));
+    await user.paste('[{"driver_id": 1001}, {"driver_id": "x"}]');
+    await user.keyboard('{Enter}');
+    expect(last()).toEqual({
+      refId: 'K',
+      queryType: 'lookups',
+      featureView: 'driver_stats',
+      entities: [{ driver_id: 1001 }, { driver_id: 'x' }],
+    });
+    const entities = screen.getByLabelText('Entities');
+    await user.clear(entities);
+    await user.paste('[{"driver_id": null}]');
+    await user.keyboard('{Enter}');
+    expect(await screen.findByText('Entity 1: driver_id must be a number or a string')).toBeInTheDocument();
+
+    await user.click(screen.getByLabelText('Skew'));
+    await pick(user, 'Metrics', 'Mismatch share');
+    expect(last()).toEqual({
+      refId: 'K',
+      queryType: 'skew',
+      featureView: 'driver_stats',
+      entities: [{ driver_id: 1001 }, { driver_id: 'x' }],
+      metrics: ['mismatch'],
+    });
+
+    // Feature stats takes no entities, and other metrics.
+    // Drift against Feast's baseline.
+    await user.click(screen.getByLabelText('Drift'));
+    await user.click(screen.getByLabelText('Feast baseline'));
+    expect(last().reference).toEqual({ kind: 'feast' });
+
+    await user.click(screen.getByLabelText('Feature stats'));
+    expect(screen.queryByLabelText('Entities')).not.toBeInTheDocument();
+    expect(last()).toEqual({
+      refId: 'K',
+      queryType: 'featureStats',
+      featureView: 'driver_stats',
+      reference: { kind: 'feast' },
+    });
+    await pick(user, 'Metrics', 'Null rate');
+    expect(last().metrics).toEqual(['nullRate']);
+  });
+
   it('rejects bins outside [2, 1000]', async () => {
     const { user, onChange } = setup({ refId: 'F', queryType: 'distribution' });
     await user.type(screen.getByLabelText('Bins'), '1{enter}');
@@ -415,6 +464,31 @@ describe('withQueryType', () => {
     expect(withQueryType({ refId: 'A', queryType: 'distribution', features: ['latency'] }, 'drift')).toEqual({
       refId: 'A',
       queryType: 'drift',
+    });
+  });
+});
+
+describe('parseEntities', () => {
+  it.each([
+    ['', undefined],
+    ['[{"driver_id": 1001}]', [{ driver_id: 1001 }]],
+    ['[{"zip": "10001", "driver_id": 7}]', [{ zip: '10001', driver_id: 7 }]],
+    ['{"driver_id": 1}', 'Entities must be a list of join-key objects such as [{"driver_id": 1001}]'],
+    ['[{}]', 'Entity 1 must be an object of join keys such as {"driver_id": 1001}'],
+    ['[1]', 'Entity 1 must be an object of join keys such as {"driver_id": 1001}'],
+    ['[{"a": true}]', 'Entity 1: a must be a number or a string'],
+    ['[{"a":', 'Entities must be JSON: a list of join-key objects such as [{"driver_id": 1001}]'],
+  ])('%s', (text, want) => expect(parseEntities(text)).toEqual(want));
+});
+
+describe('withQueryType and the Feast query types', () => {
+  it('drops metrics of another vocabulary and entities where they do not apply', () => {
+    const q: ModelLensQuery = { refId: 'A', queryType: 'skew', metrics: ['mismatch'], entities: [{ driver_id: 1 }] };
+    expect(withQueryType(q, 'lookups')).toEqual({ refId: 'A', queryType: 'lookups', entities: [{ driver_id: 1 }] });
+    expect(withQueryType(q, 'featureStats')).toEqual({ refId: 'A', queryType: 'featureStats' });
+    expect(withQueryType({ refId: 'A', queryType: 'traffic', metrics: ['rate', 'count'] }, 'featureStats')).toEqual({
+      refId: 'A',
+      queryType: 'featureStats',
     });
   });
 });

@@ -16,15 +16,19 @@ import {
   BinningStrategy,
   DEFAULT_BINS,
   DEFAULT_CATEGORICAL_METHODS,
+  DEFAULT_FEATURE_STATS_METRICS,
   DEFAULT_NUMERIC_METHODS,
   DEFAULT_PERCENTILES,
+  DEFAULT_SKEW_METRICS,
   DEFAULT_THRESHOLDS,
   DRIFT_METHODS,
   DriftMethod,
   EACH_VERSION,
+  EntityKey,
   FEATURE_LATENCY,
   FEATURE_PREDICTION,
   FEATURE_SCORE,
+  FEATURE_STATS_METRICS,
   FeatureInfo,
   LOWER_IS_WORSE_METHODS,
   MAX_BINS,
@@ -37,6 +41,7 @@ import {
   OUTPUTS_BY_TYPE,
   QueryType,
   Reference,
+  SKEW_METRICS,
   Source,
   Threshold,
   TRAFFIC_METRICS,
@@ -55,6 +60,17 @@ const QUERY_TYPE_OPTIONS: Array<SelectableValue<QueryType>> = [
   { label: 'Predictions', value: 'predictions', description: 'Predicted class shares or prediction percentiles' },
   { label: 'Health', value: 'health', description: 'Is each model up and serving' },
   { label: 'Endpoints', value: 'endpoints', description: 'Table of models, versions and endpoints' },
+  {
+    label: 'Lookups',
+    value: 'lookups',
+    description: 'Feast online store: shares of found, missing, null and expired values',
+  },
+  {
+    label: 'Feature stats',
+    value: 'featureStats',
+    description: 'Feast data-quality monitoring: null rate, mean, percentiles',
+  },
+  { label: 'Skew', value: 'skew', description: 'Training–serving skew: served values against the Feast offline store' },
 ];
 
 /** One option per source (Record: a source added to SOURCES must get an option here). */
@@ -65,6 +81,7 @@ const SOURCE_LABELS: Record<Source, { label: string; description: string }> = {
   prometheus: { label: 'Prometheus', description: 'Model-server metrics in Prometheus' },
   endpoint: { label: 'Endpoint', description: 'The model endpoints themselves' },
   demo: { label: 'Demo', description: 'The built-in synthetic fleet' },
+  feast: { label: 'Feast', description: 'Feast query types: the prediction records wherever they are' },
 };
 
 const SOURCE_OPTIONS: Array<SelectableValue<Source>> = (Object.keys(SOURCE_LABELS) as Source[]).map((value) => ({
@@ -86,6 +103,41 @@ const METRIC_LABELS: Record<TrafficMetric, string> = {
   errorRatio: 'Error ratio',
 };
 
+const FEATURE_STATS_METRIC_LABELS: Record<string, string> = {
+  nullRate: 'Null rate',
+  nullCount: 'Null count',
+  rowCount: 'Row count',
+  mean: 'Mean',
+  stddev: 'Standard deviation',
+  min: 'Minimum',
+  max: 'Maximum',
+};
+
+const SKEW_METRIC_LABELS: Record<string, string> = {
+  mismatch: 'Mismatch share',
+  meanAbsDiff: 'Mean absolute difference',
+  notFound: 'Share without an offline row',
+  compared: 'Records compared',
+};
+
+/** The metrics a query type takes, with labels, and its default (DESIGN §4). */
+function metricChoices(queryType: QueryType): { options: Array<SelectableValue<string>>; placeholder: string } {
+  switch (queryType) {
+    case 'featureStats':
+      return {
+        options: FEATURE_STATS_METRICS.map((m) => ({ label: FEATURE_STATS_METRIC_LABELS[m] ?? m, value: m })),
+        placeholder: DEFAULT_FEATURE_STATS_METRICS.join(', '),
+      };
+    case 'skew':
+      return {
+        options: SKEW_METRICS.map((m) => ({ label: SKEW_METRIC_LABELS[m], value: m })),
+        placeholder: DEFAULT_SKEW_METRICS.join(', '),
+      };
+    default:
+      return { options: TRAFFIC_METRICS.map((m) => ({ label: METRIC_LABELS[m], value: m })), placeholder: 'rate' };
+  }
+}
+
 const METHOD_LABELS: Record<DriftMethod, string> = {
   psi: 'PSI',
   ks: 'Kolmogorov–Smirnov D',
@@ -103,9 +155,10 @@ const METHOD_LABELS: Record<DriftMethod, string> = {
   status: 'Status (0 ok, 1 warning, 2 drift)',
 };
 
-const REFERENCE_OPTIONS: Array<SelectableValue<'dataset' | 'window'>> = [
+const REFERENCE_OPTIONS: Array<SelectableValue<'dataset' | 'window' | 'feast'>> = [
   { label: 'Reference dataset', value: 'dataset' },
   { label: 'Time window', value: 'window' },
+  { label: 'Feast baseline', value: 'feast', description: "Feast's data-quality baseline histogram of the feature" },
 ];
 
 const BINNING_OPTIONS: Array<SelectableValue<BinningStrategy>> = [
@@ -119,7 +172,17 @@ const DEFAULT_REFERENCE_WINDOW = { from: 'now-7d', to: 'now-6d' };
 const FIELDS_BY_TYPE: Record<
   QueryType,
   ReadonlyArray<
-    'version' | 'window' | 'percentiles' | 'metrics' | 'features' | 'methods' | 'reference' | 'binning' | 'thresholds'
+    | 'version'
+    | 'window'
+    | 'percentiles'
+    | 'metrics'
+    | 'features'
+    | 'methods'
+    | 'reference'
+    | 'binning'
+    | 'thresholds'
+    | 'featureView'
+    | 'entities'
   >
 > = {
   endpoints: ['version'],
@@ -129,7 +192,42 @@ const FIELDS_BY_TYPE: Record<
   predictions: ['version', 'window', 'percentiles', 'features'],
   drift: ['version', 'window', 'features', 'methods', 'reference', 'binning', 'thresholds'],
   distribution: ['version', 'window', 'features', 'reference', 'binning'],
+  freshness: ['featureView'],
+  lookups: ['version', 'featureView', 'entities'],
+  featureStats: ['window', 'metrics', 'features', 'featureView'],
+  skew: ['version', 'window', 'metrics', 'featureView', 'entities'],
 };
+
+/**
+ * Parses the entities field: a JSON list of join-key objects whose values are numbers or strings
+ * ([{"driver_id": 1001}]); returns an error message for anything else. Empty text is no entities.
+ */
+export function parseEntities(text: string): EntityKey[] | undefined | string {
+  const t = text.trim();
+  if (t === '') {
+    return undefined;
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(t);
+  } catch {
+    return 'Entities must be JSON: a list of join-key objects such as [{"driver_id": 1001}]';
+  }
+  if (!Array.isArray(v)) {
+    return 'Entities must be a list of join-key objects such as [{"driver_id": 1001}]';
+  }
+  for (const [i, e] of v.entries()) {
+    if (typeof e !== 'object' || e === null || Array.isArray(e) || Object.keys(e).length === 0) {
+      return `Entity ${i + 1} must be an object of join keys such as {"driver_id": 1001}`;
+    }
+    for (const [k, x] of Object.entries(e)) {
+      if (typeof x !== 'string' && !(typeof x === 'number' && Number.isFinite(x))) {
+        return `Entity ${i + 1}: ${k} must be a number or a string`;
+      }
+    }
+  }
+  return v as EntityKey[];
+}
 
 /**
  * Switches the query type, keeping every field except what the backend would reject for the new
@@ -140,6 +238,19 @@ export function withQueryType(query: ModelLensQuery, queryType: QueryType): Mode
   const next: ModelLensQuery = { ...query, queryType };
   if (next.output !== undefined && !OUTPUTS_BY_TYPE[queryType].includes(next.output)) {
     delete next.output;
+  }
+  // Metrics of another query type's vocabulary would be rejected.
+  if (next.metrics !== undefined) {
+    const allowed = new Set(metricChoices(queryType).options.map((o) => o.value));
+    const metrics = next.metrics.filter((m) => allowed.has(m));
+    if (metrics.length === 0) {
+      delete next.metrics;
+    } else if (metrics.length !== next.metrics.length) {
+      next.metrics = metrics;
+    }
+  }
+  if (next.entities !== undefined && !FIELDS_BY_TYPE[queryType].includes('entities')) {
+    delete next.entities;
   }
   if (next.features !== undefined) {
     const keep =
@@ -223,6 +334,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
   const [loadError, setLoadError] = useState('');
   const [percentileError, setPercentileError] = useState('');
   const [binsError, setBinsError] = useState('');
+  const [entitiesError, setEntitiesError] = useState('');
   const [thresholdInputErrors, setThresholdInputErrors] = useState<Record<string, string>>({});
 
   const queryType: QueryType = query.queryType ?? 'traffic';
@@ -404,16 +516,69 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
 
       {shown.has('metrics') && (
         <InlineFieldRow>
-          <InlineField label="Metrics" labelWidth={LABEL_WIDTH} htmlFor="ml-metrics" tooltip="Default: rate">
-            <MultiSelect<TrafficMetric>
+          <InlineField
+            label="Metrics"
+            labelWidth={LABEL_WIDTH}
+            htmlFor="ml-metrics"
+            tooltip={`Default: ${metricChoices(queryType).placeholder}`}
+          >
+            <MultiSelect<string>
               inputId="ml-metrics"
               width={60}
-              options={TRAFFIC_METRICS.map((m) => ({ label: METRIC_LABELS[m], value: m }))}
+              options={metricChoices(queryType).options}
               value={query.metrics ?? []}
-              placeholder="rate"
-              onChange={(v) => set('metrics', v.map((o) => o.value!).filter(Boolean))}
+              placeholder={metricChoices(queryType).placeholder}
+              onChange={(v) => set('metrics', v.map((o) => o.value!).filter(Boolean) as ModelLensQuery['metrics'])}
             />
           </InlineField>
+        </InlineFieldRow>
+      )}
+
+      {(shown.has('featureView') || shown.has('entities')) && (
+        <InlineFieldRow>
+          {shown.has('featureView') && (
+            <InlineField
+              label="Feature view"
+              labelWidth={LABEL_WIDTH}
+              htmlFor="ml-feature-view"
+              tooltip="A Feast feature view; empty or * = every feature view of the project"
+            >
+              <BlurInput
+                id="ml-feature-view"
+                width={30}
+                value={query.featureView ?? ''}
+                placeholder="All feature views"
+                onCommit={(text) => set('featureView', text.trim())}
+              />
+            </InlineField>
+          )}
+          {shown.has('entities') && (
+            <InlineField
+              label="Entities"
+              labelWidth={10}
+              htmlFor="ml-entities"
+              invalid={!!entitiesError}
+              error={entitiesError}
+              tooltip='Join-key objects to probe, as JSON: [{"driver_id": 1001}, {"driver_id": 1002}]. Default: the entity keys found in the model&apos;s prediction records of the time range'
+            >
+              <BlurInput
+                id="ml-entities"
+                width={50}
+                value={query.entities ? JSON.stringify(query.entities) : ''}
+                placeholder="From the model's records"
+                invalid={!!entitiesError}
+                onCommit={(text) => {
+                  const parsed = parseEntities(text);
+                  if (typeof parsed === 'string') {
+                    setEntitiesError(parsed);
+                    return;
+                  }
+                  setEntitiesError('');
+                  set('entities', parsed);
+                }}
+              />
+            </InlineField>
+          )}
         </InlineFieldRow>
       )}
 
@@ -526,7 +691,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
       {shown.has('reference') && (
         <InlineFieldRow>
           <InlineField label="Reference" labelWidth={LABEL_WIDTH}>
-            <RadioButtonGroup<'dataset' | 'window'>
+            <RadioButtonGroup<'dataset' | 'window' | 'feast'>
               options={REFERENCE_OPTIONS}
               value={referenceKind}
               onChange={(kind) =>

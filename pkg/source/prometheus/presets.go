@@ -101,6 +101,17 @@ func presetFor(p settings.Preset) (preset, bool) {
 			meanSum: "model_infer_request_duration_sum", meanCount: "model_infer_request_duration_count", toMs: 1000,
 			meanOnlyWhy: "MLServer exports latency as a summary without quantiles, so only the mean is available",
 		}, true
+	case settings.PresetFeast:
+		// The Feast feature server (sdk/python/feast/metrics.py, v0.61.0+, `feast serve --metrics`):
+		// feast_feature_server_request_total{endpoint,status="success"|"error"} counter and the
+		// feast_feature_server_request_latency_seconds{endpoint,feature_count,feature_view_count}
+		// histogram; the endpoint ("/get-online-features", "/push", ...) stands for the model, there
+		// is no version label. Freshness reads feast_feature_freshness_seconds (freshness.go).
+		return preset{
+			name: settings.PresetFeast, modelLabel: "endpoint",
+			requests: []string{"feast_feature_server_request_total"}, errLabel: "status", errRegex: "error",
+			histogram: "feast_feature_server_request_latency_seconds", toMs: 1000,
+		}, true
 	}
 	return preset{}, false
 }
