@@ -67,6 +67,9 @@ type Deps struct {
 	// than the request's context).
 	Timeout time.Duration
 	Logger  log.Logger
+	// Now is the clock of the queries that depend on when they run (performance: which labels
+	// have arrived); nil means time.Now.
+	Now func() time.Time
 }
 
 // Handler answers ModelLens queries. It is safe for concurrent use.
@@ -109,8 +112,17 @@ func New(deps Deps) *Handler {
 		TypePredictions:  h.predictions,
 		TypeEndpoints:    h.endpoints,
 		TypeHealth:       h.health,
+		TypePerformance:  h.performance,
 	}
 	return h
+}
+
+// now is the handler's clock.
+func (h *Handler) now() time.Time {
+	if h.deps.Now != nil {
+		return h.deps.Now()
+	}
+	return time.Now()
 }
 
 // Mux returns the query dispatcher: a QueryTypeMux with each query type registered with its own
