@@ -8,16 +8,20 @@ import {
   DEFAULT_NUMERIC_METHODS,
   DEFAULT_PERCENTILES,
   DEFAULT_THRESHOLDS,
+  AVERAGES,
   DRIFT_METHODS,
+  ESTIMATED_METRICS,
   LOWER_IS_WORSE_METHODS,
   MAX_BINS,
   MIN_BINS,
   NUMERIC_ONLY_METHODS,
   OUTPUTS,
   OUTPUTS_BY_TYPE,
+  PERFORMANCE_METRICS,
   QUERY_FIELDS,
   QUERY_TYPES,
   REFERENCE_FIELDS,
+  SCORE_OFS,
   SOURCES,
   THRESHOLD_FIELDS,
   TRAFFIC_METRICS,
@@ -30,6 +34,10 @@ interface GoQuerySchema {
   outputs: string[];
   trafficMetrics: string[];
   driftMethods: string[];
+  performanceMetrics: string[];
+  estimatedMetrics: string[];
+  averages: string[];
+  scoreOfs: string[];
   types: Record<string, Record<string, string>>;
   outputsByType: Record<string, string[]>;
   numericOnlyMethods: string[];
@@ -52,6 +60,10 @@ describe('src/types.ts agrees with pkg/query/model.go', () => {
     ['outputs', OUTPUTS, schema.outputs],
     ['trafficMetrics', TRAFFIC_METRICS, schema.trafficMetrics],
     ['driftMethods', DRIFT_METHODS, schema.driftMethods],
+    ['performanceMetrics', PERFORMANCE_METRICS, schema.performanceMetrics],
+    ['estimatedMetrics', ESTIMATED_METRICS, schema.estimatedMetrics],
+    ['averages', AVERAGES, schema.averages],
+    ['scoreOfs', SCORE_OFS, schema.scoreOfs],
   ])('%s lists the same values in the same order', (_, ts, go) => {
     expect(Array.isArray(go)).toBe(true);
     expect([...ts]).toEqual(go);

@@ -13,6 +13,7 @@ export const QUERY_TYPES = [
   'drift',
   'distribution',
   'predictions',
+  'performance',
 ] as const;
 export type QueryType = (typeof QUERY_TYPES)[number];
 
@@ -27,6 +28,37 @@ export type Output = (typeof OUTPUTS)[number];
 /** Accepted values of Query.metrics for traffic queries (Go: query.TrafficMetrics). */
 export const TRAFFIC_METRICS = ['rate', 'count', 'errors', 'errorCount', 'errorRatio'] as const;
 export type TrafficMetric = (typeof TRAFFIC_METRICS)[number];
+
+/** Accepted values of Query.metrics for performance queries (Go: query.PerformanceMetrics). */
+export const PERFORMANCE_METRICS = [
+  'accuracy',
+  'precision',
+  'recall',
+  'f1',
+  'roc_auc',
+  'log_loss',
+  'brier',
+  'ece',
+  'mae',
+  'rmse',
+  'mape',
+  'r2',
+  'bias',
+  'labelCoverage',
+  'labelDelay',
+] as const;
+export type PerformanceMetric = (typeof PERFORMANCE_METRICS)[number];
+
+/** The performance metrics CBPE estimates with `estimated` (Go: query.EstimatedMetrics). */
+export const ESTIMATED_METRICS: PerformanceMetric[] = ['accuracy', 'precision', 'recall', 'f1', 'roc_auc'];
+
+/** Accepted values of Query.average (Go: query.Averages); empty means macro. */
+export const AVERAGES = ['macro', 'weighted', 'binary', 'none'] as const;
+export type Average = (typeof AVERAGES)[number];
+
+/** Accepted values of Query.scoreOf (Go: query.ScoreOfs); empty means positiveClass. */
+export const SCORE_OFS = ['positiveClass', 'prediction'] as const;
+export type ScoreOf = (typeof SCORE_OFS)[number];
 
 /** Accepted values of Query.methods for drift queries (Go: query.DriftMethods). */
 export const DRIFT_METHODS = [
@@ -66,6 +98,7 @@ export const OUTPUTS_BY_TYPE: Record<QueryType, Output[]> = {
   drift: ['timeseries', 'latest', 'table'],
   distribution: ['table'],
   predictions: ['timeseries', 'latest'],
+  performance: ['timeseries', 'latest', 'table'],
 };
 
 /** Methods whose values are p-values: lower is worse, so warning >= drift (Go: query lowerIsWorse). */
@@ -136,12 +169,21 @@ export interface ModelLensQueryFields {
   output?: Output;
   window?: string;
   percentiles?: number[];
-  metrics?: TrafficMetric[];
+  /** Traffic metrics, or performance metrics for `performance` queries. */
+  metrics?: Array<TrafficMetric | PerformanceMetric>;
   features?: string[];
   methods?: DriftMethod[];
   reference?: Reference;
   binning?: Binning;
   thresholds?: Record<string, Threshold>;
+  /** performance: how precision, recall and f1 average over classes (default macro). */
+  average?: Average;
+  /** performance: the positive class of a binary classifier ("fraud"). */
+  positiveClass?: string;
+  /** performance: what the score is the probability of (default positiveClass). */
+  scoreOf?: ScoreOf;
+  /** performance: add CBPE estimates (label estimate="cbpe") for binary classifiers. */
+  estimated?: boolean;
 }
 
 /** A ModelLens query as Grafana stores it (refId, datasource, hide, ... come from DataQuery). */
@@ -164,21 +206,23 @@ type StructName<T> = {
 
 /**
  * The JSON kind of a field's type in the vocabulary of pkg/query/model_schema_test.go: 'string',
- * 'number', 'string[]', 'number[]', a struct name, or 'record<Struct>'.
+ * 'boolean', 'number', 'string[]', 'number[]', a struct name, or 'record<Struct>'.
  */
 export type JsonKind<T> = [T] extends [string]
   ? 'string'
-  : [T] extends [number]
-    ? 'number'
-    : [T] extends [readonly string[]]
-      ? 'string[]'
-      : [T] extends [readonly number[]]
-        ? 'number[]'
-        : [StructName<T>] extends [never]
-          ? [T] extends [Record<string, infer V>]
-            ? `record<${StructName<V>}>`
-            : never
-          : StructName<T>;
+  : [T] extends [boolean]
+    ? 'boolean'
+    : [T] extends [number]
+      ? 'number'
+      : [T] extends [readonly string[]]
+        ? 'string[]'
+        : [T] extends [readonly number[]]
+          ? 'number[]'
+          : [StructName<T>] extends [never]
+            ? [T] extends [Record<string, infer V>]
+              ? `record<${StructName<V>}>`
+              : never
+            : StructName<T>;
 
 /** Field name → JSON kind of every field of T, computed from T's declared types. */
 type FieldKinds<T> = { [K in keyof T]-?: JsonKind<NonNullable<T[K]>> };
@@ -203,6 +247,10 @@ export const QUERY_FIELDS = {
   reference: 'Reference',
   binning: 'Binning',
   thresholds: 'record<Threshold>',
+  average: 'string',
+  positiveClass: 'string',
+  scoreOf: 'string',
+  estimated: 'boolean',
 } as const satisfies FieldKinds<ModelLensQueryFields>;
 
 export const REFERENCE_FIELDS = {
