@@ -354,3 +354,32 @@ func TestPerformanceDemoFleet(t *testing.T) {
 	}
 	require.False(t, strings.Contains(notices(r.Frames), "no CBPE estimate"), notices(r.Frames))
 }
+
+// TestPerformanceSeesFraudDegradation: the demo fraud detector's accuracy degrades while its known
+// incident is on (demo.FraudDegraded), in both versions, and CBPE — which sees the scores only —
+// tracks the realised accuracy before the incident and not during it. Each point is a 2-hour
+// window evaluated when every label has arrived.
+func TestPerformanceSeesFraudDegradation(t *testing.T) {
+	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	h := New(Deps{Demo: demo.NewFleet(demo.DefaultSeed), Now: func() time.Time { return day.Add(72 * time.Hour) }})
+	q := map[string]any{"queryType": "performance", "model": "fraud-detector", "version": "*", "output": "latest", "estimated": true,
+		"positiveClass": "fraud", "scoreOf": "prediction", "metrics": []string{"accuracy"}}
+	for _, hour := range []int{2, 4, 6, 10, 14, 20, 23} {
+		to := day.Add(time.Duration(hour) * time.Hour)
+		require.Equal(t, hour > 6, demo.FraudDegraded(to.Add(-time.Minute)) && demo.FraudDegraded(to.Add(-2*time.Hour)))
+		r := run(h, q, to.Add(-2*time.Hour), to, time.Minute)
+		requireOK(t, r)
+		got := byLabels(t, r.Frames)
+		for _, v := range []string{"v1", "v2"} {
+			acc := got[`metric=accuracy, model=fraud-detector, version=`+v][0]
+			est := got[`estimate=cbpe, metric=accuracy, model=fraud-detector, version=`+v][0]
+			if hour <= 6 {
+				require.Greater(t, acc, 0.92, "%02d:00 %s: realised accuracy before the incident", hour, v)
+				require.InDelta(t, acc, est, 0.02, "%02d:00 %s: CBPE tracks the realised accuracy before the incident", hour, v)
+			} else {
+				require.Less(t, acc, 0.83, "%02d:00 %s: realised accuracy during the incident", hour, v)
+				require.Greater(t, est-acc, 0.05, "%02d:00 %s: CBPE cannot see the new fraud pattern", hour, v)
+			}
+		}
+	}
+}
