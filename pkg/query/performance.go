@@ -334,15 +334,12 @@ func (h *Handler) performance(ctx context.Context, r *request) (data.Frames, err
 		return nil, err
 	}
 	now := h.now().UTC()
-	named := !allModels(q.Model)
+	// Metrics (or the estimate) that do not apply to a model are left out with a notice; a named
+	// model to which none of the metrics asked applies is an error.
 	var skipped []string
-	// inapplicable is an error for a named model and a notice over every model.
-	inapplicable := func(format string, args ...any) error {
-		if named {
-			return userError(format, args...)
-		}
-		skipped = append(skipped, fmt.Sprintf(format, args...))
-		return nil
+	var reasons []string
+	inapplicable := func(format string, args ...any) {
+		reasons = append(reasons, fmt.Sprintf(format, args...))
 	}
 	var out seriesSet
 	var table perfTable
@@ -366,28 +363,29 @@ func (h *Handler) performance(ctx context.Context, r *request) (data.Frames, err
 			e.cs = newClassSet(b, q.PositiveClass)
 			e.binary = len(e.cs.names) <= 2
 		}
-		kept, err := applicableMetrics(q, m.Name, classifier, e, metrics, inapplicable)
-		if err != nil {
-			return nil, err
+		reasons = reasons[:0]
+		kept := applicableMetrics(q, m.Name, classifier, e, metrics, inapplicable)
+		if len(kept) == 0 {
+			if !allModels(q.Model) {
+				return nil, userError("%s", strings.Join(reasons, "; "))
+			}
+			skipped = append(skipped, reasons...)
+			continue
 		}
 		estimate := q.Estimated && classifier && slices.ContainsFunc(kept, func(m string) bool { return slices.Contains(EstimatedMetrics, m) })
 		if q.Estimated && !classifier {
-			if err := inapplicable("model %s is a regressor: estimated (CBPE) applies to binary classifiers", m.Name); err != nil {
-				return nil, err
-			}
+			inapplicable("model %s is a regressor: estimated (CBPE) applies to binary classifiers", m.Name)
 		}
 		if estimate && e.cs.pos < 0 {
 			estimate = false
-			if err := inapplicable("positiveClass %s is not a class of model %s (classes: %s): no CBPE estimate", quoteName(q.PositiveClass), m.Name, strings.Join(e.cs.names, ", ")); err != nil {
-				return nil, err
-			}
+			inapplicable("positiveClass %s is not a class of model %s (classes: %s): no CBPE estimate", quoteName(q.PositiveClass), m.Name, strings.Join(e.cs.names, ", "))
 		}
 		if estimate && !e.binary {
 			estimate = false
-			if err := inapplicable("model %s has %d classes (%s): estimated (CBPE) applies to binary classifiers", m.Name, len(e.cs.names), strings.Join(e.cs.names, ", ")); err != nil {
-				return nil, err
-			}
+			inapplicable("model %s has %d classes (%s): estimated (CBPE) applies to binary classifiers", m.Name, len(e.cs.names), strings.Join(e.cs.names, ", "))
 		}
+		skipped = append(skipped, reasons...)
+		reasons = reasons[:0]
 		for _, x := range kept {
 			e.need[x] = true
 		}
@@ -403,9 +401,7 @@ func (h *Handler) performance(ctx context.Context, r *request) (data.Frames, err
 					return nil, err
 				}
 				if why != "" {
-					if err := inapplicable("%s", why); err != nil {
-						return nil, err
-					}
+					skipped = append(skipped, why)
 				}
 				notices = append(notices, cn...)
 				e.cal = cal
@@ -456,8 +452,8 @@ func (h *Handler) performance(ctx context.Context, r *request) (data.Frames, err
 		}
 	}
 	if len(scoredText) > 0 {
-		notices = append(notices, frames.InfoNotice(fmt.Sprintf("records with a label known at %s (scored) of the records in the range: %s",
-			now.Format(time.RFC3339), strings.Join(scoredText, "; "))))
+		notices = append(notices, frames.InfoNotice(fmt.Sprintf("records with a label known when the query ran (scored) of the records in the range: %s",
+			strings.Join(scoredText, "; "))))
 	}
 	for _, s := range dedupe(skipped) {
 		notices = append(notices, frames.InfoNotice(s))
@@ -474,29 +470,24 @@ func (h *Handler) performance(ctx context.Context, r *request) (data.Frames, err
 
 // applicableMetrics returns the metrics that apply to a model, reporting the others through
 // inapplicable.
-func applicableMetrics(q *Query, model string, classifier bool, e *perfEval, metrics []string, inapplicable func(string, ...any) error) ([]string, error) {
+func applicableMetrics(q *Query, model string, classifier bool, e *perfEval, metrics []string, inapplicable func(string, ...any)) []string {
 	var kept []string
 	for _, x := range metrics {
-		var err error
 		switch {
 		case classifier && slices.Contains(RegressionMetrics, x):
-			err = inapplicable("model %s is a classifier: %s applies to regressors (numeric predictions)", model, x)
+			inapplicable("model %s is a classifier: %s applies to regressors (numeric predictions)", model, x)
 		case !classifier && slices.Contains(ClassificationMetrics, x):
-			err = inapplicable("model %s is a regressor (numeric predictions): %s applies to classifiers", model, x)
+			inapplicable("model %s is a regressor (numeric predictions): %s applies to classifiers", model, x)
 		case classifier && q.PositiveClass != "" && e.cs.pos < 0 && needsPositive(q, x):
-			err = inapplicable("positiveClass %s is not a class of model %s (classes: %s)", quoteName(q.PositiveClass), model, strings.Join(e.cs.names, ", "))
+			inapplicable("positiveClass %s is not a class of model %s (classes: %s): no %s", quoteName(q.PositiveClass), model, strings.Join(e.cs.names, ", "), x)
 		case classifier && !e.binary && scoreOf(q) == ScoreOfPrediction && x != PerfECE && slices.Contains(ScoreMetrics, x):
-			err = inapplicable("model %s has %d classes and its score is the probability of the predicted class: %s needs the probability of %s, which only a binary classifier's score gives",
+			inapplicable("model %s has %d classes and its score is the probability of the predicted class: %s needs the probability of %s, which only a binary classifier's score gives",
 				model, len(e.cs.names), x, quoteName(q.PositiveClass))
 		default:
 			kept = append(kept, x)
-			continue
-		}
-		if err != nil {
-			return nil, err
 		}
 	}
-	return kept, nil
+	return kept
 }
 
 // needsPositive reports whether a metric of the query needs the positive class.

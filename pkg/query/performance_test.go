@@ -311,7 +311,6 @@ func TestPerformanceErrors(t *testing.T) {
 		{map[string]any{"model": "price", "metrics": []string{"accuracy"}}, `model price is a regressor`},
 		{map[string]any{"model": "fraud", "metrics": []string{"mae"}}, `model fraud is a classifier`},
 		{map[string]any{"model": "fraud", "metrics": []string{"roc_auc"}, "positiveClass": "frod"}, `positiveClass "frod" is not a class of model fraud`},
-		{map[string]any{"model": "churn", "metrics": []string{"accuracy"}, "positiveClass": "churn", "estimated": true}, `estimated (CBPE) applies to binary classifiers`},
 		{map[string]any{"model": "churn", "metrics": []string{"roc_auc"}, "positiveClass": "churn", "scoreOf": "prediction"}, `only a binary classifier's score gives`},
 		{map[string]any{"model": "fraud", "metrics": []string{"accuracy"}, "reference": map[string]any{"kind": "window", "from": "now-2d", "to": "now-1d"}}, `reference dataset only`},
 	} {
@@ -319,8 +318,16 @@ func TestPerformanceErrors(t *testing.T) {
 		require.Error(t, err, "%v", c.q)
 		require.Contains(t, err.Error(), c.want, "%v", c.q)
 	}
+	// A named model keeps the metrics that apply; the others (and an estimate that does not apply)
+	// are left out with a notice.
+	got, fs, err := perfRun(h, map[string]any{"model": "churn", "metrics": []string{"accuracy", "r2"}, "positiveClass": "churn", "estimated": true})
+	require.NoError(t, err)
+	require.Contains(t, got, `metric=accuracy, model=churn`)
+	require.Len(t, got, 1)
+	require.Contains(t, notices(fs), "model churn has 3 classes (churn, downgrade, stay): estimated (CBPE) applies to binary classifiers")
+	require.Contains(t, notices(fs), "model churn is a classifier: r2 applies to regressors")
 	// Over every model the metrics that do not apply are left out with a notice.
-	got, fs, err := perfRun(h, map[string]any{"metrics": []string{"accuracy", "mae"}, "window": "1h"})
+	got, fs, err = perfRun(h, map[string]any{"metrics": []string{"accuracy", "mae"}, "window": "1h"})
 	require.NoError(t, err)
 	require.Contains(t, got, `metric=accuracy, model=fraud`)
 	require.Contains(t, got, `metric=mae, model=price`)
