@@ -116,8 +116,11 @@ type perfEval struct {
 	binary    bool
 	now       int64
 	cal       *stats.Isotonic
-	need      map[string]bool
-	w         perfWindow
+	// calp holds, per record of the batch, its calibrated probability of the positive class (NaN
+	// without a score or a prediction), computed once per group: windows overlap.
+	calp []float64
+	need map[string]bool
+	w    perfWindow
 }
 
 // labelKnown reports whether record k has a label that had arrived at e.now.
@@ -177,8 +180,8 @@ func (e *perfEval) window(ctx context.Context, idx []int32) {
 		if e.classifer {
 			pc = e.cs.code(b.Prediction, e.cs.pred, k)
 			if e.cal != nil && pc >= 0 {
-				if p := e.positiveProb(k, pc); !math.IsNaN(p) {
-					w.est = append(w.est, e.cal.Predict(p))
+				if p := e.calp[k]; !math.IsNaN(p) {
+					w.est = append(w.est, p)
 					w.estPos = append(w.estPos, pc == e.cs.pos)
 				}
 			}
@@ -407,6 +410,15 @@ func (h *Handler) performance(ctx context.Context, r *request) (data.Frames, err
 				e.cal = cal
 				if cal != nil {
 					e.w.ecm = stats.NewConfusion(2)
+					if len(e.calp) < b.Len() {
+						e.calp = make([]float64, b.Len())
+					}
+					for _, k := range grp.idx {
+						e.calp[k] = math.NaN()
+						if pc := e.cs.code(b.Prediction, e.cs.pred, k); pc >= 0 {
+							e.calp[k] = cal.Predict(e.positiveProb(k, pc))
+						}
+					}
 				}
 			}
 			series := planSeries(q, kept, e)
