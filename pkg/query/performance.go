@@ -13,6 +13,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 	"github.com/modellens/mlmonitoring-datasource/pkg/refstats"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 	"github.com/modellens/mlmonitoring-datasource/pkg/stats"
@@ -365,6 +366,14 @@ func (h *Handler) performance(ctx context.Context, r *request) (data.Frames, err
 		if classifier {
 			e.cs = newClassSet(b, q.PositiveClass)
 			e.binary = len(e.cs.names) <= 2
+			if n := len(e.cs.names); n > limits.MaxClasses {
+				why := fmt.Sprintf("model %s has %d classes in these records; performance queries take at most %d", m.Name, n, limits.MaxClasses)
+				if !allModels(q.Model) {
+					return nil, userError("%s", why)
+				}
+				skipped = append(skipped, why)
+				continue
+			}
 		}
 		reasons = reasons[:0]
 		kept := applicableMetrics(q, m.Name, classifier, e, metrics, inapplicable)

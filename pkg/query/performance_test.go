@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
 	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
+	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 	"github.com/modellens/mlmonitoring-datasource/pkg/stats"
 )
@@ -333,6 +335,13 @@ func TestPerformanceErrors(t *testing.T) {
 	require.Contains(t, got, `metric=mae, model=price`)
 	require.NotContains(t, got, `metric=mae, model=fraud`)
 	require.Contains(t, notices(fs), "model price is a regressor (numeric predictions): accuracy applies to classifiers")
+	// Too many classes for a confusion matrix.
+	many := &perfLog{models: []source.Model{perfMulti}, recs: map[string][]perfRec{}}
+	for i := 0; i <= limits.MaxClasses; i++ {
+		many.recs["churn"] = append(many.recs["churn"], perfRec{ts: perfT0.Add(time.Duration(i+1) * time.Second), pred: fmt.Sprint("c", i), label: "c0"})
+	}
+	_, _, err = perfRun(perfHandler(many, now), map[string]any{"model": "churn"})
+	require.ErrorContains(t, err, "classes in these records; performance queries take at most 1000")
 	// Prometheus alone has no labels.
 	hm := New(Deps{Metrics: &fakeMetrics{}})
 	r := run(hm, map[string]any{"queryType": "performance"}, perfT0, perfT0.Add(time.Hour), time.Hour)
