@@ -288,7 +288,7 @@ const ECEBins = 10
 // the bin on its left, 0 to the first and 1 to the last. y is the outcome of each record: 1 or 0
 // (the truth for the probability of the positive class; or whether the prediction was right, for
 // the probability of the predicted class — the confidence ECE). NaN for empty or mismatched
-// input or a p outside [0, 1].
+// input, or a p or y outside [0, 1].
 func ECE(p, y []float64) float64 {
 	if len(p) == 0 || len(p) != len(y) {
 		return math.NaN()
@@ -296,7 +296,7 @@ func ECE(p, y []float64) float64 {
 	var n [ECEBins]float64
 	var sp, sy [ECEBins]sum
 	for i, v := range p {
-		if !(v >= 0 && v <= 1) {
+		if !(v >= 0 && v <= 1) || !(y[i] >= 0 && y[i] <= 1) {
 			return math.NaN()
 		}
 		b := 0
@@ -554,8 +554,10 @@ func (c ExpectedConfusion) F1() float64 {
 	return 0
 }
 
-// EstimatedROCAUCCheck returns NannyML's CBPE estimate of the ROC AUC from calibrated
-// probabilities p of the positive class: at each distinct threshold t (descending), expected
+// EstimatedROCAUCCheck returns the CBPE estimate of the ROC AUC from calibrated probabilities p of
+// the positive class, NannyML's construction (the records ranked by p itself), with the curve
+// started at (0, 0) as sklearn.metrics.roc_curve starts it: at each distinct threshold t
+// (descending), expected
 // TP(t) = Σ_{p_i ≥ t} p_i, FP(t) = Σ_{p_i ≥ t} (1−p_i); TPR = TP/Σp, FPR = FP/Σ(1−p); the area
 // under the curve from (0, 0) through these points, by the trapezoidal rule. NaN when empty, when
 // a p is NaN, or when Σp or Σ(1−p) is 0. check is called while sorting large inputs.

@@ -224,3 +224,68 @@ func TestQualityKernelsStop(t *testing.T) {
 		t.Errorf("isotonic: %v", err)
 	}
 }
+
+// FuzzQualityKernels feeds arbitrary values (NaN, ±Inf, out-of-range probabilities, mismatched
+// lengths) to the model-quality kernels: nothing may panic, and bounded results stay in range.
+func FuzzQualityKernels(f *testing.F) {
+	f.Add(fuzzSeed(0.1, 0.9, 0.5, 0.5, 1, 0), uint8(3))
+	f.Add(fuzzSeed(math.NaN(), math.Inf(1), -1, 2, 0, 1e-300), uint8(2))
+	f.Add(fuzzSeed(), uint8(0))
+	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {
+		x, y := floatsFrom(data, cut)
+		pos := make([]bool, len(x))
+		for i := range pos {
+			pos[i] = i < len(y) && y[i] > 0.5
+		}
+		inUnit := func(what string, v float64) {
+			if !math.IsNaN(v) && !(v >= 0 && v <= 1) {
+				t.Fatalf("%s = %v outside [0, 1]", what, v)
+			}
+		}
+		auc, _ := ROCAUCCheck(x, pos, nil)
+		inUnit("roc_auc", auc)
+		est, _ := EstimatedROCAUCCheck(x, nil)
+		_ = est
+		inUnit("brier", Brier(x, pos))
+		inUnit("ece", ECE(x, y))
+		if v := LogLoss(x, pos, LogLossEps); !math.IsNaN(v) && v < 0 {
+			t.Fatalf("log_loss %v", v)
+		}
+		MAE(x, y)
+		RMSE(x, y)
+		MAPE(x, y)
+		R2(x, y)
+		Bias(x, y)
+		iso, _ := FitIsotonicCheck(x, y, nil)
+		for _, v := range y {
+			iso.Predict(v)
+		}
+		ExpectedConfusionOf(x, pos).F1()
+		m := NewConfusion(3)
+		for i := range x {
+			m.Add(int(cut)%4-1, i%4)
+		}
+		inUnit("accuracy", m.Accuracy())
+		p, r, f1 := m.AveragePRF(Weighted)
+		inUnit("precision", p)
+		inUnit("recall", r)
+		inUnit("f1", f1)
+	})
+}
+
+// BenchmarkROCAUC: one window of 100,000 scored records.
+func BenchmarkROCAUC(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	n := 100_000
+	s, pos := make([]float64, n), make([]bool, n)
+	for i := range s {
+		s[i] = r.Float64()
+		pos[i] = r.Float64() < s[i]
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := ROCAUCCheck(s, pos, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
