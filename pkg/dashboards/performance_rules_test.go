@@ -77,3 +77,19 @@ func TestAccuracyRuleFiresOnTheDemoIncident(t *testing.T) {
 	}
 	require.Equal(t, 2, estimates)
 }
+
+// TestPerformanceDashboardQualityPanels: the performance dashboard shows realised and
+// CBPE-estimated quality, label coverage and delay, and a quality table.
+func TestPerformanceDashboardQualityPanels(t *testing.T) {
+	d := byUID(t, "modellens-performance")
+	acc := targetQuery(t, panelByTitle(t, d, `^Accuracy`), 0)
+	require.Equal(t, query.TypePerformance, acc.QueryType)
+	require.Contains(t, acc.Metrics, "accuracy")
+	require.True(t, acc.Estimated)
+	require.NotEmpty(t, acc.PositiveClass)
+	require.Equal(t, []string{"labelCoverage"}, targetQuery(t, panelByTitle(t, d, `^Label coverage`), 0).Metrics)
+	require.Equal(t, []string{"labelDelay"}, targetQuery(t, panelByTitle(t, d, `^Label delay`), 0).Metrics)
+	tbl := targetQuery(t, panelByTitle(t, d, `^Quality over the time range`), 0)
+	require.Equal(t, query.OutputTable, tbl.Output)
+	require.True(t, tbl.Estimated)
+}
