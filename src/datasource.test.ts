@@ -103,6 +103,12 @@ describe('DataSource', () => {
       expect(out.model).toBe('churn-model');
     });
 
+    it('interpolates the positive class of a performance query', () => {
+      const ds = new DataSource(instanceSettings(), new FakeTemplateSrv({ positive: 'fraud' }));
+      const q: ModelLensQuery = { refId: 'A', queryType: 'performance', positiveClass: '$positive', estimated: true };
+      expect(ds.applyTemplateVariables(q, {})).toEqual({ ...q, positiveClass: 'fraud' });
+    });
+
     it('leaves a query without template fields as it is', () => {
       const q: ModelLensQuery = { refId: 'B', queryType: 'endpoints' };
       expect(ds.applyTemplateVariables(q, {})).toEqual({ refId: 'B', queryType: 'endpoints' });

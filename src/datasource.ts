@@ -48,7 +48,8 @@ export class DataSource extends DataSourceWithBackend<ModelLensQuery, ModelLensO
   }
 
   /**
-   * Interpolates template variables in model, version, features, window and the reference window.
+   * Interpolates template variables in model, version, features, window, positiveClass and the
+   * reference window.
    * A multi-value or "All" model becomes '*' (every model). Several versions become '*' (one series
    * per version); the All value '$__all' (the bundled dashboards' version variable sets it as its
    * custom All value) becomes '' (all versions together, DESIGN §4). A multi-value feature variable
@@ -64,6 +65,9 @@ export class DataSource extends DataSourceWithBackend<ModelLensQuery, ModelLensO
     }
     if (query.window !== undefined) {
       out.window = this.templateSrv.replace(query.window, scopedVars).trim();
+    }
+    if (query.positiveClass !== undefined) {
+      out.positiveClass = this.interpolateSingle(query.positiveClass, scopedVars);
     }
     if (query.features !== undefined) {
       const features = this.interpolateList(query.features, scopedVars);

@@ -10,19 +10,23 @@ import {
   DEFAULT_PERCENTILES,
   DEFAULT_SKEW_METRICS,
   DEFAULT_THRESHOLDS,
+  AVERAGES,
   DRIFT_METHODS,
   FEATURE_STATS_METRICS,
   LOOKUP_STATUSES,
+  ESTIMATED_METRICS,
   LOWER_IS_WORSE_METHODS,
   MAX_BINS,
   MIN_BINS,
   NUMERIC_ONLY_METHODS,
   OUTPUTS,
   OUTPUTS_BY_TYPE,
+  PERFORMANCE_METRICS,
   QUERY_FIELDS,
   QUERY_TYPES,
   REFERENCE_FIELDS,
   SKEW_METRICS,
+  SCORE_OFS,
   SOURCES,
   THRESHOLD_FIELDS,
   TRAFFIC_METRICS,
@@ -35,6 +39,10 @@ interface GoQuerySchema {
   outputs: string[];
   trafficMetrics: string[];
   driftMethods: string[];
+  performanceMetrics: string[];
+  estimatedMetrics: string[];
+  averages: string[];
+  scoreOfs: string[];
   types: Record<string, Record<string, string>>;
   outputsByType: Record<string, string[]>;
   numericOnlyMethods: string[];
@@ -67,6 +75,10 @@ describe('src/types.ts agrees with pkg/query/model.go', () => {
     ['skewMetrics', SKEW_METRICS, schema.skewMetrics],
     ['defaultSkewMetrics', DEFAULT_SKEW_METRICS, schema.defaultSkewMetrics],
     ['lookupStatuses', LOOKUP_STATUSES, schema.lookupStatuses],
+    ['performanceMetrics', PERFORMANCE_METRICS, schema.performanceMetrics],
+    ['estimatedMetrics', ESTIMATED_METRICS, schema.estimatedMetrics],
+    ['averages', AVERAGES, schema.averages],
+    ['scoreOfs', SCORE_OFS, schema.scoreOfs],
   ])('%s lists the same values in the same order', (_, ts, go) => {
     expect(Array.isArray(go)).toBe(true);
     expect([...ts]).toEqual(go);

@@ -17,6 +17,7 @@ export const QUERY_TYPES = [
   'lookups',
   'featureStats',
   'skew',
+  'performance',
 ] as const;
 export type QueryType = (typeof QUERY_TYPES)[number];
 
@@ -67,6 +68,36 @@ export const LOOKUP_STATUSES = ['PRESENT', 'NOT_FOUND', 'NULL_VALUE', 'OUTSIDE_M
 
 /** A join-key object of a lookups or skew probe set: {"driver_id": 1001}. */
 export type EntityKey = Record<string, number | string>;
+/** Accepted values of Query.metrics for performance queries (Go: query.PerformanceMetrics). */
+export const PERFORMANCE_METRICS = [
+  'accuracy',
+  'precision',
+  'recall',
+  'f1',
+  'roc_auc',
+  'log_loss',
+  'brier',
+  'ece',
+  'mae',
+  'rmse',
+  'mape',
+  'r2',
+  'bias',
+  'labelCoverage',
+  'labelDelay',
+] as const;
+export type PerformanceMetric = (typeof PERFORMANCE_METRICS)[number];
+
+/** The performance metrics CBPE estimates with `estimated` (Go: query.EstimatedMetrics). */
+export const ESTIMATED_METRICS: PerformanceMetric[] = ['accuracy', 'precision', 'recall', 'f1', 'roc_auc'];
+
+/** Accepted values of Query.average (Go: query.Averages); empty means macro. */
+export const AVERAGES = ['macro', 'weighted', 'binary', 'none'] as const;
+export type Average = (typeof AVERAGES)[number];
+
+/** Accepted values of Query.scoreOf (Go: query.ScoreOfs); empty means positiveClass. */
+export const SCORE_OFS = ['positiveClass', 'prediction'] as const;
+export type ScoreOf = (typeof SCORE_OFS)[number];
 
 /** Accepted values of Query.methods for drift queries (Go: query.DriftMethods). */
 export const DRIFT_METHODS = [
@@ -110,6 +141,7 @@ export const OUTPUTS_BY_TYPE: Record<QueryType, Output[]> = {
   lookups: ['timeseries', 'latest'],
   featureStats: ['timeseries', 'latest'],
   skew: ['timeseries', 'latest'],
+  performance: ['timeseries', 'latest', 'table'],
 };
 
 /** Methods whose values are p-values: lower is worse, so warning >= drift (Go: query lowerIsWorse). */
@@ -180,7 +212,8 @@ export interface ModelLensQueryFields {
   output?: Output;
   window?: string;
   percentiles?: number[];
-  metrics?: Array<TrafficMetric | FeatureStatsMetric | SkewMetric>;
+  /** Traffic metrics, or the metrics of performance, featureStats and skew queries. */
+  metrics?: Array<TrafficMetric | FeatureStatsMetric | SkewMetric | PerformanceMetric>;
   features?: string[];
   methods?: DriftMethod[];
   reference?: Reference;
@@ -190,6 +223,14 @@ export interface ModelLensQueryFields {
   featureView?: string;
   /** lookups and skew: the probe set (default: the entity keys of the model's recent records). */
   entities?: EntityKey[];
+  /** performance: how precision, recall and f1 average over classes (default macro). */
+  average?: Average;
+  /** performance: the positive class of a binary classifier ("fraud"). */
+  positiveClass?: string;
+  /** performance: what the score is the probability of (default positiveClass). */
+  scoreOf?: ScoreOf;
+  /** performance: add CBPE estimates (label estimate="cbpe") for binary classifiers. */
+  estimated?: boolean;
 }
 
 /** A ModelLens query as Grafana stores it (refId, datasource, hide, ... come from DataQuery). */
@@ -212,24 +253,26 @@ type StructName<T> = {
 
 /**
  * The JSON kind of a field's type in the vocabulary of pkg/query/model_schema_test.go: 'string',
- * 'number', 'string[]', 'number[]', a struct name, 'record<Struct>', or 'record<number|string>[]'
- * (the entities' join-key objects).
+ * 'boolean', 'number', 'string[]', 'number[]', a struct name, 'record<Struct>', or
+ * 'record<number|string>[]' (the entities' join-key objects).
  */
 export type JsonKind<T> = [T] extends [string]
   ? 'string'
-  : [T] extends [number]
-    ? 'number'
-    : [T] extends [readonly EntityKey[]]
-      ? 'record<number|string>[]'
-      : [T] extends [readonly string[]]
-        ? 'string[]'
-        : [T] extends [readonly number[]]
-          ? 'number[]'
-          : [StructName<T>] extends [never]
-            ? [T] extends [Record<string, infer V>]
-              ? `record<${StructName<V>}>`
-              : never
-            : StructName<T>;
+  : [T] extends [boolean]
+    ? 'boolean'
+    : [T] extends [number]
+      ? 'number'
+      : [T] extends [readonly EntityKey[]]
+        ? 'record<number|string>[]'
+        : [T] extends [readonly string[]]
+          ? 'string[]'
+          : [T] extends [readonly number[]]
+            ? 'number[]'
+            : [StructName<T>] extends [never]
+              ? [T] extends [Record<string, infer V>]
+                ? `record<${StructName<V>}>`
+                : never
+              : StructName<T>;
 
 /** Field name → JSON kind of every field of T, computed from T's declared types. */
 type FieldKinds<T> = { [K in keyof T]-?: JsonKind<NonNullable<T[K]>> };
@@ -256,6 +299,10 @@ export const QUERY_FIELDS = {
   thresholds: 'record<Threshold>',
   featureView: 'string',
   entities: 'record<number|string>[]',
+  average: 'string',
+  positiveClass: 'string',
+  scoreOf: 'string',
+  estimated: 'boolean',
 } as const satisfies FieldKinds<ModelLensQueryFields>;
 
 export const REFERENCE_FIELDS = {

@@ -225,7 +225,11 @@ func checkVocabulary(q query.Query) error {
 		}
 	}
 	for _, m := range q.Metrics {
-		if !slices.Contains(query.TrafficMetrics, m) {
+		if q.QueryType == query.TypePerformance {
+			if !slices.Contains(query.PerformanceMetrics, m) {
+				return fmt.Errorf("unknown performance metric %q", m)
+			}
+		} else if !slices.Contains(query.TrafficMetrics, m) {
 			return fmt.Errorf("unknown traffic metric %q", m)
 		}
 	}

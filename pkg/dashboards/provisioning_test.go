@@ -215,7 +215,7 @@ func TestAlertRules(t *testing.T) {
 		}
 	}
 	slices.Sort(kinds)
-	require.Equal(t, []string{"drift", "drift", "latency", "predictions", "traffic"}, kinds)
+	require.Equal(t, []string{"drift", "drift", "latency", "performance", "predictions", "traffic"}, kinds)
 }
 
 // TestAlertRuleTemplates pins what each rule watches: thresholds, for durations and queries.
@@ -226,27 +226,37 @@ func TestAlertRuleTemplates(t *testing.T) {
 		threshold float64
 		forDur    string
 		check     func(t *testing.T, q query.Query)
+		// model is the model the rule watches: "*" (every model) unless its threshold only makes
+		// sense for one model.
+		model string
 	}
 	wants := map[string]want{
 		"modellens-p95-latency": {query.TypeLatency, "gt", 500, "5m", func(t *testing.T, q query.Query) {
 			require.Equal(t, []float64{95}, q.Percentiles)
 			require.Equal(t, "5m", q.Window)
-		}},
+		}, ""},
 		"modellens-error-ratio": {query.TypeTraffic, "gt", 0.05, "5m", func(t *testing.T, q query.Query) {
 			require.Equal(t, []string{"errorRatio"}, q.Metrics)
-		}},
+		}, ""},
 		"modellens-feature-drift": {query.TypeDrift, "gte", 2, "10m", func(t *testing.T, q query.Query) {
 			require.Equal(t, []string{"status"}, q.Methods)
 			require.Empty(t, q.Features, "every feature")
-		}},
+		}, ""},
 		"modellens-prediction-drift": {query.TypeDrift, "gt", 0.1, "10m", func(t *testing.T, q query.Query) {
 			require.Equal(t, []string{"js"}, q.Methods)
 			require.Equal(t, []string{"prediction"}, q.Features)
-		}},
+		}, ""},
 		"modellens-median-score": {query.TypePredictions, "lt", 0.6, "15m", func(t *testing.T, q query.Query) {
 			require.Equal(t, []float64{50}, q.Percentiles)
 			require.Equal(t, []string{"score"}, q.Features)
-		}},
+		}, ""},
+		// Accuracy thresholds depend on the model's classes: the rule names the demo's binary model.
+		"modellens-accuracy": {query.TypePerformance, "lt", 0.85, "10m", func(t *testing.T, q query.Query) {
+			require.Equal(t, []string{"accuracy"}, q.Metrics)
+			require.True(t, q.Estimated)
+			require.Equal(t, "fraud", q.PositiveClass)
+			require.Equal(t, "2h", q.Window)
+		}, "fraud-detector"},
 	}
 	seen := 0
 	for _, g := range loadRules(t).Groups {
@@ -262,7 +272,11 @@ func TestAlertRuleTemplates(t *testing.T) {
 					require.NoError(t, err)
 					pq, err = Validate(raw)
 					require.NoError(t, err)
-					require.Equal(t, "*", pq.Model, "%s: every model", r.UID)
+					model := w.model
+					if model == "" {
+						model = "*"
+					}
+					require.Equal(t, model, pq.Model, "%s: the model it watches", r.UID)
 					require.Equal(t, "*", pq.Version, "%s: one instance per version", r.UID)
 				}
 				if q.RefID == r.Condition {

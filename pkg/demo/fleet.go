@@ -39,6 +39,9 @@ type Fleet struct {
 	seed64 int64
 	rate   float64
 	byName map[string]*modelSpec
+	// rawLabels leaves out the label events (label times, the fraud pattern): the fleet as it was
+	// before them, for the test that proves they change nothing else.
+	rawLabels bool
 }
 
 var _ source.PredictionLog = (*Fleet)(nil)
@@ -198,6 +201,9 @@ func (f *Fleet) generate(ctx context.Context, m *modelSpec, version int32, start
 				continue
 			}
 			fillRecord(m, r, x, ts, v, load)
+			if !f.rawLabels {
+				f.labelEvents(m, x, s, i)
+			}
 			if err := fn(x); err != nil {
 				if err == errStop {
 					return nil
@@ -230,7 +236,7 @@ func fillRecord(m *modelSpec, r *rng, x *row, ts int64, v int32, load float64) {
 	}
 	x.latency = roundTo(math.Min(lat, 30000), 3)
 	x.predNum, x.predCat, x.score = math.NaN(), -1, math.NaN()
-	x.labelNum, x.labelCat = math.NaN(), -1
+	x.labelNum, x.labelCat, x.labelTS = math.NaN(), -1, source.NoTime
 	if x.err {
 		return
 	}
@@ -257,6 +263,7 @@ func (f *Fleet) referenceRows(m *modelSpec, version int32, x *row, fn func(*row)
 		x.latency = math.NaN()
 		x.predNum, x.predCat, x.score = m.predict(v, x.num, x.cat)
 		x.labelNum, x.labelCat = m.label(r, x.num, x.cat)
+		x.labelTS = source.NoTime
 		fn(x)
 	}
 }
@@ -286,6 +293,7 @@ func newBatch(m *modelSpec, versions []string, n int) *source.Batch {
 		Score:        make([]float64, 0, n),
 		Prediction:   source.NewColumn(m.predKind, n),
 		Label:        source.NewColumn(m.predKind, n),
+		LabelTS:      make([]int64, 0, n),
 		FeatureNames: make([]string, len(m.features)),
 		Features:     make(map[string]*source.Column, len(m.features)),
 	}
@@ -311,6 +319,7 @@ func appendRow(b *source.Batch, m *modelSpec, cols []*source.Column, x *row, vco
 	b.LatencyMs = append(b.LatencyMs, x.latency)
 	b.Error = append(b.Error, x.err)
 	b.Score = append(b.Score, x.score)
+	b.LabelTS = append(b.LabelTS, x.labelTS)
 	if m.predKind == source.Categorical {
 		b.Prediction.Cat = append(b.Prediction.Cat, x.predCat)
 		b.Label.Cat = append(b.Label.Cat, x.labelCat)
@@ -473,6 +482,7 @@ func appendRange(b, c *source.Batch, from int) {
 	b.LatencyMs = append(b.LatencyMs, c.LatencyMs[from:]...)
 	b.Error = append(b.Error, c.Error[from:]...)
 	b.Score = append(b.Score, c.Score[from:]...)
+	b.LabelTS = append(b.LabelTS, c.LabelTS[from:]...)
 	appendColumn(b.Prediction, c.Prediction, from)
 	appendColumn(b.Label, c.Label, from)
 	for _, name := range b.FeatureNames {

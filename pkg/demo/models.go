@@ -33,6 +33,8 @@ type row struct {
 	score    float64 // NaN when absent
 	labelNum float64 // NaN when absent
 	labelCat int32   // -1 when absent
+	// labelTS is when the label arrived (Unix nanoseconds), source.NoTime without a label.
+	labelTS int64
 	// errP is the error probability of each version in the current second.
 	errP []float64
 	// r is the record's random stream (kept here so that it does not escape per record).

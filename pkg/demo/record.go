@@ -26,6 +26,8 @@ type Record struct {
 	Score      *float64
 	// Label is the ground truth when known: a string or float64, else nil.
 	Label any
+	// LabelTS is when the label arrived (label_ts); zero when the record has no label.
+	LabelTS time.Time
 	// Features maps every feature of the model to a float64, a string or nil (missing).
 	Features map[string]any
 }
@@ -63,6 +65,9 @@ func (m *modelSpec) record(x *row) Record {
 		if !math.IsNaN(x.labelNum) {
 			r.Label = x.labelNum
 		}
+	}
+	if r.Label != nil && x.labelTS != source.NoTime {
+		r.LabelTS = time.Unix(0, x.labelTS).UTC()
 	}
 	if !math.IsNaN(x.score) {
 		s := x.score
@@ -110,6 +115,14 @@ func (r Record) MarshalJSON() ([]byte, error) {
 	if b, err = appendValue(b, r.Label); err != nil {
 		return nil, fmt.Errorf("label: %w", err)
 	}
+	b = append(b, `,"label_ts":`...)
+	if r.LabelTS.IsZero() {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '"')
+		b = r.LabelTS.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	}
 	b = append(b, `,"features":{`...)
 	names := make([]string, 0, len(r.Features))
 	for k := range r.Features {
@@ -140,6 +153,7 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		Prediction any            `json:"prediction"`
 		Score      *float64       `json:"score"`
 		Label      any            `json:"label"`
+		LabelTS    *string        `json:"label_ts"`
 		Features   map[string]any `json:"features"`
 	}
 	if err := json.Unmarshal(data, &w); err != nil {
@@ -153,6 +167,13 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		Prediction: w.Prediction, Score: w.Score, Label: w.Label, Features: w.Features}
 	if w.LatencyMs != nil {
 		r.LatencyMs = *w.LatencyMs
+	}
+	if w.LabelTS != nil {
+		lt, err := time.Parse(time.RFC3339Nano, *w.LabelTS)
+		if err != nil {
+			return fmt.Errorf("record label_ts: %w", err)
+		}
+		r.LabelTS = lt.UTC()
 	}
 	return nil
 }
@@ -281,10 +302,21 @@ func (e *rowJSON) append(b []byte, x *row) []byte {
 	b = append(b, `,"score":`...)
 	b = appendFloat(b, x.score)
 	b = append(b, `,"label":`...)
+	labelled := false
 	if m.predKind == source.Categorical {
 		b = e.appendClass(b, x.labelCat)
+		labelled = x.labelCat >= 0
 	} else {
 		b = appendFloat(b, x.labelNum)
+		labelled = !math.IsNaN(x.labelNum)
+	}
+	b = append(b, `,"label_ts":`...)
+	if labelled && x.labelTS != source.NoTime {
+		b = append(b, '"')
+		b = time.Unix(0, x.labelTS).UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	} else {
+		b = append(b, "null"...)
 	}
 	b = append(b, `,"features":{`...)
 	for i, fs := range m.features {

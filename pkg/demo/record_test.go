@@ -21,6 +21,7 @@ type wireRecord struct {
 	Prediction any            `json:"prediction"`
 	Score      *float64       `json:"score"`
 	Label      any            `json:"label"`
+	LabelTS    *string        `json:"label_ts"`
 	Features   map[string]any `json:"features"`
 }
 
@@ -70,7 +71,7 @@ func TestRecordJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"ts":"2026-03-10T11:00:00.000000005Z","model":"m","version":"v1","latency_ms":null,"status":"ok","prediction":"fraud","score":0.25,"label":null,"features":{"a":"x","b":1.5,"c":null,"d":3,"e":2.5}}`
+	want := `{"ts":"2026-03-10T11:00:00.000000005Z","model":"m","version":"v1","latency_ms":null,"status":"ok","prediction":"fraud","score":0.25,"label":null,"label_ts":null,"features":{"a":"x","b":1.5,"c":null,"d":3,"e":2.5}}`
 	if string(got) != want {
 		t.Errorf("JSON\n got %s\nwant %s", got, want)
 	}

@@ -107,6 +107,10 @@ const (
 	MaxQueryRecords = 2_000_000
 	// FetchParallel is how many models' records one query fetches at once.
 	FetchParallel = 4
+	// MaxClasses caps the classes (distinct predicted and label values) of a classifier in one
+	// performance query: its confusion matrix holds MaxClasses² counts (8 MB). More is an error
+	// for a named model and a notice over every model.
+	MaxClasses = 1000
 )
 
 // Feast feature store.

@@ -54,6 +54,9 @@ func TestGolden(t *testing.T) {
 		{"predictions_numeric", `{"queryType":"predictions","model":"price-regressor","percentiles":[50],"output":"latest"}`, true},
 		{"endpoints", `{"queryType":"endpoints"}`, false},
 		{"health", `{"queryType":"health"}`, true},
+		{"performance", `{"queryType":"performance","model":"fraud-detector","version":"*","window":"10m","metrics":["accuracy","f1","labelCoverage"],"average":"binary","positiveClass":"fraud","scoreOf":"prediction","estimated":true}`, true},
+		{"performance_latest_all_models", `{"queryType":"performance","metrics":["accuracy","rmse","labelDelay"],"output":"latest"}`, true},
+		{"performance_table", `{"queryType":"performance","model":"price-regressor","output":"table","metrics":["mae","rmse","mape","r2","bias","labelCoverage"]}`, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

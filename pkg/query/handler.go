@@ -84,7 +84,8 @@ type Deps struct {
 	// than the request's context).
 	Timeout time.Duration
 	Logger  log.Logger
-	// Now is the clock of the queries that read "now" (freshness); nil means time.Now.
+	// Now is the clock of the queries that depend on when they run (freshness; performance: which
+	// labels have arrived); nil means time.Now.
 	Now func() time.Time
 }
 
@@ -132,6 +133,7 @@ func New(deps Deps) *Handler {
 		TypeLookups:      h.lookups,
 		TypeFeatureStats: h.featureStats,
 		TypeSkew:         h.skew,
+		TypePerformance:  h.performance,
 	}
 	return h
 }

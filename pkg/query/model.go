@@ -18,11 +18,12 @@ const (
 	TypeLookups      QueryType = "lookups"
 	TypeFeatureStats QueryType = "featureStats"
 	TypeSkew         QueryType = "skew"
+	TypePerformance  QueryType = "performance"
 )
 
 // QueryTypes lists every query type the backend answers.
 var QueryTypes = []QueryType{TypeEndpoints, TypeHealth, TypeTraffic, TypeLatency, TypeDrift, TypeDistribution, TypePredictions,
-	TypeFreshness, TypeLookups, TypeFeatureStats, TypeSkew}
+	TypeFreshness, TypeLookups, TypeFeatureStats, TypeSkew, TypePerformance}
 
 // Sources.
 const (
@@ -60,6 +61,61 @@ const (
 
 // TrafficMetrics lists the accepted values of Query.Metrics.
 var TrafficMetrics = []string{MetricRate, MetricCount, MetricErrors, MetricErrorCount, MetricErrorRatio}
+
+// Performance metrics (DESIGN §4 `performance`, §5 Model quality).
+const (
+	PerfAccuracy      = "accuracy"
+	PerfPrecision     = "precision"
+	PerfRecall        = "recall"
+	PerfF1            = "f1"
+	PerfROCAUC        = "roc_auc"
+	PerfLogLoss       = "log_loss"
+	PerfBrier         = "brier"
+	PerfECE           = "ece"
+	PerfMAE           = "mae"
+	PerfRMSE          = "rmse"
+	PerfMAPE          = "mape"
+	PerfR2            = "r2"
+	PerfBias          = "bias"
+	PerfLabelCoverage = "labelCoverage"
+	PerfLabelDelay    = "labelDelay"
+)
+
+// PerformanceMetrics lists the accepted values of Query.Metrics for `performance`.
+var PerformanceMetrics = []string{PerfAccuracy, PerfPrecision, PerfRecall, PerfF1, PerfROCAUC, PerfLogLoss, PerfBrier, PerfECE,
+	PerfMAE, PerfRMSE, PerfMAPE, PerfR2, PerfBias, PerfLabelCoverage, PerfLabelDelay}
+
+// Metric families of `performance`: classification metrics from predictions and labels, those that
+// need the score, regression metrics, and the metrics CBPE estimates.
+var (
+	ClassificationMetrics = []string{PerfAccuracy, PerfPrecision, PerfRecall, PerfF1, PerfROCAUC, PerfLogLoss, PerfBrier, PerfECE}
+	ScoreMetrics          = []string{PerfROCAUC, PerfLogLoss, PerfBrier, PerfECE}
+	RegressionMetrics     = []string{PerfMAE, PerfRMSE, PerfMAPE, PerfR2, PerfBias}
+	EstimatedMetrics      = []string{PerfAccuracy, PerfPrecision, PerfRecall, PerfF1, PerfROCAUC}
+)
+
+// Averages of precision, recall and F1 (`average`).
+const (
+	AverageMacro    = "macro"
+	AverageWeighted = "weighted"
+	AverageBinary   = "binary"
+	AverageNone     = "none"
+)
+
+// Averages lists the accepted values of Query.Average.
+var Averages = []string{AverageMacro, AverageWeighted, AverageBinary, AverageNone}
+
+// What a classifier's score is the probability of (`scoreOf`).
+const (
+	ScoreOfPositiveClass = "positiveClass"
+	ScoreOfPrediction    = "prediction"
+)
+
+// ScoreOfs lists the accepted values of Query.ScoreOf.
+var ScoreOfs = []string{ScoreOfPositiveClass, ScoreOfPrediction}
+
+// EstimateCBPE is the `estimate` label of confidence-based performance estimates.
+const EstimateCBPE = "cbpe"
 
 // Drift methods.
 const (
@@ -150,4 +206,10 @@ type Query struct {
 	FeatureView string `json:"featureView,omitempty"`
 	// Entities is the probe set of lookups and skew: join-key objects ({"driver_id": 1001}).
 	Entities []map[string]any `json:"entities,omitempty"`
+	// Performance: how precision, recall and F1 average over classes, the positive class of a
+	// binary classifier, what the score is the probability of, and whether to add CBPE estimates.
+	Average       string `json:"average,omitempty"`
+	PositiveClass string `json:"positiveClass,omitempty"`
+	ScoreOf       string `json:"scoreOf,omitempty"`
+	Estimated     bool   `json:"estimated,omitempty"`
 }

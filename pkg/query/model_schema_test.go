@@ -18,12 +18,17 @@ import (
 // fails when src/types.ts and this model disagree. TestQueryModelSchemaFile fails when the
 // committed testdata/query_model.json is stale; UPDATE_GOLDEN=1 rewrites it.
 type querySchema struct {
-	QueryTypes     []QueryType                  `json:"queryTypes"`
-	Sources        []string                     `json:"sources"`
-	Outputs        []string                     `json:"outputs"`
-	TrafficMetrics []string                     `json:"trafficMetrics"`
-	DriftMethods   []string                     `json:"driftMethods"`
-	Types          map[string]map[string]string `json:"types"`
+	QueryTypes     []QueryType `json:"queryTypes"`
+	Sources        []string    `json:"sources"`
+	Outputs        []string    `json:"outputs"`
+	TrafficMetrics []string    `json:"trafficMetrics"`
+	DriftMethods   []string    `json:"driftMethods"`
+	// Performance vocabulary.
+	PerformanceMetrics []string                     `json:"performanceMetrics"`
+	EstimatedMetrics   []string                     `json:"estimatedMetrics"`
+	Averages           []string                     `json:"averages"`
+	ScoreOfs           []string                     `json:"scoreOfs"`
+	Types              map[string]map[string]string `json:"types"`
 
 	// What the query editor offers and shows as defaults, from the handlers' own values.
 	OutputsByType             map[QueryType][]string     `json:"outputsByType"` // default first
@@ -90,11 +95,15 @@ func fieldsOf(t reflect.Type) map[string]string {
 
 func TestQueryModelSchemaFile(t *testing.T) {
 	s := querySchema{
-		QueryTypes:     QueryTypes,
-		Sources:        Sources,
-		Outputs:        Outputs,
-		TrafficMetrics: TrafficMetrics,
-		DriftMethods:   DriftMethods,
+		QueryTypes:         QueryTypes,
+		Sources:            Sources,
+		Outputs:            Outputs,
+		TrafficMetrics:     TrafficMetrics,
+		DriftMethods:       DriftMethods,
+		PerformanceMetrics: PerformanceMetrics,
+		EstimatedMetrics:   EstimatedMetrics,
+		Averages:           Averages,
+		ScoreOfs:           ScoreOfs,
 		Types: map[string]map[string]string{
 			"Query":     fieldsOf(reflect.TypeOf(Query{})),
 			"Reference": fieldsOf(reflect.TypeOf(Reference{})),

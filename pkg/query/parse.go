@@ -129,7 +129,8 @@ func checkLengths(q *Query) error {
 		return nil
 	}
 	fields := []struct{ name, v string }{{"queryType", string(q.QueryType)}, {"model", q.Model}, {"version", q.Version},
-		{"source", q.Source}, {"output", q.Output}, {"window", q.Window}, {"featureView", q.FeatureView}}
+		{"source", q.Source}, {"output", q.Output}, {"window", q.Window}, {"featureView", q.FeatureView},
+		{"average", q.Average}, {"positiveClass", q.PositiveClass}, {"scoreOf", q.ScoreOf}}
 	if r := q.Reference; r != nil {
 		fields = append(fields, struct{ name, v string }{"reference.kind", r.Kind}, struct{ name, v string }{"reference.from", r.From},
 			struct{ name, v string }{"reference.to", r.To})
@@ -145,7 +146,7 @@ func checkLengths(q *Query) error {
 	for _, list := range []struct {
 		name string
 		vs   []string
-	}{{"feature", q.Features}, {"traffic metric", q.Metrics}, {"drift method", q.Methods}} {
+	}{{"feature", q.Features}, {"metric", q.Metrics}, {"drift method", q.Methods}} {
 		for _, v := range list.vs {
 			if err := check(list.name, v); err != nil {
 				return err
@@ -199,7 +200,11 @@ func Validate(q *Query) error {
 			return userError("percentile %v is outside (0, 100]", p)
 		}
 	}
-	if err := validateMetrics(q); err != nil {
+	if q.QueryType == TypePerformance {
+		if err := validatePerformance(q); err != nil {
+			return err
+		}
+	} else if err := validateMetrics(q); err != nil {
 		return err
 	}
 	for _, m := range q.Methods {
@@ -335,7 +340,7 @@ func outputsFor(t QueryType) []string {
 		return []string{OutputTable}
 	case TypeHealth:
 		return []string{OutputLatest}
-	case TypeDrift:
+	case TypeDrift, TypePerformance:
 		return []string{OutputTimeSeries, OutputLatest, OutputTable}
 	default:
 		return []string{OutputTimeSeries, OutputLatest}

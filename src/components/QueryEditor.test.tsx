@@ -264,6 +264,44 @@ describe('QueryEditor', () => {
     expect(last().metrics).toEqual(['nullRate']);
   });
 
+  it('emits exactly the DESIGN §4 performance query', async () => {
+    const { user, last } = setup({ refId: 'P', queryType: 'traffic', model: 'fraud-detector' });
+    await user.click(screen.getByLabelText('Performance'));
+    for (const label of ['Metrics', 'Average', 'Positive class', 'Score is P of', 'Estimated (CBPE)', 'Window']) {
+      expect(screen.getByLabelText(label)).toBeInTheDocument();
+    }
+    await pick(user, 'Metrics', 'Accuracy');
+    await pick(user, 'Metrics', 'F1');
+    await pick(user, 'Average', 'Binary (positive class)');
+    await user.type(screen.getByLabelText('Positive class'), 'fraud{enter}');
+    await pick(user, 'Score is P of', 'Predicted class');
+    await user.click(screen.getByLabelText('Estimated (CBPE)'));
+    await user.click(screen.getByLabelText('Table'));
+    expect(last()).toEqual({
+      refId: 'P',
+      queryType: 'performance',
+      model: 'fraud-detector',
+      metrics: ['accuracy', 'f1'],
+      average: 'binary',
+      positiveClass: 'fraud',
+      scoreOf: 'prediction',
+      estimated: true,
+      output: 'table',
+    });
+    // The defaults are not written out.
+    await pick(user, 'Average', 'Macro');
+    await pick(user, 'Score is P of', 'Positive class');
+    await user.click(screen.getByLabelText('Estimated (CBPE)'));
+    expect(last()).toEqual({
+      refId: 'P',
+      queryType: 'performance',
+      model: 'fraud-detector',
+      metrics: ['accuracy', 'f1'],
+      positiveClass: 'fraud',
+      output: 'table',
+    });
+  });
+
   it('rejects bins outside [2, 1000]', async () => {
     const { user, onChange } = setup({ refId: 'F', queryType: 'distribution' });
     await user.type(screen.getByLabelText('Bins'), '1{enter}');
@@ -456,6 +494,14 @@ describe('withQueryType', () => {
       refId: 'A',
       queryType: 'predictions',
     });
+  });
+
+  it('keeps only the metrics of the new type between traffic and performance', () => {
+    const traffic: ModelLensQuery = { refId: 'A', queryType: 'traffic', metrics: ['rate', 'errorRatio'] };
+    expect(withQueryType(traffic, 'performance')).toEqual({ refId: 'A', queryType: 'performance' });
+    const perf: ModelLensQuery = { refId: 'A', queryType: 'performance', metrics: ['accuracy'], output: 'table' };
+    expect(withQueryType(perf, 'traffic')).toEqual({ refId: 'A', queryType: 'traffic' });
+    expect(withQueryType(perf, 'drift')).toEqual({ ...perf, queryType: 'drift' });
   });
 
   it('drops latency, a distribution-only feature, when switching to drift', () => {

@@ -5,6 +5,7 @@ import {
   InlineField,
   InlineFieldRow,
   InlineLabel,
+  InlineSwitch,
   MultiSelect,
   RadioButtonGroup,
   Select,
@@ -13,6 +14,8 @@ import {
 import type { DataSource } from '../datasource';
 import { BlurInput } from './BlurInput';
 import {
+  Average,
+  AVERAGES,
   BinningStrategy,
   DEFAULT_BINS,
   DEFAULT_CATEGORICAL_METHODS,
@@ -39,9 +42,13 @@ import {
   NUMERIC_ONLY_METHODS,
   Output,
   OUTPUTS_BY_TYPE,
+  PERFORMANCE_METRICS,
+  PerformanceMetric,
   QueryType,
   Reference,
   SKEW_METRICS,
+  SCORE_OFS,
+  ScoreOf,
   Source,
   Threshold,
   TRAFFIC_METRICS,
@@ -58,6 +65,11 @@ const QUERY_TYPE_OPTIONS: Array<SelectableValue<QueryType>> = [
   { label: 'Drift', value: 'drift', description: 'Feature and prediction drift against a reference' },
   { label: 'Distribution', value: 'distribution', description: 'Histograms of features, outputs or latency' },
   { label: 'Predictions', value: 'predictions', description: 'Predicted class shares or prediction percentiles' },
+  {
+    label: 'Performance',
+    value: 'performance',
+    description: 'Quality against ground truth (accuracy, f1, rmse, ...), label coverage, CBPE estimates',
+  },
   { label: 'Health', value: 'health', description: 'Is each model up and serving' },
   { label: 'Endpoints', value: 'endpoints', description: 'Table of models, versions and endpoints' },
   {
@@ -133,10 +145,44 @@ function metricChoices(queryType: QueryType): { options: Array<SelectableValue<s
         options: SKEW_METRICS.map((m) => ({ label: SKEW_METRIC_LABELS[m], value: m })),
         placeholder: DEFAULT_SKEW_METRICS.join(', '),
       };
+    case 'performance':
+      return {
+        options: PERFORMANCE_METRICS.map((m) => ({ label: PERFORMANCE_METRIC_LABELS[m], value: m })),
+        placeholder: 'accuracy / rmse',
+      };
     default:
       return { options: TRAFFIC_METRICS.map((m) => ({ label: METRIC_LABELS[m], value: m })), placeholder: 'rate' };
   }
 }
+const PERFORMANCE_METRIC_LABELS: Record<PerformanceMetric, string> = {
+  accuracy: 'Accuracy',
+  precision: 'Precision',
+  recall: 'Recall',
+  f1: 'F1',
+  roc_auc: 'ROC AUC',
+  log_loss: 'Log loss',
+  brier: 'Brier score',
+  ece: 'Expected calibration error',
+  mae: 'MAE',
+  rmse: 'RMSE',
+  mape: 'MAPE',
+  r2: 'R²',
+  bias: 'Bias (mean prediction − label)',
+  labelCoverage: 'Label coverage',
+  labelDelay: 'Label delay (median, s)',
+};
+
+const AVERAGE_LABELS: Record<Average, string> = {
+  macro: 'Macro',
+  weighted: 'Weighted',
+  binary: 'Binary (positive class)',
+  none: 'Per class',
+};
+
+const SCORE_OF_LABELS: Record<ScoreOf, string> = {
+  positiveClass: 'Positive class',
+  prediction: 'Predicted class',
+};
 
 const METHOD_LABELS: Record<DriftMethod, string> = {
   psi: 'PSI',
@@ -183,6 +229,7 @@ const FIELDS_BY_TYPE: Record<
     | 'thresholds'
     | 'featureView'
     | 'entities'
+    | 'performance'
   >
 > = {
   endpoints: ['version'],
@@ -196,6 +243,7 @@ const FIELDS_BY_TYPE: Record<
   lookups: ['version', 'featureView', 'entities'],
   featureStats: ['window', 'metrics', 'features', 'featureView'],
   skew: ['version', 'window', 'metrics', 'featureView', 'entities'],
+  performance: ['version', 'window', 'metrics', 'performance'],
 };
 
 /**
@@ -514,7 +562,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
         </InlineField>
       </InlineFieldRow>
 
-      {shown.has('metrics') && (
+      {shown.has('metrics') && queryType !== 'performance' && (
         <InlineFieldRow>
           <InlineField
             label="Metrics"
@@ -580,6 +628,85 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
             </InlineField>
           )}
         </InlineFieldRow>
+      )}
+      {shown.has('performance') && (
+        <>
+          <InlineFieldRow>
+            <InlineField
+              label="Metrics"
+              labelWidth={LABEL_WIDTH}
+              htmlFor="ml-perf-metrics"
+              tooltip="Default: accuracy for a classifier, rmse for a regressor. Metrics use the labels known when the query runs."
+            >
+              <MultiSelect<PerformanceMetric>
+                inputId="ml-perf-metrics"
+                width={60}
+                options={PERFORMANCE_METRICS.map((m) => ({ label: PERFORMANCE_METRIC_LABELS[m], value: m }))}
+                value={(query.metrics ?? []) as PerformanceMetric[]}
+                placeholder="accuracy / rmse"
+                onChange={(v) => set('metrics', v.map((o) => o.value!).filter(Boolean))}
+              />
+            </InlineField>
+          </InlineFieldRow>
+          <InlineFieldRow>
+            <InlineField
+              label="Average"
+              labelWidth={LABEL_WIDTH}
+              htmlFor="ml-average"
+              tooltip="How precision, recall and f1 combine the classes; binary reports the positive class"
+            >
+              <Select<Average>
+                inputId="ml-average"
+                width={24}
+                options={AVERAGES.map((a) => ({ label: AVERAGE_LABELS[a], value: a }))}
+                value={query.average ?? 'macro'}
+                onChange={(v) => set('average', v?.value === 'macro' ? undefined : v?.value)}
+              />
+            </InlineField>
+            <InlineField
+              label="Positive class"
+              labelWidth={14}
+              htmlFor="ml-positive-class"
+              tooltip="The positive class of a binary classifier (needed by average binary, roc_auc, log_loss, brier and CBPE)"
+            >
+              <BlurInput
+                id="ml-positive-class"
+                width={16}
+                value={query.positiveClass ?? ''}
+                placeholder="fraud"
+                onCommit={(text) => set('positiveClass', text.trim())}
+              />
+            </InlineField>
+          </InlineFieldRow>
+          <InlineFieldRow>
+            <InlineField
+              label="Score is P of"
+              labelWidth={LABEL_WIDTH}
+              htmlFor="ml-score-of"
+              tooltip="What the record's score is the probability of: the positive class, or the predicted class (top-class probability)"
+            >
+              <Select<ScoreOf>
+                inputId="ml-score-of"
+                width={24}
+                options={SCORE_OFS.map((v) => ({ label: SCORE_OF_LABELS[v], value: v }))}
+                value={query.scoreOf ?? 'positiveClass'}
+                onChange={(v) => set('scoreOf', v?.value === 'positiveClass' ? undefined : v?.value)}
+              />
+            </InlineField>
+            <InlineField
+              label="Estimated (CBPE)"
+              labelWidth={18}
+              htmlFor="ml-estimated"
+              tooltip="Add label-free estimates for binary classifiers, calibrated on the reference sample's labels (label estimate=cbpe)"
+            >
+              <InlineSwitch
+                id="ml-estimated"
+                value={query.estimated ?? false}
+                onChange={(e) => set('estimated', e.currentTarget.checked ? true : undefined)}
+              />
+            </InlineField>
+          </InlineFieldRow>
+        </>
       )}
 
       {shown.has('percentiles') && (
