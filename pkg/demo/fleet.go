@@ -481,10 +481,16 @@ func appendRange(b, c *source.Batch, from int) {
 }
 
 func appendColumn(dst, src *source.Column, from int) {
+	n := dst.Len()
 	if dst.Kind == source.Categorical {
 		dst.Cat = append(dst.Cat, src.Cat[from:]...)
 	} else {
 		dst.Num = append(dst.Num, src.Num[from:]...)
+	}
+	for i := from; i < len(src.Mismatch); i++ {
+		if src.Mismatch[i] || dst.Mismatch != nil {
+			dst.MarkMismatch(n+i-from, src.Mismatch[i])
+		}
 	}
 }
 
