@@ -57,8 +57,15 @@ func mkBatch(m source.Model, recs []rec) *source.Batch {
 	return b
 }
 
+// wrongType is a feature value of the wrong type as a decoder reads it: the value it was coerced
+// to (nil: null), marked in the column's type-mismatch mask.
+type wrongType struct{ v any }
+
 func appendValue(c *source.Column, v any) {
 	switch x := v.(type) {
+	case wrongType:
+		appendValue(c, x.v)
+		c.MarkMismatch(c.Len()-1, true)
 	case nil:
 		c.AppendNull()
 	case float64:

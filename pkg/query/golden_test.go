@@ -52,6 +52,8 @@ func TestGolden(t *testing.T) {
 		{"distribution_latency", `{"queryType":"distribution","model":"churn-classifier","features":["latency"],"reference":{"kind":"window","from":"now-2h","to":"now-1h"},"binning":{"strategy":"equalWidth","bins":4}}`, false},
 		{"predictions", `{"queryType":"predictions","model":"fraud-detector","percentiles":[50,90]}`, true},
 		{"predictions_numeric", `{"queryType":"predictions","model":"price-regressor","percentiles":[50],"output":"latest"}`, true},
+		{"data_quality", `{"queryType":"dataQuality","model":"fraud-detector","features":["account_age_days","country"],"window":"10m"}`, true},
+		{"data_quality_table", `{"queryType":"dataQuality","model":"churn-classifier","version":"*","output":"table"}`, false},
 		{"endpoints", `{"queryType":"endpoints"}`, false},
 		{"health", `{"queryType":"health"}`, true},
 	}

@@ -107,6 +107,7 @@ func New(deps Deps) *Handler {
 		TypeDrift:        h.drift,
 		TypeDistribution: h.distribution,
 		TypePredictions:  h.predictions,
+		TypeDataQuality:  h.dataQuality,
 		TypeEndpoints:    h.endpoints,
 		TypeHealth:       h.health,
 	}

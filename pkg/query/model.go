@@ -14,10 +14,13 @@ const (
 	TypeDrift        QueryType = "drift"
 	TypeDistribution QueryType = "distribution"
 	TypePredictions  QueryType = "predictions"
+	TypeDataQuality  QueryType = "dataQuality"
+	TypeSaturation   QueryType = "saturation"
 )
 
 // QueryTypes lists every query type the backend answers.
-var QueryTypes = []QueryType{TypeEndpoints, TypeHealth, TypeTraffic, TypeLatency, TypeDrift, TypeDistribution, TypePredictions}
+var QueryTypes = []QueryType{TypeEndpoints, TypeHealth, TypeTraffic, TypeLatency, TypeDrift, TypeDistribution, TypePredictions,
+	TypeDataQuality}
 
 // Sources.
 const (
@@ -52,6 +55,32 @@ const (
 
 // TrafficMetrics lists the accepted values of Query.Metrics.
 var TrafficMetrics = []string{MetricRate, MetricCount, MetricErrors, MetricErrorCount, MetricErrorRatio}
+
+// Data-quality metrics (DESIGN §4 `dataQuality`): shares of a window's records.
+const (
+	QualityNullRatio    = "nullRatio"
+	QualityOutOfRange   = "outOfRange"
+	QualityNewCategory  = "newCategory"
+	QualityTypeMismatch = "typeMismatch"
+	QualityStatus       = "status"
+)
+
+// QualityMetrics lists the accepted values of Query.Metrics for dataQuality queries; the default is
+// all of them.
+var QualityMetrics = []string{QualityNullRatio, QualityOutOfRange, QualityNewCategory, QualityTypeMismatch, QualityStatus}
+
+// Saturation metrics (DESIGN §4 `saturation`).
+const (
+	SaturationCPU       = "cpu"
+	SaturationMemory    = "memory"
+	SaturationGPU       = "gpu"
+	SaturationGPUMemory = "gpuMemory"
+	SaturationQueue     = "queue"
+)
+
+// SaturationMetrics lists the accepted values of Query.Metrics for saturation queries; the default
+// is all of them.
+var SaturationMetrics = []string{SaturationCPU, SaturationMemory, SaturationGPU, SaturationGPUMemory, SaturationQueue}
 
 // Drift methods.
 const (

@@ -35,6 +35,10 @@ type querySchema struct {
 	DefaultBins               int                        `json:"defaultBins"`
 	MinBins                   int                        `json:"minBins"`
 	MaxBins                   int                        `json:"maxBins"`
+
+	QualityMetrics           []string                   `json:"qualityMetrics"`
+	DefaultQualityThresholds map[string]schemaThreshold `json:"defaultQualityThresholds"`
+	SaturationMetrics        []string                   `json:"saturationMetrics"`
 }
 
 type schemaThreshold struct {
@@ -99,6 +103,14 @@ func TestQueryModelSchemaFile(t *testing.T) {
 		DefaultBins:               DefaultBins,
 		MinBins:                   limits.MinBins,
 		MaxBins:                   limits.MaxBins,
+		QualityMetrics:            QualityMetrics,
+		DefaultQualityThresholds:  map[string]schemaThreshold{},
+		SaturationMetrics:         SaturationMetrics,
+	}
+	for _, m := range QualityMetrics {
+		if th, ok := defaultQualityThreshold(m); ok {
+			s.DefaultQualityThresholds[m] = schemaThreshold{Warning: th.Warning, Drift: th.Drift}
+		}
 	}
 	for _, qt := range QueryTypes {
 		s.OutputsByType[qt] = outputsFor(qt)

@@ -199,10 +199,8 @@ func Validate(q *Query) error {
 			return userError("percentile %v is outside (0, 100]", p)
 		}
 	}
-	for _, m := range q.Metrics {
-		if !oneOf(m, TrafficMetrics) {
-			return userError("unknown traffic metric %s (one of %s)", quoteName(m), quoteAll(TrafficMetrics))
-		}
+	if err := validateMetrics(q); err != nil {
+		return err
 	}
 	for _, m := range q.Methods {
 		if !oneOf(m, DriftMethods) {
@@ -250,6 +248,9 @@ func Validate(q *Query) error {
 			return userError("binning.bins %d is outside [%d, %d]", b.Bins, limits.MinBins, limits.MaxBins)
 		}
 	}
+	if q.QueryType == TypeDataQuality {
+		return validateQualityThresholds(q.Thresholds)
+	}
 	for m, th := range q.Thresholds {
 		if m == MethodStatus || !oneOf(m, DriftMethods) {
 			return userError("thresholds for unknown method %s (one of the drift methods except status)", quoteName(m))
@@ -290,6 +291,49 @@ func Validate(q *Query) error {
 	return nil
 }
 
+// validateMetrics checks Query.Metrics against the vocabulary of the query type.
+func validateMetrics(q *Query) error {
+	what, allowed := "traffic metric", TrafficMetrics
+	switch q.QueryType {
+	case TypeDataQuality:
+		what, allowed = "data-quality metric", QualityMetrics
+	case TypeSaturation:
+		what, allowed = "saturation metric", SaturationMetrics
+	}
+	for _, m := range q.Metrics {
+		if !oneOf(m, allowed) {
+			return userError("unknown %s %s (one of %s)", what, quoteName(m), quoteAll(allowed))
+		}
+	}
+	return nil
+}
+
+// validateQualityThresholds checks dataQuality thresholds: keyed by a data-quality metric (not
+// status), each a share in [0, 1], warning <= drift when both are given.
+func validateQualityThresholds(over map[string]Threshold) error {
+	for m, th := range over {
+		if m == QualityStatus || !oneOf(m, QualityMetrics) {
+			return userError("thresholds for unknown data-quality metric %s (one of %q, %q, %q, %q)", quoteName(m),
+				QualityNullRatio, QualityOutOfRange, QualityNewCategory, QualityTypeMismatch)
+		}
+		if th.Warning == nil && th.Drift == nil {
+			return userError("thresholds.%s needs warning, drift or both", m)
+		}
+		for _, v := range []struct {
+			name string
+			v    *float64
+		}{{"warning", th.Warning}, {"drift", th.Drift}} {
+			if v.v != nil && !(*v.v >= 0 && *v.v <= 1) {
+				return userError("thresholds.%s.%s (%v) must be a share in [0, 1]", m, v.name, *v.v)
+			}
+		}
+		if _, err := qualityThresholds(over); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func typeNames() []string {
 	out := make([]string, len(QueryTypes))
 	for i, t := range QueryTypes {
@@ -305,7 +349,7 @@ func outputsFor(t QueryType) []string {
 		return []string{OutputTable}
 	case TypeHealth:
 		return []string{OutputLatest}
-	case TypeDrift:
+	case TypeDrift, TypeDataQuality:
 		return []string{OutputTimeSeries, OutputLatest, OutputTable}
 	default:
 		return []string{OutputTimeSeries, OutputLatest}
