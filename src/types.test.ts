@@ -7,6 +7,7 @@ import {
   DEFAULT_CATEGORICAL_METHODS,
   DEFAULT_NUMERIC_METHODS,
   DEFAULT_PERCENTILES,
+  DEFAULT_QUALITY_THRESHOLDS,
   DEFAULT_THRESHOLDS,
   DRIFT_METHODS,
   LOWER_IS_WORSE_METHODS,
@@ -15,6 +16,7 @@ import {
   NUMERIC_ONLY_METHODS,
   OUTPUTS,
   OUTPUTS_BY_TYPE,
+  QUALITY_METRICS,
   QUERY_FIELDS,
   QUERY_TYPES,
   REFERENCE_FIELDS,
@@ -40,6 +42,9 @@ interface GoQuerySchema {
   defaultBins: number;
   minBins: number;
   maxBins: number;
+  qualityMetrics: string[];
+  defaultQualityThresholds: Record<string, { warning: number; drift: number; lowerIsWorse: boolean }>;
+  saturationMetrics: string[];
 }
 
 const schemaPath = path.resolve(__dirname, '..', 'pkg', 'query', 'testdata', 'query_model.json');
@@ -52,6 +57,7 @@ describe('src/types.ts agrees with pkg/query/model.go', () => {
     ['outputs', OUTPUTS, schema.outputs],
     ['trafficMetrics', TRAFFIC_METRICS, schema.trafficMetrics],
     ['driftMethods', DRIFT_METHODS, schema.driftMethods],
+    ['qualityMetrics', QUALITY_METRICS, schema.qualityMetrics],
   ])('%s lists the same values in the same order', (_, ts, go) => {
     expect(Array.isArray(go)).toBe(true);
     expect([...ts]).toEqual(go);
@@ -98,6 +104,13 @@ describe('the query editor offers what the backend accepts and shows its default
     }
     const lower = Object.keys(schema.defaultThresholds).filter((m) => schema.defaultThresholds[m].lowerIsWorse);
     expect([...LOWER_IS_WORSE_METHODS].sort()).toEqual(lower.sort());
+  });
+
+  it('has the default data-quality thresholds', () => {
+    expect(Object.keys(DEFAULT_QUALITY_THRESHOLDS).sort()).toEqual(Object.keys(schema.defaultQualityThresholds).sort());
+    for (const [m, t] of Object.entries(schema.defaultQualityThresholds)) {
+      expect([m, DEFAULT_QUALITY_THRESHOLDS[m]]).toEqual([m, { warning: t.warning, drift: t.drift }]);
+    }
   });
 
   it('has the binning defaults and bounds', () => {

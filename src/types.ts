@@ -13,6 +13,7 @@ export const QUERY_TYPES = [
   'drift',
   'distribution',
   'predictions',
+  'dataQuality',
 ] as const;
 export type QueryType = (typeof QUERY_TYPES)[number];
 
@@ -27,6 +28,18 @@ export type Output = (typeof OUTPUTS)[number];
 /** Accepted values of Query.metrics for traffic queries (Go: query.TrafficMetrics). */
 export const TRAFFIC_METRICS = ['rate', 'count', 'errors', 'errorCount', 'errorRatio'] as const;
 export type TrafficMetric = (typeof TRAFFIC_METRICS)[number];
+
+/** Accepted values of Query.metrics for dataQuality queries, default all (Go: query.QualityMetrics). */
+export const QUALITY_METRICS = ['nullRatio', 'outOfRange', 'newCategory', 'typeMismatch', 'status'] as const;
+export type QualityMetric = (typeof QUALITY_METRICS)[number];
+
+/** Default warning / drift thresholds per data-quality metric, shares of a window (DESIGN §5). */
+export const DEFAULT_QUALITY_THRESHOLDS: Record<string, Required<Threshold>> = {
+  nullRatio: { warning: 0.05, drift: 0.2 },
+  outOfRange: { warning: 0.05, drift: 0.2 },
+  newCategory: { warning: 0.01, drift: 0.05 },
+  typeMismatch: { warning: 0.001, drift: 0.01 },
+};
 
 /** Accepted values of Query.methods for drift queries (Go: query.DriftMethods). */
 export const DRIFT_METHODS = [
@@ -66,6 +79,7 @@ export const OUTPUTS_BY_TYPE: Record<QueryType, Output[]> = {
   drift: ['timeseries', 'latest', 'table'],
   distribution: ['table'],
   predictions: ['timeseries', 'latest'],
+  dataQuality: ['timeseries', 'latest', 'table'],
 };
 
 /** Methods whose values are p-values: lower is worse, so warning >= drift (Go: query lowerIsWorse). */
@@ -136,7 +150,8 @@ export interface ModelLensQueryFields {
   output?: Output;
   window?: string;
   percentiles?: number[];
-  metrics?: TrafficMetric[];
+  /** traffic: TrafficMetric; dataQuality: QualityMetric. */
+  metrics?: Array<TrafficMetric | QualityMetric>;
   features?: string[];
   methods?: DriftMethod[];
   reference?: Reference;
