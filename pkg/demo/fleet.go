@@ -198,6 +198,7 @@ func (f *Fleet) generate(ctx context.Context, m *modelSpec, version int32, start
 				continue
 			}
 			fillRecord(m, r, x, ts, v, load)
+			f.applyQuality(m, x, s, i)
 			if err := fn(x); err != nil {
 				if err == errStop {
 					return nil

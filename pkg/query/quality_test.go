@@ -9,6 +9,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/stretchr/testify/require"
 
+	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 )
 
@@ -145,4 +146,39 @@ func mustJSON(t *testing.T, s string) map[string]any {
 	var m map[string]any
 	require.NoError(t, json.Unmarshal([]byte(s), &m))
 	return m
+}
+
+// TestDataQualitySeesTheDemoIncidents: on the demo fleet, the latest 10-minute window inside the
+// null hour has nullRatio 1 (status 2) for fraud-detector's distance_km and the one just before it
+// 0; inside the new-category hour churn-classifier's payment_method has newCategory ≈ 0.1 (status
+// 2) and 0 just before it.
+func TestDataQualitySeesTheDemoIncidents(t *testing.T) {
+	h := New(Deps{Demo: demo.NewFleet(demo.DefaultSeed)})
+	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	latest := func(model, feature, metric string, at time.Time) float64 {
+		r := run(h, map[string]any{"queryType": "dataQuality", "model": model, "features": []string{feature}, "metrics": []string{metric},
+			"output": "latest", "window": "10m"}, at.Add(-time.Hour), at, time.Minute)
+		requireOK(t, r)
+		got := byLabels(t, r.Frames)
+		require.Len(t, got, 1)
+		for _, v := range got {
+			return v[0]
+		}
+		return nan
+	}
+	n := demo.NullIncident
+	start := day.Add(n.Start)
+	require.Equal(t, 0.0, latest(n.Model, n.Feature, "nullRatio", start))
+	require.Equal(t, 0.0, latest(n.Model, n.Feature, "status", start))
+	require.Equal(t, 1.0, latest(n.Model, n.Feature, "nullRatio", start.Add(30*time.Minute)))
+	require.Equal(t, 2.0, latest(n.Model, n.Feature, "status", start.Add(30*time.Minute)))
+	require.Equal(t, 0.0, latest(n.Model, n.Feature, "nullRatio", start.Add(n.Duration+10*time.Minute)))
+
+	c := demo.NewCategoryIncident
+	start = day.Add(c.Start)
+	require.Equal(t, 0.0, latest(c.Model, c.Feature, "newCategory", start))
+	// About 1,000 records per 10 minutes: 0.1 within ±0.045 (5 binomial standard deviations).
+	require.InDelta(t, 0.1, latest(c.Model, c.Feature, "newCategory", start.Add(30*time.Minute)), 0.045)
+	require.Equal(t, 2.0, latest(c.Model, c.Feature, "status", start.Add(30*time.Minute)))
+	require.Equal(t, 0.0, latest(c.Model, c.Feature, "newCategory", start.Add(c.Duration+10*time.Minute)))
 }
