@@ -20,6 +20,7 @@ import {
   QUERY_FIELDS,
   QUERY_TYPES,
   REFERENCE_FIELDS,
+  SATURATION_METRICS,
   SOURCES,
   THRESHOLD_FIELDS,
   TRAFFIC_METRICS,
@@ -58,6 +59,7 @@ describe('src/types.ts agrees with pkg/query/model.go', () => {
     ['trafficMetrics', TRAFFIC_METRICS, schema.trafficMetrics],
     ['driftMethods', DRIFT_METHODS, schema.driftMethods],
     ['qualityMetrics', QUALITY_METRICS, schema.qualityMetrics],
+    ['saturationMetrics', SATURATION_METRICS, schema.saturationMetrics],
   ])('%s lists the same values in the same order', (_, ts, go) => {
     expect(Array.isArray(go)).toBe(true);
     expect([...ts]).toEqual(go);

@@ -14,6 +14,7 @@ export const QUERY_TYPES = [
   'distribution',
   'predictions',
   'dataQuality',
+  'saturation',
 ] as const;
 export type QueryType = (typeof QUERY_TYPES)[number];
 
@@ -40,6 +41,10 @@ export const DEFAULT_QUALITY_THRESHOLDS: Record<string, Required<Threshold>> = {
   newCategory: { warning: 0.01, drift: 0.05 },
   typeMismatch: { warning: 0.001, drift: 0.01 },
 };
+
+/** Accepted values of Query.metrics for saturation queries, default all (Go: query.SaturationMetrics). */
+export const SATURATION_METRICS = ['cpu', 'memory', 'gpu', 'gpuMemory', 'queue'] as const;
+export type SaturationMetric = (typeof SATURATION_METRICS)[number];
 
 /** Accepted values of Query.methods for drift queries (Go: query.DriftMethods). */
 export const DRIFT_METHODS = [
@@ -80,6 +85,7 @@ export const OUTPUTS_BY_TYPE: Record<QueryType, Output[]> = {
   distribution: ['table'],
   predictions: ['timeseries', 'latest'],
   dataQuality: ['timeseries', 'latest', 'table'],
+  saturation: ['timeseries', 'latest'],
 };
 
 /** Methods whose values are p-values: lower is worse, so warning >= drift (Go: query lowerIsWorse). */
@@ -150,8 +156,8 @@ export interface ModelLensQueryFields {
   output?: Output;
   window?: string;
   percentiles?: number[];
-  /** traffic: TrafficMetric; dataQuality: QualityMetric. */
-  metrics?: Array<TrafficMetric | QualityMetric>;
+  /** traffic: TrafficMetric; dataQuality: QualityMetric; saturation: SaturationMetric. */
+  metrics?: Array<TrafficMetric | QualityMetric | SaturationMetric>;
   features?: string[];
   methods?: DriftMethod[];
   reference?: Reference;

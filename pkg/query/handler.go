@@ -108,6 +108,7 @@ func New(deps Deps) *Handler {
 		TypeDistribution: h.distribution,
 		TypePredictions:  h.predictions,
 		TypeDataQuality:  h.dataQuality,
+		TypeSaturation:   h.saturation,
 		TypeEndpoints:    h.endpoints,
 		TypeHealth:       h.health,
 	}

@@ -20,7 +20,7 @@ const (
 
 // QueryTypes lists every query type the backend answers.
 var QueryTypes = []QueryType{TypeEndpoints, TypeHealth, TypeTraffic, TypeLatency, TypeDrift, TypeDistribution, TypePredictions,
-	TypeDataQuality}
+	TypeDataQuality, TypeSaturation}
 
 // Sources.
 const (
