@@ -18,6 +18,7 @@ import {
   DEFAULT_CATEGORICAL_METHODS,
   DEFAULT_NUMERIC_METHODS,
   DEFAULT_PERCENTILES,
+  DEFAULT_QUALITY_THRESHOLDS,
   DEFAULT_THRESHOLDS,
   DRIFT_METHODS,
   DriftMethod,
@@ -35,8 +36,12 @@ import {
   NUMERIC_ONLY_METHODS,
   Output,
   OUTPUTS_BY_TYPE,
+  QUALITY_METRICS,
+  QualityMetric,
   QueryType,
   Reference,
+  SATURATION_METRICS,
+  SaturationMetric,
   Source,
   Threshold,
   TRAFFIC_METRICS,
@@ -53,6 +58,12 @@ const QUERY_TYPE_OPTIONS: Array<SelectableValue<QueryType>> = [
   { label: 'Drift', value: 'drift', description: 'Feature and prediction drift against a reference' },
   { label: 'Distribution', value: 'distribution', description: 'Histograms of features, outputs or latency' },
   { label: 'Predictions', value: 'predictions', description: 'Predicted class shares or prediction percentiles' },
+  {
+    label: 'Data quality',
+    value: 'dataQuality',
+    description: 'Null, out-of-range, new-category and wrong-type shares per feature',
+  },
+  { label: 'Saturation', value: 'saturation', description: 'CPU, memory, GPU and queue of the model servers' },
   { label: 'Health', value: 'health', description: 'Is each model up and serving' },
   { label: 'Endpoints', value: 'endpoints', description: 'Table of models, versions and endpoints' },
 ];
@@ -78,6 +89,45 @@ const METRIC_LABELS: Record<TrafficMetric, string> = {
   errorCount: 'Error count',
   errorRatio: 'Error ratio',
 };
+
+const QUALITY_METRIC_LABELS: Record<QualityMetric, string> = {
+  nullRatio: 'Null ratio',
+  outOfRange: 'Out of range (numeric)',
+  newCategory: 'New category (categorical)',
+  typeMismatch: 'Type mismatch',
+  status: 'Status (0 ok, 1 warning, 2 drift)',
+};
+
+const SATURATION_METRIC_LABELS: Record<SaturationMetric, string> = {
+  cpu: 'CPU (cores)',
+  memory: 'Memory (bytes)',
+  gpu: 'GPU utilisation (0–1)',
+  gpuMemory: 'GPU memory (bytes)',
+  queue: 'Queue (requests waiting or in flight)',
+};
+
+/** The metrics a query type accepts, with their labels, and the placeholder saying the default. */
+export function metricChoices(queryType: QueryType): { options: Array<SelectableValue<string>>; placeholder: string } {
+  switch (queryType) {
+    case 'dataQuality':
+      return {
+        options: QUALITY_METRICS.map((m) => ({ label: QUALITY_METRIC_LABELS[m], value: m })),
+        placeholder: 'All data-quality metrics',
+      };
+    case 'saturation':
+      return {
+        options: SATURATION_METRICS.map((m) => ({ label: SATURATION_METRIC_LABELS[m], value: m })),
+        placeholder: 'All saturation metrics',
+      };
+    default:
+      return { options: TRAFFIC_METRICS.map((m) => ({ label: METRIC_LABELS[m], value: m })), placeholder: 'rate' };
+  }
+}
+
+/** Default thresholds of the query type's threshold keys (drift methods, or data-quality metrics). */
+export function thresholdDefaults(queryType: QueryType): Record<string, Required<Threshold>> {
+  return queryType === 'dataQuality' ? DEFAULT_QUALITY_THRESHOLDS : DEFAULT_THRESHOLDS;
+}
 
 const METHOD_LABELS: Record<DriftMethod, string> = {
   psi: 'PSI',
@@ -122,6 +172,8 @@ const FIELDS_BY_TYPE: Record<
   predictions: ['version', 'window', 'percentiles', 'features'],
   drift: ['version', 'window', 'features', 'methods', 'reference', 'binning', 'thresholds'],
   distribution: ['version', 'window', 'features', 'reference', 'binning'],
+  dataQuality: ['version', 'window', 'metrics', 'features', 'reference', 'thresholds'],
+  saturation: ['version', 'window', 'metrics'],
 };
 
 /**
@@ -134,11 +186,31 @@ export function withQueryType(query: ModelLensQuery, queryType: QueryType): Mode
   if (next.output !== undefined && !OUTPUTS_BY_TYPE[queryType].includes(next.output)) {
     delete next.output;
   }
+  // Metrics and threshold keys are per query type: keep only those the new type accepts.
+  if (next.metrics !== undefined) {
+    const accepted = new Set(metricChoices(queryType).options.map((o) => o.value));
+    const metrics = next.metrics.filter((m) => accepted.has(m));
+    if (metrics.length === 0) {
+      delete next.metrics;
+    } else {
+      next.metrics = metrics;
+    }
+  }
+  if (next.thresholds !== undefined) {
+    const defaults = thresholdDefaults(queryType);
+    const keys = queryType === 'dataQuality' ? Object.keys(defaults) : DRIFT_METHODS.filter((m) => m !== 'status');
+    const kept = Object.fromEntries(Object.entries(next.thresholds).filter(([k]) => (keys as string[]).includes(k)));
+    if (Object.keys(kept).length === 0) {
+      delete next.thresholds;
+    } else {
+      next.thresholds = kept;
+    }
+  }
   if (next.features !== undefined) {
     const keep =
       queryType === 'predictions'
         ? (f: string) => f === FEATURE_PREDICTION || f === FEATURE_SCORE || f.startsWith('$')
-        : queryType === 'drift'
+        : queryType === 'drift' || queryType === 'dataQuality'
           ? (f: string) => f !== FEATURE_LATENCY
           : () => true;
     const features = next.features.filter(keep);
@@ -259,7 +331,11 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
   const update = (next: ModelLensQuery) => {
     onChange(next);
     // A threshold override still missing a value would only fail on the backend: wait for it.
-    if (!Object.entries(next.thresholds ?? {}).some(([m, t]) => thresholdProblem(m, t) !== '')) {
+    if (
+      !Object.entries(next.thresholds ?? {}).some(
+        ([m, t]) => thresholdProblem(m, t, thresholdDefaults(next.queryType ?? 'traffic')) !== ''
+      )
+    ) {
       onRunQuery();
     }
   };
@@ -337,7 +413,11 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
     set('thresholds', next);
   };
   // Any drift method but status can carry thresholds; one without defaults needs both values.
-  const thresholdMethods: string[] = DRIFT_METHODS.filter((m) => m !== 'status');
+  // dataQuality thresholds are per data-quality metric, each with defaults.
+  const defaultsTable = thresholdDefaults(queryType);
+  const thresholdMethods: string[] =
+    queryType === 'dataQuality' ? Object.keys(DEFAULT_QUALITY_THRESHOLDS) : DRIFT_METHODS.filter((m) => m !== 'status');
+  const metricsChoice = metricChoices(queryType);
   const unusedThresholdMethod = thresholdMethods.find((m) => !(m in thresholds));
 
   return (
@@ -397,14 +477,19 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
 
       {shown.has('metrics') && (
         <InlineFieldRow>
-          <InlineField label="Metrics" labelWidth={LABEL_WIDTH} htmlFor="ml-metrics" tooltip="Default: rate">
-            <MultiSelect<TrafficMetric>
+          <InlineField
+            label="Metrics"
+            labelWidth={LABEL_WIDTH}
+            htmlFor="ml-metrics"
+            tooltip={`Default: ${metricsChoice.placeholder}`}
+          >
+            <MultiSelect<string>
               inputId="ml-metrics"
               width={60}
-              options={TRAFFIC_METRICS.map((m) => ({ label: METRIC_LABELS[m], value: m }))}
+              options={metricsChoice.options}
               value={query.metrics ?? []}
-              placeholder="rate"
-              onChange={(v) => set('metrics', v.map((o) => o.value!).filter(Boolean))}
+              placeholder={metricsChoice.placeholder}
+              onChange={(v) => set('metrics', v.map((o) => o.value!).filter(Boolean) as ModelLensQuery['metrics'])}
             />
           </InlineField>
         </InlineFieldRow>
@@ -611,8 +696,8 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
       {shown.has('thresholds') && (
         <div data-testid="ml-thresholds">
           {Object.entries(thresholds).map(([method, t]) => {
-            const defaults = DEFAULT_THRESHOLDS[method];
-            const problem = thresholdInputErrors[method] || thresholdProblem(method, t);
+            const defaults = defaultsTable[method];
+            const problem = thresholdInputErrors[method] || thresholdProblem(method, t, defaultsTable);
             const commit = (key: 'warning' | 'drift', text: string) => {
               const n = parseOptionalNumber(text);
               if (typeof n === 'string') {
@@ -675,12 +760,21 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
                 <Select<string>
                   inputId="ml-threshold-add"
                   width={40}
-                  placeholder="Override a method's thresholds"
+                  placeholder={
+                    queryType === 'dataQuality' ? "Override a metric's thresholds" : "Override a method's thresholds"
+                  }
                   options={thresholdMethods
                     .filter((m) => !(m in thresholds))
-                    .map((m) => ({ label: m, value: m, description: METHOD_LABELS[m as DriftMethod] }))}
+                    .map((m) => ({
+                      label: m,
+                      value: m,
+                      description:
+                        queryType === 'dataQuality'
+                          ? QUALITY_METRIC_LABELS[m as QualityMetric]
+                          : METHOD_LABELS[m as DriftMethod],
+                    }))}
                   value={null}
-                  onChange={(v) => v?.value && setThreshold(v.value, { ...DEFAULT_THRESHOLDS[v.value] })}
+                  onChange={(v) => v?.value && setThreshold(v.value, { ...defaultsTable[v.value] })}
                 />
               </InlineField>
             </InlineFieldRow>
@@ -705,8 +799,12 @@ function methodDescription(m: DriftMethod): string {
 }
 
 /** The backend's ordering rule for a threshold override, as a hint before the query runs. */
-export function thresholdProblem(method: string, t: Threshold): string {
-  const defaults = DEFAULT_THRESHOLDS[method];
+export function thresholdProblem(
+  method: string,
+  t: Threshold,
+  table: Record<string, Required<Threshold>> = DEFAULT_THRESHOLDS
+): string {
+  const defaults = table[method];
   if (!defaults && (t.warning === undefined || t.drift === undefined)) {
     return `${method} has no default thresholds: give both warning and drift`;
   }
