@@ -46,18 +46,18 @@ type satExpr struct {
 // process_resident_memory_bytes (gauge).
 var (
 	procCPU = satExpr{perInstance: true, expr: func(m, by, w string) string {
-		return "sum by (" + by + ") (rate(process_cpu_seconds_total{" + m + "}[" + w + "]))"
+		return "sum by (" + by + ") (rate(" + selOf("process_cpu_seconds_total", m) + "[" + w + "]))"
 	}}
 	procMemory = satExpr{perInstance: true, expr: func(m, by, w string) string {
-		return "sum by (" + by + ") (avg_over_time(process_resident_memory_bytes{" + m + "}[" + w + "]))"
+		return "sum by (" + by + ") (avg_over_time(" + selOf("process_resident_memory_bytes", m) + "[" + w + "]))"
 	}}
 	// NVIDIA DCGM exporter (dcgm-exporter default counters): DCGM_FI_DEV_GPU_UTIL in percent,
 	// DCGM_FI_DEV_FB_USED in MiB, one series per GPU (label gpu).
 	dcgmUtil = satExpr{perInstance: true, gpuLabel: "gpu", expr: func(m, by, w string) string {
-		return "avg by (" + by + ") (avg_over_time(DCGM_FI_DEV_GPU_UTIL{" + m + "}[" + w + "])) / 100"
+		return "avg by (" + by + ") (avg_over_time(" + selOf("DCGM_FI_DEV_GPU_UTIL", m) + "[" + w + "])) / 100"
 	}}
 	dcgmMemory = satExpr{perInstance: true, gpuLabel: "gpu", expr: func(m, by, w string) string {
-		return "sum by (" + by + ") (avg_over_time(DCGM_FI_DEV_FB_USED{" + m + "}[" + w + "])) * 1048576"
+		return "sum by (" + by + ") (avg_over_time(" + selOf("DCGM_FI_DEV_FB_USED", m) + "[" + w + "])) * 1048576"
 	}}
 )
 
@@ -84,11 +84,11 @@ func (p preset) saturation(metric string) (satExpr, string) {
 			// nv_gpu_memory_used_bytes, label gpu_uuid (notes §3.3).
 			if metric == SaturationGPU {
 				return satExpr{perInstance: true, gpuLabel: "gpu_uuid", expr: func(m, by, w string) string {
-					return "avg by (" + by + ") (avg_over_time(nv_gpu_utilization{" + m + "}[" + w + "]))"
+					return "avg by (" + by + ") (avg_over_time(" + selOf("nv_gpu_utilization", m) + "[" + w + "]))"
 				}}, ""
 			}
 			return satExpr{perInstance: true, gpuLabel: "gpu_uuid", expr: func(m, by, w string) string {
-				return "sum by (" + by + ") (avg_over_time(nv_gpu_memory_used_bytes{" + m + "}[" + w + "]))"
+				return "sum by (" + by + ") (avg_over_time(" + selOf("nv_gpu_memory_used_bytes", m) + "[" + w + "]))"
 			}}, ""
 		}
 		if metric == SaturationGPU {
@@ -100,18 +100,18 @@ func (p preset) saturation(metric string) (satExpr, string) {
 		case "triton":
 			// nv_inference_pending_request_count gauge, labels model and version (notes §3.3).
 			return satExpr{expr: func(m, by, w string) string {
-				return "sum by (" + by + ") (avg_over_time(nv_inference_pending_request_count{" + m + "}[" + w + "]))"
+				return "sum by (" + by + ") (avg_over_time(" + selOf("nv_inference_pending_request_count", m) + "[" + w + "]))"
 			}, notice: "queue: requests waiting (Triton nv_inference_pending_request_count)"}, ""
 		case "bentoml":
 			// bentoml_service_request_in_progress gauge (notes §3.3).
 			return satExpr{expr: func(m, by, w string) string {
-				return "sum by (" + by + ") (avg_over_time(bentoml_service_request_in_progress{" + m + "}[" + w + "]))"
+				return "sum by (" + by + ") (avg_over_time(" + selOf("bentoml_service_request_in_progress", m) + "[" + w + "]))"
 			}, notice: "queue: requests in flight (BentoML bentoml_service_request_in_progress)"}, ""
 		case "torchserve":
 			// ts_queue_latency_microseconds: a counter of cumulative µs spent queued; its rate in
 			// s/s is the mean number of requests waiting over the window (Little's law).
 			return satExpr{expr: func(m, by, w string) string {
-				return "sum by (" + by + ") (rate(ts_queue_latency_microseconds{" + m + "}[" + w + "])) / 1e6"
+				return "sum by (" + by + ") (rate(" + selOf("ts_queue_latency_microseconds", m) + "[" + w + "])) / 1e6"
 			}, notice: "queue: mean requests waiting, the rate of TorchServe's cumulative queue time (ts_queue_latency_microseconds)"}, ""
 		}
 		return none("the server exports no per-model queue depth or requests in flight")
@@ -283,3 +283,11 @@ func seriesPoints(ss *model.SampleStream) ([]time.Time, []float64) {
 }
 
 func timeAt(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// selOf is a selector of a metric name with matchers (none: the bare name).
+func selOf(name, matchers string) string {
+	if matchers == "" {
+		return name
+	}
+	return name + "{" + matchers + "}"
+}
