@@ -16,6 +16,7 @@ import (
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
 	"github.com/modellens/mlmonitoring-datasource/pkg/plugin"
+	"github.com/modellens/mlmonitoring-datasource/pkg/query"
 )
 
 // TestProvisionedDatasourcesAnswerTheDashboards builds each provisioned ModelLens data source with
@@ -23,7 +24,9 @@ import (
 // by test servers: the demo model server (Prediction Log API and Open Inference Protocol) for
 // demo-model:8090, and a server that answers 404 to everything for prometheus:9090 (no query of
 // the bundled dashboards may need Prometheus when the Prediction Log knows the model). Every
-// dashboard query and alert rule query must then answer without error.
+// dashboard query and alert rule query must then answer without error, except saturation queries,
+// which read Prometheus by design: on a data source with prometheus.url they must fail with the
+// stand-in's Prometheus error (they asked Prometheus, not the Prediction Log or the demo fleet).
 func TestProvisionedDatasourcesAnswerTheDashboards(t *testing.T) {
 	ctx := context.Background()
 	fleet := demo.NewFleet(demo.DefaultSeed)
@@ -67,6 +70,10 @@ func TestProvisionedDatasourcesAnswerTheDashboards(t *testing.T) {
 				}
 				for _, tg := range p.Targets {
 					r := run(t, h, interpolate(t, tg.Raw, b, rf), false)
+					if pq, err := Validate(tg.Raw); err == nil && pq.QueryType == query.TypeSaturation && strings.Contains(js, noProm.URL) {
+						require.ErrorContains(t, r.Error, "Prometheus", "%s: %s panel %q", d.UID, dash.UID, p.Title)
+						continue
+					}
 					require.NoError(t, r.Error, "%s: %s panel %q target %s", d.UID, dash.UID, p.Title, tg.RefID)
 					require.NotEmpty(t, r.Frames, "%s: %s panel %q", d.UID, dash.UID, p.Title)
 				}
@@ -81,6 +88,10 @@ func TestProvisionedDatasourcesAnswerTheDashboards(t *testing.T) {
 					raw, err := q.ModelJSON()
 					require.NoError(t, err)
 					resp := run(t, h, raw, true)
+					if pq, err := Validate(raw); err == nil && pq.QueryType == query.TypeSaturation && strings.Contains(js, noProm.URL) {
+						require.ErrorContains(t, resp.Error, "Prometheus", "%s: rule %s", d.UID, r.UID)
+						continue
+					}
 					require.NoError(t, resp.Error, fmt.Sprintf("%s: rule %s", d.UID, r.UID))
 				}
 			}
