@@ -222,7 +222,7 @@ describe('QueryEditor', () => {
     });
   });
 
-  it('emits the data-quality and saturation queries with their own metrics and thresholds', async () => {
+  it('emits the data-quality query with its own metrics and thresholds', async () => {
     const { user, last } = setup({ refId: 'Q', queryType: 'traffic', metrics: ['rate'] });
     await user.click(screen.getByLabelText('Data quality'));
     // Traffic metrics are not data-quality metrics: they go.
@@ -232,25 +232,28 @@ describe('QueryEditor', () => {
     }
     expect(screen.queryByLabelText('Methods')).not.toBeInTheDocument();
     await pick(user, 'Metrics', 'Null ratio');
-    await pick(user, 'Metrics', 'Status (0 ok, 1 warning, 2 drift)');
     await pick(user, 'Thresholds', 'nullRatio');
     expect(last()).toEqual({
       refId: 'Q',
       queryType: 'dataQuality',
-      metrics: ['nullRatio', 'status'],
+      metrics: ['nullRatio'],
       thresholds: { nullRatio: { warning: 0.05, drift: 0.2 } },
     });
     const drift = screen.getByLabelText('Drift', { selector: '#ml-threshold-nullRatio-drift' });
     await user.clear(drift);
     await user.type(drift, '0.01{enter}');
     expect(await screen.findByText('Warning (0.05) must be <= drift (0.01)')).toBeInTheDocument();
+  }, 180000);
 
+  it('emits the saturation query with its own metrics', async () => {
+    const { user, last } = setup({ refId: 'S', queryType: 'dataQuality', metrics: ['nullRatio'] });
     await user.click(screen.getByLabelText('Saturation'));
+    expect(last()).toEqual({ refId: 'S', queryType: 'saturation' });
     expect(screen.queryByLabelText('Features')).not.toBeInTheDocument();
     expect(screen.queryByLabelText('Thresholds')).not.toBeInTheDocument();
     await pick(user, 'Metrics', 'GPU utilisation (0–1)');
-    expect(last()).toEqual({ refId: 'Q', queryType: 'saturation', metrics: ['gpu'] });
-  });
+    expect(last()).toEqual({ refId: 'S', queryType: 'saturation', metrics: ['gpu'] });
+  }, 180000);
 
   it('rejects bins outside [2, 1000]', async () => {
     const { user, onChange } = setup({ refId: 'F', queryType: 'distribution' });
@@ -408,7 +411,11 @@ describe('metric choices and threshold defaults per query type', () => {
 
   it.each([
     ['nullRatio', { warning: 0.3 }, 'Warning (0.3) must be <= the default drift threshold (0.2); give drift as well'],
-    ['newCategory', { drift: 0.005 }, 'Drift (0.005) must be >= the default warning threshold (0.01); give warning as well'],
+    [
+      'newCategory',
+      { drift: 0.005 },
+      'Drift (0.005) must be >= the default warning threshold (0.01); give warning as well',
+    ],
     ['typeMismatch', { warning: 0.001, drift: 0.01 }, ''],
   ])('dataQuality %s %p → %p', (metric, t, want) =>
     expect(thresholdProblem(metric, t, thresholdDefaults('dataQuality'))).toBe(want)
