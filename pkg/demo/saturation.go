@@ -58,14 +58,27 @@ func demoMemoryBytes(t time.Time) float64 {
 	return math.Round(768+512*GPUUtilization(t)) * 1048576
 }
 
-// gaugeSamples is the spacing of the samples a window's mean is taken over (a 15 s scrape).
-const gaugeSamples = 15 * time.Second
+// gaugeSamples is the spacing of the samples a window's mean is taken over (a 15 s scrape), and
+// maxGaugeSamples bounds their number per point (longer windows space them out evenly).
+const (
+	// maxSaturationPoints bounds the points of one saturation series (as Prometheus bounds a range
+	// query's).
+	maxSaturationPoints = 11000
+
+	gaugeSamples    = 15 * time.Second
+	maxGaugeSamples = 240
+)
 
 // windowMean is the mean of fn over the times t − k·15s, k ≥ 0, inside (t − w, t]: what
-// avg_over_time over a 15 s scrape of the gauge gives.
+// avg_over_time over a 15 s scrape of the gauge gives (at most maxGaugeSamples samples, evenly
+// spaced over longer windows).
 func windowMean(fn func(time.Time) float64, t time.Time, w time.Duration) float64 {
+	every := gaugeSamples
+	if w > maxGaugeSamples*gaugeSamples {
+		every = w / maxGaugeSamples
+	}
 	sum, n := 0.0, 0
-	for d := time.Duration(0); d < w || n == 0; d += gaugeSamples {
+	for d := time.Duration(0); (d < w || n == 0) && n < maxGaugeSamples; d += every {
 		sum += fn(t.Add(-d))
 		n++
 	}
@@ -89,6 +102,9 @@ func (f *Fleet) Saturation(ctx context.Context, req source.MetricsRequest, metri
 	}
 	if req.Step <= 0 || req.End.Before(req.Start) {
 		return nil, fmt.Errorf("demo: bad saturation range")
+	}
+	if n := req.End.Sub(req.Start) / req.Step; n >= maxSaturationPoints {
+		return nil, fmt.Errorf("demo: %d points per series exceed %d; raise the interval", n+1, maxSaturationPoints)
 	}
 	w := req.Window
 	if w <= 0 {
@@ -121,10 +137,8 @@ func (f *Fleet) Saturation(ctx context.Context, req source.MetricsRequest, metri
 		}
 		values := make([]float64, len(times))
 		for i, t := range times {
-			if i&255 == 0 {
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
+			if err := ctx.Err(); err != nil {
+				return nil, err
 			}
 			values[i] = windowMean(fn, t, w)
 		}
