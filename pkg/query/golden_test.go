@@ -54,6 +54,7 @@ func TestGolden(t *testing.T) {
 		{"predictions_numeric", `{"queryType":"predictions","model":"price-regressor","percentiles":[50],"output":"latest"}`, true},
 		{"data_quality", `{"queryType":"dataQuality","model":"fraud-detector","features":["account_age_days","country"],"window":"10m"}`, true},
 		{"data_quality_table", `{"queryType":"dataQuality","model":"churn-classifier","version":"*","output":"table"}`, false},
+		{"saturation_demo", `{"queryType":"saturation","model":"fraud-detector","version":"*","window":"10m"}`, true},
 		{"endpoints", `{"queryType":"endpoints"}`, false},
 		{"health", `{"queryType":"health"}`, true},
 	}
