@@ -1,7 +1,11 @@
 package pluginproto
 
 import (
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -118,4 +122,63 @@ func noticesOf(fs data.Frames) string {
 		}
 	}
 	return s
+}
+
+// TestTypeMismatchOverGRPC: a Prediction Log whose records carry values of the wrong type (a
+// string for a numeric feature, a number for a categorical one) gives typeMismatch shares counted
+// by the plugin's decoder, next to nullRatio and newCategory, over the plugin protocol.
+func TestTypeMismatchOverGRPC(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts processes")
+	}
+	end := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	// Ten records in (end−10m, end]: x is "7" (a numeric string) in 2, "n/a" in 1, null in 1; c is
+	// 5 (a number) in 1, "z" (a new category) in 2.
+	xs := []string{`1`, `2`, `"7"`, `"7"`, `"n/a"`, `null`, `3`, `4`, `5`, `6`}
+	cs := []string{`"a"`, `"b"`, `"a"`, `5`, `"z"`, `"z"`, `"a"`, `"b"`, `"a"`, `"b"`}
+	var recs, ref strings.Builder
+	for i := range xs {
+		ts := end.Add(-time.Duration(10-i) * 50 * time.Second).Format(time.RFC3339Nano)
+		recs.WriteString(`{"ts":"` + ts + `","model":"m","version":"v1","latency_ms":5,"status":"ok","prediction":1,"features":{"x":` + xs[i] + `,"c":` + cs[i] + "}}\n")
+	}
+	for i := 0; i < 20; i++ {
+		c := []string{"a", "b"}[i%2]
+		ref.WriteString(`{"model":"m","version":"v1","prediction":1,"features":{"x":` + strconv.Itoa(i%10) + `,"c":"` + c + `"}}` + "\n")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v1/models":
+			io.WriteString(w, `{"models":[{"name":"m","versions":["v1"],"features":[{"name":"x","type":"numeric"},{"name":"c","type":"categorical"}],"prediction":{"type":"numeric"}}]}`)
+		case "/api/v1/records":
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			io.WriteString(w, recs.String())
+		case "/api/v1/reference":
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			io.WriteString(w, ref.String())
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	plug := startPlugin(t)
+	pc := pluginContext("mismatch", map[string]any{"predictionLog": map[string]any{"url": srv.URL + "/api/v1"}}, true)
+	r := plug.query(t, pc, nil, end.Add(-time.Hour), end, map[string]map[string]any{
+		"A": {"queryType": "dataQuality", "model": "m", "window": "10m", "output": "latest"}})
+	require.NoError(t, r.Responses["A"].Error)
+	got := valuesByLabels(t, r.Responses["A"].Frames)
+	want := map[string]float64{
+		"feature=x, metric=nullRatio, model=m":    0.1, // null; "n/a" counts as a type mismatch
+		"feature=x, metric=outOfRange, model=m":   0,   // "7" is read as 7, inside [0, 9]
+		"feature=x, metric=typeMismatch, model=m": 0.3,
+		"feature=x, metric=status, model=m":       2,
+		"feature=c, metric=nullRatio, model=m":    0,
+		"feature=c, metric=newCategory, model=m":  0.3, // z twice, "5" once
+		"feature=c, metric=typeMismatch, model=m": 0.1,
+		"feature=c, metric=status, model=m":       2,
+	}
+	require.Len(t, got, len(want), "%v", got)
+	for k, v := range want {
+		require.Contains(t, got, k)
+		require.InDelta(t, v, got[k][0], 1e-12, k)
+	}
 }
