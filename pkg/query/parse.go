@@ -327,11 +327,9 @@ func validateQualityThresholds(over map[string]Threshold) error {
 				return userError("thresholds.%s.%s (%v) must be a share in [0, 1]", m, v.name, *v.v)
 			}
 		}
-		if _, err := qualityThresholds(over); err != nil {
-			return err
-		}
 	}
-	return nil
+	_, err := qualityThresholds(over)
+	return err
 }
 
 func typeNames() []string {
