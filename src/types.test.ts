@@ -9,6 +9,7 @@ import {
   DEFAULT_NUMERIC_METHODS,
   DEFAULT_PERCENTILES,
   DEFAULT_SKEW_METRICS,
+  DEFAULT_QUALITY_THRESHOLDS,
   DEFAULT_THRESHOLDS,
   AVERAGES,
   DRIFT_METHODS,
@@ -22,9 +23,11 @@ import {
   OUTPUTS,
   OUTPUTS_BY_TYPE,
   PERFORMANCE_METRICS,
+  QUALITY_METRICS,
   QUERY_FIELDS,
   QUERY_TYPES,
   REFERENCE_FIELDS,
+  SATURATION_METRICS,
   SKEW_METRICS,
   SCORE_OFS,
   SOURCES,
@@ -58,6 +61,9 @@ interface GoQuerySchema {
   skewMetrics: string[];
   defaultSkewMetrics: string[];
   lookupStatuses: string[];
+  qualityMetrics: string[];
+  defaultQualityThresholds: Record<string, { warning: number; drift: number; lowerIsWorse: boolean }>;
+  saturationMetrics: string[];
 }
 
 const schemaPath = path.resolve(__dirname, '..', 'pkg', 'query', 'testdata', 'query_model.json');
@@ -79,6 +85,8 @@ describe('src/types.ts agrees with pkg/query/model.go', () => {
     ['estimatedMetrics', ESTIMATED_METRICS, schema.estimatedMetrics],
     ['averages', AVERAGES, schema.averages],
     ['scoreOfs', SCORE_OFS, schema.scoreOfs],
+    ['qualityMetrics', QUALITY_METRICS, schema.qualityMetrics],
+    ['saturationMetrics', SATURATION_METRICS, schema.saturationMetrics],
   ])('%s lists the same values in the same order', (_, ts, go) => {
     expect(Array.isArray(go)).toBe(true);
     expect([...ts]).toEqual(go);
@@ -125,6 +133,13 @@ describe('the query editor offers what the backend accepts and shows its default
     }
     const lower = Object.keys(schema.defaultThresholds).filter((m) => schema.defaultThresholds[m].lowerIsWorse);
     expect([...LOWER_IS_WORSE_METHODS].sort()).toEqual(lower.sort());
+  });
+
+  it('has the default data-quality thresholds', () => {
+    expect(Object.keys(DEFAULT_QUALITY_THRESHOLDS).sort()).toEqual(Object.keys(schema.defaultQualityThresholds).sort());
+    for (const [m, t] of Object.entries(schema.defaultQualityThresholds)) {
+      expect([m, DEFAULT_QUALITY_THRESHOLDS[m]]).toEqual([m, { warning: t.warning, drift: t.drift }]);
+    }
   });
 
   it('has the binning defaults and bounds', () => {

@@ -18,6 +18,8 @@ export const QUERY_TYPES = [
   'featureStats',
   'skew',
   'performance',
+  'dataQuality',
+  'saturation',
 ] as const;
 export type QueryType = (typeof QUERY_TYPES)[number];
 
@@ -98,6 +100,21 @@ export type Average = (typeof AVERAGES)[number];
 /** Accepted values of Query.scoreOf (Go: query.ScoreOfs); empty means positiveClass. */
 export const SCORE_OFS = ['positiveClass', 'prediction'] as const;
 export type ScoreOf = (typeof SCORE_OFS)[number];
+/** Accepted values of Query.metrics for dataQuality queries, default all (Go: query.QualityMetrics). */
+export const QUALITY_METRICS = ['nullRatio', 'outOfRange', 'newCategory', 'typeMismatch', 'status'] as const;
+export type QualityMetric = (typeof QUALITY_METRICS)[number];
+
+/** Default warning / drift thresholds per data-quality metric, shares of a window (DESIGN §5). */
+export const DEFAULT_QUALITY_THRESHOLDS: Record<string, Required<Threshold>> = {
+  nullRatio: { warning: 0.05, drift: 0.2 },
+  outOfRange: { warning: 0.05, drift: 0.2 },
+  newCategory: { warning: 0.01, drift: 0.05 },
+  typeMismatch: { warning: 0.001, drift: 0.01 },
+};
+
+/** Accepted values of Query.metrics for saturation queries, default all (Go: query.SaturationMetrics). */
+export const SATURATION_METRICS = ['cpu', 'memory', 'gpu', 'gpuMemory', 'queue'] as const;
+export type SaturationMetric = (typeof SATURATION_METRICS)[number];
 
 /** Accepted values of Query.methods for drift queries (Go: query.DriftMethods). */
 export const DRIFT_METHODS = [
@@ -142,6 +159,8 @@ export const OUTPUTS_BY_TYPE: Record<QueryType, Output[]> = {
   featureStats: ['timeseries', 'latest'],
   skew: ['timeseries', 'latest'],
   performance: ['timeseries', 'latest', 'table'],
+  dataQuality: ['timeseries', 'latest', 'table'],
+  saturation: ['timeseries', 'latest'],
 };
 
 /** Methods whose values are p-values: lower is worse, so warning >= drift (Go: query lowerIsWorse). */
@@ -212,8 +231,10 @@ export interface ModelLensQueryFields {
   output?: Output;
   window?: string;
   percentiles?: number[];
-  /** Traffic metrics, or the metrics of performance, featureStats and skew queries. */
-  metrics?: Array<TrafficMetric | FeatureStatsMetric | SkewMetric | PerformanceMetric>;
+  /** Traffic metrics, or the metrics of performance, dataQuality, saturation, featureStats and skew queries. */
+  metrics?: Array<
+    TrafficMetric | FeatureStatsMetric | SkewMetric | PerformanceMetric | QualityMetric | SaturationMetric
+  >;
   features?: string[];
   methods?: DriftMethod[];
   reference?: Reference;

@@ -224,13 +224,18 @@ func checkVocabulary(q query.Query) error {
 			return fmt.Errorf("percentile %v is outside (0, 100]", p)
 		}
 	}
+	metrics, what := query.TrafficMetrics, "traffic"
+	switch q.QueryType {
+	case query.TypeDataQuality:
+		metrics, what = query.QualityMetrics, "data-quality"
+	case query.TypeSaturation:
+		metrics, what = query.SaturationMetrics, "saturation"
+	case query.TypePerformance:
+		metrics, what = query.PerformanceMetrics, "performance"
+	}
 	for _, m := range q.Metrics {
-		if q.QueryType == query.TypePerformance {
-			if !slices.Contains(query.PerformanceMetrics, m) {
-				return fmt.Errorf("unknown performance metric %q", m)
-			}
-		} else if !slices.Contains(query.TrafficMetrics, m) {
-			return fmt.Errorf("unknown traffic metric %q", m)
+		if !slices.Contains(metrics, m) {
+			return fmt.Errorf("unknown %s metric %q", what, m)
 		}
 	}
 	for _, m := range q.Methods {
@@ -239,6 +244,12 @@ func checkVocabulary(q query.Query) error {
 		}
 	}
 	for m := range q.Thresholds {
+		if q.QueryType == query.TypeDataQuality {
+			if !slices.Contains(query.QualityMetrics, m) || m == query.QualityStatus {
+				return fmt.Errorf("thresholds for unknown data-quality metric %q", m)
+			}
+			continue
+		}
 		if !slices.Contains(query.DriftMethods, m) || m == query.MethodStatus {
 			return fmt.Errorf("thresholds for unknown method %q", m)
 		}

@@ -215,7 +215,7 @@ func TestAlertRules(t *testing.T) {
 		}
 	}
 	slices.Sort(kinds)
-	require.Equal(t, []string{"drift", "drift", "latency", "performance", "predictions", "traffic"}, kinds)
+	require.Equal(t, []string{"dataQuality", "drift", "drift", "latency", "performance", "predictions", "saturation", "traffic"}, kinds)
 }
 
 // TestAlertRuleTemplates pins what each rule watches: thresholds, for durations and queries.
@@ -245,6 +245,15 @@ func TestAlertRuleTemplates(t *testing.T) {
 		"modellens-prediction-drift": {query.TypeDrift, "gt", 0.1, "10m", func(t *testing.T, q query.Query) {
 			require.Equal(t, []string{"js"}, q.Methods)
 			require.Equal(t, []string{"prediction"}, q.Features)
+		}, ""},
+		"modellens-null-ratio": {query.TypeDataQuality, "gt", 0.2, "5m", func(t *testing.T, q query.Query) {
+			require.Equal(t, []string{"nullRatio"}, q.Metrics)
+			require.Equal(t, "10m", q.Window)
+			require.Empty(t, q.Features, "every feature")
+		}, ""},
+		"modellens-gpu-saturation": {query.TypeSaturation, "gt", 0.9, "10m", func(t *testing.T, q query.Query) {
+			require.Equal(t, []string{"gpu"}, q.Metrics)
+			require.Equal(t, "2m", q.Window)
 		}, ""},
 		"modellens-median-score": {query.TypePredictions, "lt", 0.6, "15m", func(t *testing.T, q query.Query) {
 			require.Equal(t, []float64{50}, q.Percentiles)

@@ -471,3 +471,75 @@ func TestDriftRulesFireOnTheDemoDrift(t *testing.T) {
 	require.Empty(t, evaluate(t, h, rules["modellens-prediction-drift"], before))
 	require.NotEmpty(t, evaluate(t, h, rules["modellens-prediction-drift"], during))
 }
+
+// TestNullRatioRuleFiresOnTheDemoNullHour evaluates the null-ratio rule on the demo fleet: inside
+// demo.NullIncident it fires for exactly the incident's model and feature (every version); before
+// and after it, and every 30 minutes over a whole day outside it, it does not fire.
+func TestNullRatioRuleFiresOnTheDemoNullHour(t *testing.T) {
+	h := query.New(query.Deps{Demo: demo.NewFleet(demo.DefaultSeed)})
+	rule := ruleByUID(t, "modellens-null-ratio")
+	inc := demo.NullIncident
+	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	start := day.Add(inc.Start)
+
+	firing := evaluate(t, h, rule, start.Add(30*time.Minute))
+	require.NotEmpty(t, firing)
+	for _, l := range firing {
+		require.Equal(t, inc.Model, l["model"], "%v", l)
+		require.Equal(t, inc.Feature, l["feature"], "%v", l)
+	}
+	require.Len(t, firing, len(demo.VersionShares[inc.Model]), "one instance per version: %v", firing)
+
+	for at := time.Duration(0); at < 24*time.Hour; at += 30 * time.Minute {
+		when := day.Add(at)
+		// The rule's 10-minute window overlaps the incident from its start to 10 minutes after.
+		if !when.Before(start) && !when.After(start.Add(inc.Duration+10*time.Minute)) {
+			continue
+		}
+		require.Empty(t, evaluate(t, h, rule, when), "null ratio fired at %s", when)
+	}
+}
+
+// TestGPURuleFiresOnTheDemoSaturation evaluates the GPU rule on the demo fleet as Grafana does
+// with its 10-minute pending period: the condition holds at every 1-minute evaluation for 10
+// minutes inside demo.GPUSaturation (so the alert fires), and never holds outside it over a day.
+func TestGPURuleFiresOnTheDemoSaturation(t *testing.T) {
+	h := query.New(query.Deps{Demo: demo.NewFleet(demo.DefaultSeed)})
+	rule := ruleByUID(t, "modellens-gpu-saturation")
+	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	start := day.Add(demo.GPUSaturation.Start)
+	pending := parseDuration(t, rule.For)
+	require.Equal(t, 10*time.Minute, pending)
+
+	// From 2 minutes into the period (the rule's window is 2m) the condition holds at every
+	// evaluation for the pending period: the alert fires at start + 12m.
+	for at := start.Add(2 * time.Minute); !at.After(start.Add(2*time.Minute + pending)); at = at.Add(time.Minute) {
+		firing := evaluate(t, h, rule, at)
+		require.NotEmpty(t, firing, "GPU condition not met at %s", at)
+		for _, l := range firing {
+			require.Equal(t, demo.DemoGPU, l["gpu"])
+			require.NotEmpty(t, l["model"])
+			require.NotEmpty(t, l["version"])
+		}
+	}
+	for at := time.Duration(0); at < 24*time.Hour; at += 20 * time.Minute {
+		when := day.Add(at)
+		if !when.Before(start) && !when.After(start.Add(demo.GPUSaturation.Duration+2*time.Minute)) {
+			continue
+		}
+		require.Empty(t, evaluate(t, h, rule, when), "GPU rule fired at %s", when)
+	}
+}
+
+func ruleByUID(t *testing.T, uid string) Rule {
+	t.Helper()
+	for _, g := range loadRules(t).Groups {
+		for _, r := range g.Rules {
+			if r.UID == uid {
+				return r
+			}
+		}
+	}
+	t.Fatalf("no rule %s", uid)
+	return Rule{}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
 	"github.com/modellens/mlmonitoring-datasource/pkg/internal/testdb"
 	"github.com/modellens/mlmonitoring-datasource/pkg/plugin"
+	"github.com/modellens/mlmonitoring-datasource/pkg/query"
 	sqlsource "github.com/modellens/mlmonitoring-datasource/pkg/source/sql"
 )
 
@@ -27,7 +28,9 @@ import (
 // demo-model:8090, a server that answers 404 to everything for prometheus:9090 (no query of
 // the bundled dashboards may need Prometheus when the Prediction Log knows the model), and a
 // PostgreSQL set up as the compose service for postgres:5432, read as the provisioned read-only
-// role. Every dashboard query and alert rule query must then answer without error.
+// role. Every dashboard query and alert rule query must then answer without error, except saturation
+// queries, which read Prometheus by design: on a data source with prometheus.url they must fail with
+// the stand-in's Prometheus error (they asked Prometheus, not the Prediction Log or the demo fleet).
 func TestProvisionedDatasourcesAnswerTheDashboards(t *testing.T) {
 	ctx := context.Background()
 	fleet := demo.NewFleet(demo.DefaultSeed)
@@ -75,6 +78,10 @@ func TestProvisionedDatasourcesAnswerTheDashboards(t *testing.T) {
 				}
 				for _, tg := range p.Targets {
 					r := run(t, h, interpolate(t, tg.Raw, b, rf), false)
+					if pq, err := Validate(tg.Raw); err == nil && pq.QueryType == query.TypeSaturation && strings.Contains(js, noProm.URL) {
+						require.ErrorContains(t, r.Error, "Prometheus", "%s: %s panel %q", d.UID, dash.UID, p.Title)
+						continue
+					}
 					require.NoError(t, r.Error, "%s: %s panel %q target %s", d.UID, dash.UID, p.Title, tg.RefID)
 					require.NotEmpty(t, r.Frames, "%s: %s panel %q", d.UID, dash.UID, p.Title)
 				}
@@ -89,6 +96,10 @@ func TestProvisionedDatasourcesAnswerTheDashboards(t *testing.T) {
 					raw, err := q.ModelJSON()
 					require.NoError(t, err)
 					resp := run(t, h, raw, true)
+					if pq, err := Validate(raw); err == nil && pq.QueryType == query.TypeSaturation && strings.Contains(js, noProm.URL) {
+						require.ErrorContains(t, resp.Error, "Prometheus", "%s: rule %s", d.UID, r.UID)
+						continue
+					}
 					require.NoError(t, resp.Error, fmt.Sprintf("%s: rule %s", d.UID, r.UID))
 				}
 			}

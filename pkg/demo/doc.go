@@ -32,7 +32,10 @@
 // DriftedFeatures of each model, which the toy models turn into prediction drift; ErrorBursts
 // (fraud-detector v2 09:00–09:15 at 30% errors, churn-classifier 16:30–16:45 at 25%,
 // price-regressor 11:00–11:20 at 15%; BaselineErrorRatio 0.5% otherwise); and Outages
-// (churn-classifier 03:20–03:30: not ready, every request fails). Reference (training) samples have
+// (churn-classifier 03:20–03:30: not ready, every request fails); data-quality incidents
+// (NullIncident: fraud-detector's distance_km null 20:00–21:00; NewCategoryIncident: churn-classifier's
+// payment_method "crypto_wallet", a category the reference never has, in 10% of records 18:00–19:00).
+// Reference (training) samples have
 // ReferenceSize rows from the undrifted distributions, per version or pooled.
 //
 // # The demo model server

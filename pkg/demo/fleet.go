@@ -204,6 +204,7 @@ func (f *Fleet) generate(ctx context.Context, m *modelSpec, version int32, start
 			if !f.rawLabels {
 				f.labelEvents(m, x, s, i)
 			}
+			f.applyQuality(m, x, s, i)
 			if err := fn(x); err != nil {
 				if err == errStop {
 					return nil
@@ -491,10 +492,16 @@ func appendRange(b, c *source.Batch, from int) {
 }
 
 func appendColumn(dst, src *source.Column, from int) {
+	n := dst.Len()
 	if dst.Kind == source.Categorical {
 		dst.Cat = append(dst.Cat, src.Cat[from:]...)
 	} else {
 		dst.Num = append(dst.Num, src.Num[from:]...)
+	}
+	for i := from; i < len(src.Mismatch); i++ {
+		if src.Mismatch[i] || dst.Mismatch != nil {
+			dst.MarkMismatch(n+i-from, src.Mismatch[i])
+		}
 	}
 }
 

@@ -86,6 +86,7 @@ type serverMetrics struct {
 	requests *prometheus.CounterVec
 	infer    *prometheus.CounterVec
 	ready    *prometheus.GaugeVec
+	gpu      *gpuGauges
 	models   []*modelObservers
 }
 
@@ -120,6 +121,7 @@ func newServerMetrics(f *Fleet, reg *prometheus.Registry) *serverMetrics {
 	}
 	reg.MustRegister(s.latency, s.requests, s.infer, s.ready,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.gpu = newGPUGauges(reg)
 	for _, m := range specs {
 		o := &modelObservers{m: m, features: make([][]prometheus.Observer, len(m.features))}
 		for _, v := range m.versions {
@@ -174,4 +176,5 @@ func (s *serverMetrics) setReady(f *Fleet, now time.Time) {
 		}
 		s.ready.WithLabelValues(m.name).Set(g)
 	}
+	s.gpu.set(now)
 }

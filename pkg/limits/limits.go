@@ -97,6 +97,9 @@ const (
 	// MaxVersions caps the versions one model splits into (`version: "*"`): the versions with the
 	// most records are kept, with a warning notice.
 	MaxVersions = 20
+	// MaxSaturationTargets caps the scrape targets (instances) whose process and GPU metrics one
+	// saturation query attributes to models; targets beyond it are left out.
+	MaxSaturationTargets = 200
 	// MaxSeries caps the series (frames) of one response; the rest are dropped with a notice.
 	MaxSeries = 2_000
 	// MaxResponsePoints caps the values of one response over all its series; series past it are

@@ -396,3 +396,7 @@ func BenchmarkDriftFromMetricsDataset(b *testing.B) {
 		}
 	}
 }
+
+func (f *histFake) Saturation(context.Context, source.MetricsRequest, []string) (*source.SeriesResult, error) {
+	return &source.SeriesResult{}, nil
+}

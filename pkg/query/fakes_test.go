@@ -57,8 +57,15 @@ func mkBatch(m source.Model, recs []rec) *source.Batch {
 	return b
 }
 
+// wrongType is a feature value of the wrong type as a decoder reads it: the value it was coerced
+// to (nil: null), marked in the column's type-mismatch mask.
+type wrongType struct{ v any }
+
 func appendValue(c *source.Column, v any) {
 	switch x := v.(type) {
+	case wrongType:
+		appendValue(c, x.v)
+		c.MarkMismatch(c.Len()-1, true)
 	case nil:
 		c.AppendNull()
 	case float64:
@@ -278,6 +285,26 @@ func (f *fakeMetrics) FeatureHistograms(_ context.Context, req source.MetricsReq
 }
 
 func (f *fakeMetrics) Targets(context.Context) ([]source.Target, error) { return f.targets, nil }
+
+// Saturation answers each metric asked (all when none) as one series per model with label
+// instance "i1" (and gpu "0" for the GPU metrics), values 10·(metric position + 1) + step.
+func (f *fakeMetrics) Saturation(_ context.Context, req source.MetricsRequest, metrics []string) (*source.SeriesResult, error) {
+	f.mu.Lock()
+	f.requests = append(f.requests, req)
+	f.mu.Unlock()
+	if len(metrics) == 0 {
+		metrics = []string{"cpu", "memory", "gpu", "gpuMemory", "queue"}
+	}
+	res := &source.SeriesResult{Query: "saturation", Notices: []string{"fake saturation"}}
+	for i, m := range metrics {
+		extra := map[string]string{"metric": m, "instance": "i1"}
+		if m == "gpu" || m == "gpuMemory" {
+			extra["gpu"] = "0"
+		}
+		res.Series = append(res.Series, f.series(req, extra, float64(10*(i+1))))
+	}
+	return res, nil
+}
 
 // fakeEndpoint is an EndpointClient.
 type fakeEndpoint struct {

@@ -100,6 +100,10 @@ func metricsFor(t QueryType) ([]string, string) {
 		return FeatureStatsMetrics, "featureStats metric"
 	case TypeSkew:
 		return SkewMetrics, "skew metric"
+	case TypeDataQuality:
+		return QualityMetrics, "data-quality metric"
+	case TypeSaturation:
+		return SaturationMetrics, "saturation metric"
 	}
 	return TrafficMetrics, "traffic metric"
 }

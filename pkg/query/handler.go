@@ -127,6 +127,8 @@ func New(deps Deps) *Handler {
 		TypeDrift:        h.drift,
 		TypeDistribution: h.distribution,
 		TypePredictions:  h.predictions,
+		TypeDataQuality:  h.dataQuality,
+		TypeSaturation:   h.saturation,
 		TypeEndpoints:    h.endpoints,
 		TypeHealth:       h.health,
 		TypeFreshness:    h.freshness,

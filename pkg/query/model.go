@@ -19,11 +19,13 @@ const (
 	TypeFeatureStats QueryType = "featureStats"
 	TypeSkew         QueryType = "skew"
 	TypePerformance  QueryType = "performance"
+	TypeDataQuality  QueryType = "dataQuality"
+	TypeSaturation   QueryType = "saturation"
 )
 
 // QueryTypes lists every query type the backend answers.
 var QueryTypes = []QueryType{TypeEndpoints, TypeHealth, TypeTraffic, TypeLatency, TypeDrift, TypeDistribution, TypePredictions,
-	TypeFreshness, TypeLookups, TypeFeatureStats, TypeSkew, TypePerformance}
+	TypeFreshness, TypeLookups, TypeFeatureStats, TypeSkew, TypePerformance, TypeDataQuality, TypeSaturation}
 
 // Sources.
 const (
@@ -116,6 +118,32 @@ var ScoreOfs = []string{ScoreOfPositiveClass, ScoreOfPrediction}
 
 // EstimateCBPE is the `estimate` label of confidence-based performance estimates.
 const EstimateCBPE = "cbpe"
+
+// Data-quality metrics (DESIGN §4 `dataQuality`): shares of a window's records.
+const (
+	QualityNullRatio    = "nullRatio"
+	QualityOutOfRange   = "outOfRange"
+	QualityNewCategory  = "newCategory"
+	QualityTypeMismatch = "typeMismatch"
+	QualityStatus       = "status"
+)
+
+// QualityMetrics lists the accepted values of Query.Metrics for dataQuality queries; the default is
+// all of them.
+var QualityMetrics = []string{QualityNullRatio, QualityOutOfRange, QualityNewCategory, QualityTypeMismatch, QualityStatus}
+
+// Saturation metrics (DESIGN §4 `saturation`).
+const (
+	SaturationCPU       = "cpu"
+	SaturationMemory    = "memory"
+	SaturationGPU       = "gpu"
+	SaturationGPUMemory = "gpuMemory"
+	SaturationQueue     = "queue"
+)
+
+// SaturationMetrics lists the accepted values of Query.Metrics for saturation queries; the default
+// is all of them.
+var SaturationMetrics = []string{SaturationCPU, SaturationMemory, SaturationGPU, SaturationGPUMemory, SaturationQueue}
 
 // Drift methods.
 const (

@@ -42,11 +42,14 @@ type querySchema struct {
 	MaxBins                   int                        `json:"maxBins"`
 
 	// Feast query types.
-	FeatureStatsMetrics        []string `json:"featureStatsMetrics"`
-	DefaultFeatureStatsMetrics []string `json:"defaultFeatureStatsMetrics"`
-	SkewMetrics                []string `json:"skewMetrics"`
-	DefaultSkewMetrics         []string `json:"defaultSkewMetrics"`
-	LookupStatuses             []string `json:"lookupStatuses"`
+	FeatureStatsMetrics        []string                   `json:"featureStatsMetrics"`
+	DefaultFeatureStatsMetrics []string                   `json:"defaultFeatureStatsMetrics"`
+	SkewMetrics                []string                   `json:"skewMetrics"`
+	DefaultSkewMetrics         []string                   `json:"defaultSkewMetrics"`
+	LookupStatuses             []string                   `json:"lookupStatuses"`
+	QualityMetrics             []string                   `json:"qualityMetrics"`
+	DefaultQualityThresholds   map[string]schemaThreshold `json:"defaultQualityThresholds"`
+	SaturationMetrics          []string                   `json:"saturationMetrics"`
 }
 
 type schemaThreshold struct {
@@ -125,6 +128,14 @@ func TestQueryModelSchemaFile(t *testing.T) {
 		SkewMetrics:                SkewMetrics,
 		DefaultSkewMetrics:         DefaultSkewMetrics,
 		LookupStatuses:             LookupStatuses,
+		QualityMetrics:             QualityMetrics,
+		DefaultQualityThresholds:   map[string]schemaThreshold{},
+		SaturationMetrics:          SaturationMetrics,
+	}
+	for _, m := range QualityMetrics {
+		if th, ok := defaultQualityThreshold(m); ok {
+			s.DefaultQualityThresholds[m] = schemaThreshold{Warning: th.Warning, Drift: th.Drift}
+		}
 	}
 	for _, qt := range QueryTypes {
 		s.OutputsByType[qt] = outputsFor(qt)

@@ -263,6 +263,9 @@ func Validate(q *Query) error {
 	if q.QueryType == TypeFreshness {
 		return validateFreshnessThresholds(q)
 	}
+	if q.QueryType == TypeDataQuality {
+		return validateQualityThresholds(q.Thresholds)
+	}
 	for m, th := range q.Thresholds {
 		if m == MethodStatus || !oneOf(m, DriftMethods) {
 			return userError("thresholds for unknown method %s (one of the drift methods except status)", quoteName(m))
@@ -325,6 +328,30 @@ func validateFreshnessThresholds(q *Query) error {
 	return nil
 }
 
+// validateQualityThresholds checks dataQuality thresholds: keyed by a data-quality metric (not
+// status), each a share in [0, 1], warning <= drift when both are given.
+func validateQualityThresholds(over map[string]Threshold) error {
+	for m, th := range over {
+		if m == QualityStatus || !oneOf(m, QualityMetrics) {
+			return userError("thresholds for unknown data-quality metric %s (one of %q, %q, %q, %q)", quoteName(m),
+				QualityNullRatio, QualityOutOfRange, QualityNewCategory, QualityTypeMismatch)
+		}
+		if th.Warning == nil && th.Drift == nil {
+			return userError("thresholds.%s needs warning, drift or both", m)
+		}
+		for _, v := range []struct {
+			name string
+			v    *float64
+		}{{"warning", th.Warning}, {"drift", th.Drift}} {
+			if v.v != nil && !(*v.v >= 0 && *v.v <= 1) {
+				return userError("thresholds.%s.%s (%v) must be a share in [0, 1]", m, v.name, *v.v)
+			}
+		}
+	}
+	_, err := qualityThresholds(over)
+	return err
+}
+
 func typeNames() []string {
 	out := make([]string, len(QueryTypes))
 	for i, t := range QueryTypes {
@@ -340,7 +367,7 @@ func outputsFor(t QueryType) []string {
 		return []string{OutputTable}
 	case TypeHealth:
 		return []string{OutputLatest}
-	case TypeDrift, TypePerformance:
+	case TypeDrift, TypePerformance, TypeDataQuality:
 		return []string{OutputTimeSeries, OutputLatest, OutputTable}
 	default:
 		return []string{OutputTimeSeries, OutputLatest}

@@ -428,6 +428,12 @@ func subColumn(c *source.Column, idx []int32) *source.Column {
 		return nil
 	}
 	out := &source.Column{Kind: c.Kind, Dict: c.Dict}
+	if c.Mismatch != nil {
+		out.Mismatch = make([]bool, 0, len(idx))
+		for _, k := range idx {
+			out.Mismatch = append(out.Mismatch, at(c.Mismatch, k, false))
+		}
+	}
 	if c.Kind == source.Categorical {
 		out.Cat = make([]int32, 0, len(idx))
 		for _, k := range idx {

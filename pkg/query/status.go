@@ -98,3 +98,42 @@ func worst(a, b Status) Status {
 	}
 	return a
 }
+
+// defaultQualityThreshold returns the data-quality limits of DESIGN §5 (shares of a window's
+// records): nullRatio 0.05 / 0.2, outOfRange 0.05 / 0.2, newCategory 0.01 / 0.05, typeMismatch
+// 0.001 / 0.01. A share at or above the drift limit is status 2, at or above the warning limit 1.
+func defaultQualityThreshold(metric string) (statusThreshold, bool) {
+	switch metric {
+	case QualityNullRatio, QualityOutOfRange:
+		return statusThreshold{Warning: 0.05, Drift: 0.2}, true
+	case QualityNewCategory:
+		return statusThreshold{Warning: 0.01, Drift: 0.05}, true
+	case QualityTypeMismatch:
+		return statusThreshold{Warning: 0.001, Drift: 0.01}, true
+	}
+	return statusThreshold{}, false
+}
+
+// qualityThresholds merges a dataQuality query's overrides with the defaults.
+func qualityThresholds(over map[string]Threshold) (map[string]statusThreshold, error) {
+	out := map[string]statusThreshold{}
+	for _, m := range QualityMetrics {
+		th, ok := defaultQualityThreshold(m)
+		if !ok {
+			continue
+		}
+		if o, ok := over[m]; ok {
+			if o.Warning != nil {
+				th.Warning = *o.Warning
+			}
+			if o.Drift != nil {
+				th.Drift = *o.Drift
+			}
+			if th.Warning > th.Drift {
+				return nil, userError("thresholds.%s: warning (%v) must be <= drift (%v) (a default fills the one not given)", m, th.Warning, th.Drift)
+			}
+		}
+		out[m] = th
+	}
+	return out, nil
+}

@@ -75,6 +75,10 @@ type Metrics interface {
 	FeatureHistograms(ctx context.Context, req MetricsRequest, features []string) ([]HistogramSeries, []string, error)
 	// Targets lists the scraped targets with their up state and last scrape.
 	Targets(ctx context.Context) ([]Target, error)
+	// Saturation returns the asked saturation metrics (label "metric": cpu, memory, gpu,
+	// gpuMemory, queue; all when none are asked) per model (and version) with label instance (and
+	// gpu for GPU metrics), and a notice for each metric the server does not export.
+	Saturation(ctx context.Context, req MetricsRequest, metrics []string) (*SeriesResult, error)
 }
 
 // QuantileLabel formats a percentile p in (0,100] as the value of the `quantile` label: the

@@ -62,11 +62,18 @@ func (m *Model) HasVersion(v string) bool {
 
 // Column is one variable of a batch in columnar form. A numeric column uses Num with NaN for null;
 // a categorical column uses Cat, indexes into Dict, with -1 for null.
+//
+// Mismatch, when not nil, has one entry per value: true where the source sent a value of the wrong
+// type (a string or boolean for a numeric variable, a number for a categorical one, an object or
+// array for either). The decoders coerce such a value (a numeric string is read as its number) or
+// store it as null; Mismatch keeps the count for data quality. nil means no value mismatched;
+// entries beyond its length are false.
 type Column struct {
-	Kind Kind
-	Num  []float64
-	Cat  []int32
-	Dict []string
+	Kind     Kind
+	Num      []float64
+	Cat      []int32
+	Dict     []string
+	Mismatch []bool
 
 	index map[string]int32
 }
@@ -88,6 +95,28 @@ func (c *Column) Len() int {
 		return len(c.Cat)
 	}
 	return len(c.Num)
+}
+
+// MismatchAt reports whether value i had the wrong type.
+func (c *Column) MismatchAt(i int) bool { return i >= 0 && i < len(c.Mismatch) && c.Mismatch[i] }
+
+// MarkMismatch records whether value i (the last appended, or any earlier one) had the wrong type;
+// the Mismatch slice is allocated on the first true.
+func (c *Column) MarkMismatch(i int, bad bool) {
+	if c.Mismatch == nil {
+		if !bad {
+			return
+		}
+		n := c.Len()
+		if i >= n {
+			n = i + 1
+		}
+		c.Mismatch = make([]bool, n, max(n, cap(c.Num), cap(c.Cat)))
+	}
+	for len(c.Mismatch) <= i {
+		c.Mismatch = append(c.Mismatch, false)
+	}
+	c.Mismatch[i] = bad
 }
 
 // AppendNum appends a numeric value (NaN for null).

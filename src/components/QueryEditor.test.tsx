@@ -2,10 +2,18 @@ import React, { useState } from 'react';
 import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 
-import { QueryEditor, parseEntities, parsePercentiles, thresholdProblem, withQueryType } from './QueryEditor';
+import {
+  QueryEditor,
+  metricChoices,
+  parseEntities,
+  parsePercentiles,
+  thresholdDefaults,
+  thresholdProblem,
+  withQueryType,
+} from './QueryEditor';
 import { DataSource } from '../datasource';
 import { fixtureDataSource } from '../__fixtures__/fixtures';
-import { ModelLensQuery, SOURCES } from '../types';
+import { ModelLensQuery, QUALITY_METRICS, SATURATION_METRICS, SOURCES, TRAFFIC_METRICS } from '../types';
 
 /** Renders the editor the way Grafana does: the panel keeps the query and passes every change back. */
 function setup(initial: ModelLensQuery, ds: DataSource = fixtureDataSource({ model: 'fraud-detector' })) {
@@ -302,6 +310,39 @@ describe('QueryEditor', () => {
     });
   });
 
+  it('emits the data-quality query with its own metrics and thresholds', async () => {
+    const { user, last } = setup({ refId: 'Q', queryType: 'traffic', metrics: ['rate'] });
+    await user.click(screen.getByLabelText('Data quality'));
+    // Traffic metrics are not data-quality metrics: they go.
+    expect(last()).toEqual({ refId: 'Q', queryType: 'dataQuality' });
+    for (const label of ['Metrics', 'Features', 'Window', 'Thresholds', 'Table', 'Latest']) {
+      expect(screen.getByLabelText(label)).toBeInTheDocument();
+    }
+    expect(screen.queryByLabelText('Methods')).not.toBeInTheDocument();
+    await pick(user, 'Metrics', 'Null ratio');
+    await pick(user, 'Thresholds', 'nullRatio');
+    expect(last()).toEqual({
+      refId: 'Q',
+      queryType: 'dataQuality',
+      metrics: ['nullRatio'],
+      thresholds: { nullRatio: { warning: 0.05, drift: 0.2 } },
+    });
+    const drift = screen.getByLabelText('Drift', { selector: '#ml-threshold-nullRatio-drift' });
+    await user.clear(drift);
+    await user.type(drift, '0.01{enter}');
+    expect(await screen.findByText('Warning (0.05) must be <= drift (0.01)')).toBeInTheDocument();
+  }, 180000);
+
+  it('emits the saturation query with its own metrics', async () => {
+    const { user, last } = setup({ refId: 'S', queryType: 'dataQuality', metrics: ['nullRatio'] });
+    await user.click(screen.getByLabelText('Saturation'));
+    expect(last()).toEqual({ refId: 'S', queryType: 'saturation' });
+    expect(screen.queryByLabelText('Features')).not.toBeInTheDocument();
+    expect(screen.queryByLabelText('Thresholds')).not.toBeInTheDocument();
+    await pick(user, 'Metrics', 'GPU utilisation (0–1)');
+    expect(last()).toEqual({ refId: 'S', queryType: 'saturation', metrics: ['gpu'] });
+  }, 180000);
+
   it('rejects bins outside [2, 1000]', async () => {
     const { user, onChange } = setup({ refId: 'F', queryType: 'distribution' });
     await user.type(screen.getByLabelText('Bins'), '1{enter}');
@@ -462,6 +503,42 @@ describe('thresholdProblem', () => {
     ['tvd', {}, 'tvd has no default thresholds: give both warning and drift'],
     ['tvd', { warning: 0.1, drift: 0.2 }, ''],
   ])('%s %p → %p', (method, t, want) => expect(thresholdProblem(method, t)).toBe(want));
+});
+
+describe('metric choices and threshold defaults per query type', () => {
+  it('offers exactly the metrics the backend accepts for each type (checked against Go in types.test.ts)', () => {
+    expect(metricChoices('traffic').options.map((o) => o.value)).toEqual([...TRAFFIC_METRICS]);
+    expect(metricChoices('dataQuality').options.map((o) => o.value)).toEqual([...QUALITY_METRICS]);
+    expect(metricChoices('saturation').options.map((o) => o.value)).toEqual([...SATURATION_METRICS]);
+  });
+
+  it.each([
+    ['nullRatio', { warning: 0.3 }, 'Warning (0.3) must be <= the default drift threshold (0.2); give drift as well'],
+    [
+      'newCategory',
+      { drift: 0.005 },
+      'Drift (0.005) must be >= the default warning threshold (0.01); give warning as well',
+    ],
+    ['typeMismatch', { warning: 0.001, drift: 0.01 }, ''],
+  ])('dataQuality %s %p → %p', (metric, t, want) =>
+    expect(thresholdProblem(metric, t, thresholdDefaults('dataQuality'))).toBe(want)
+  );
+
+  it('keeps only the metrics and threshold keys the new type accepts', () => {
+    const dq: ModelLensQuery = {
+      refId: 'A',
+      queryType: 'dataQuality',
+      metrics: ['nullRatio'],
+      thresholds: { nullRatio: { warning: 0.1 } },
+      features: ['amount', 'latency'],
+    };
+    expect(withQueryType(dq, 'drift')).toEqual({ refId: 'A', queryType: 'drift', features: ['amount'] });
+    expect(withQueryType({ ...dq, queryType: 'distribution' }, 'dataQuality')).toEqual({ ...dq, features: ['amount'] });
+    expect(withQueryType({ refId: 'A', queryType: 'traffic', metrics: ['rate', 'errors'] }, 'saturation')).toEqual({
+      refId: 'A',
+      queryType: 'saturation',
+    });
+  });
 });
 
 describe('withQueryType', () => {

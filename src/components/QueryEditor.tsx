@@ -23,6 +23,7 @@ import {
   DEFAULT_NUMERIC_METHODS,
   DEFAULT_PERCENTILES,
   DEFAULT_SKEW_METRICS,
+  DEFAULT_QUALITY_THRESHOLDS,
   DEFAULT_THRESHOLDS,
   DRIFT_METHODS,
   DriftMethod,
@@ -49,6 +50,10 @@ import {
   SKEW_METRICS,
   SCORE_OFS,
   ScoreOf,
+  QUALITY_METRICS,
+  QualityMetric,
+  SATURATION_METRICS,
+  SaturationMetric,
   Source,
   Threshold,
   TRAFFIC_METRICS,
@@ -70,6 +75,12 @@ const QUERY_TYPE_OPTIONS: Array<SelectableValue<QueryType>> = [
     value: 'performance',
     description: 'Quality against ground truth (accuracy, f1, rmse, ...), label coverage, CBPE estimates',
   },
+  {
+    label: 'Data quality',
+    value: 'dataQuality',
+    description: 'Null, out-of-range, new-category and wrong-type shares per feature',
+  },
+  { label: 'Saturation', value: 'saturation', description: 'CPU, memory, GPU and queue of the model servers' },
   { label: 'Health', value: 'health', description: 'Is each model up and serving' },
   { label: 'Endpoints', value: 'endpoints', description: 'Table of models, versions and endpoints' },
   {
@@ -115,6 +126,22 @@ const METRIC_LABELS: Record<TrafficMetric, string> = {
   errorRatio: 'Error ratio',
 };
 
+const QUALITY_METRIC_LABELS: Record<QualityMetric, string> = {
+  nullRatio: 'Null ratio',
+  outOfRange: 'Out of range (numeric)',
+  newCategory: 'New category (categorical)',
+  typeMismatch: 'Type mismatch',
+  status: 'Status (0 ok, 1 warning, 2 drift)',
+};
+
+const SATURATION_METRIC_LABELS: Record<SaturationMetric, string> = {
+  cpu: 'CPU (cores)',
+  memory: 'Memory (bytes)',
+  gpu: 'GPU utilisation (0–1)',
+  gpuMemory: 'GPU memory (bytes)',
+  queue: 'Queue (requests waiting or in flight)',
+};
+
 const FEATURE_STATS_METRIC_LABELS: Record<string, string> = {
   nullRate: 'Null rate',
   nullCount: 'Null count',
@@ -133,7 +160,7 @@ const SKEW_METRIC_LABELS: Record<string, string> = {
 };
 
 /** The metrics a query type takes, with labels, and its default (DESIGN §4). */
-function metricChoices(queryType: QueryType): { options: Array<SelectableValue<string>>; placeholder: string } {
+export function metricChoices(queryType: QueryType): { options: Array<SelectableValue<string>>; placeholder: string } {
   switch (queryType) {
     case 'featureStats':
       return {
@@ -149,6 +176,16 @@ function metricChoices(queryType: QueryType): { options: Array<SelectableValue<s
       return {
         options: PERFORMANCE_METRICS.map((m) => ({ label: PERFORMANCE_METRIC_LABELS[m], value: m })),
         placeholder: 'accuracy / rmse',
+      };
+    case 'dataQuality':
+      return {
+        options: QUALITY_METRICS.map((m) => ({ label: QUALITY_METRIC_LABELS[m], value: m })),
+        placeholder: 'All data-quality metrics',
+      };
+    case 'saturation':
+      return {
+        options: SATURATION_METRICS.map((m) => ({ label: SATURATION_METRIC_LABELS[m], value: m })),
+        placeholder: 'All saturation metrics',
       };
     default:
       return { options: TRAFFIC_METRICS.map((m) => ({ label: METRIC_LABELS[m], value: m })), placeholder: 'rate' };
@@ -183,6 +220,11 @@ const SCORE_OF_LABELS: Record<ScoreOf, string> = {
   positiveClass: 'Positive class',
   prediction: 'Predicted class',
 };
+
+/** Default thresholds of the query type's threshold keys (drift methods, or data-quality metrics). */
+export function thresholdDefaults(queryType: QueryType): Record<string, Required<Threshold>> {
+  return queryType === 'dataQuality' ? DEFAULT_QUALITY_THRESHOLDS : DEFAULT_THRESHOLDS;
+}
 
 const METHOD_LABELS: Record<DriftMethod, string> = {
   psi: 'PSI',
@@ -244,6 +286,8 @@ const FIELDS_BY_TYPE: Record<
   featureStats: ['window', 'metrics', 'features', 'featureView'],
   skew: ['version', 'window', 'metrics', 'featureView', 'entities'],
   performance: ['version', 'window', 'metrics', 'performance'],
+  dataQuality: ['version', 'window', 'metrics', 'features', 'reference', 'thresholds'],
+  saturation: ['version', 'window', 'metrics'],
 };
 
 /**
@@ -300,11 +344,21 @@ export function withQueryType(query: ModelLensQuery, queryType: QueryType): Mode
   if (next.entities !== undefined && !FIELDS_BY_TYPE[queryType].includes('entities')) {
     delete next.entities;
   }
+  if (next.thresholds !== undefined) {
+    const defaults = thresholdDefaults(queryType);
+    const keys = queryType === 'dataQuality' ? Object.keys(defaults) : DRIFT_METHODS.filter((m) => m !== 'status');
+    const kept = Object.fromEntries(Object.entries(next.thresholds).filter(([k]) => (keys as string[]).includes(k)));
+    if (Object.keys(kept).length === 0) {
+      delete next.thresholds;
+    } else {
+      next.thresholds = kept;
+    }
+  }
   if (next.features !== undefined) {
     const keep =
       queryType === 'predictions'
         ? (f: string) => f === FEATURE_PREDICTION || f === FEATURE_SCORE || f.startsWith('$')
-        : queryType === 'drift'
+        : queryType === 'drift' || queryType === 'dataQuality'
           ? (f: string) => f !== FEATURE_LATENCY
           : () => true;
     const features = next.features.filter(keep);
@@ -426,7 +480,11 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
   const update = (next: ModelLensQuery) => {
     onChange(next);
     // A threshold override still missing a value would only fail on the backend: wait for it.
-    if (!Object.entries(next.thresholds ?? {}).some(([m, t]) => thresholdProblem(m, t) !== '')) {
+    if (
+      !Object.entries(next.thresholds ?? {}).some(
+        ([m, t]) => thresholdProblem(m, t, thresholdDefaults(next.queryType ?? 'traffic')) !== ''
+      )
+    ) {
       onRunQuery();
     }
   };
@@ -504,7 +562,11 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
     set('thresholds', next);
   };
   // Any drift method but status can carry thresholds; one without defaults needs both values.
-  const thresholdMethods: string[] = DRIFT_METHODS.filter((m) => m !== 'status');
+  // dataQuality thresholds are per data-quality metric, each with defaults.
+  const defaultsTable = thresholdDefaults(queryType);
+  const thresholdMethods: string[] =
+    queryType === 'dataQuality' ? Object.keys(DEFAULT_QUALITY_THRESHOLDS) : DRIFT_METHODS.filter((m) => m !== 'status');
+  const metricsChoice = metricChoices(queryType);
   const unusedThresholdMethod = thresholdMethods.find((m) => !(m in thresholds));
 
   return (
@@ -568,14 +630,14 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
             label="Metrics"
             labelWidth={LABEL_WIDTH}
             htmlFor="ml-metrics"
-            tooltip={`Default: ${metricChoices(queryType).placeholder}`}
+            tooltip={`Default: ${metricsChoice.placeholder}`}
           >
             <MultiSelect<string>
               inputId="ml-metrics"
               width={60}
-              options={metricChoices(queryType).options}
+              options={metricsChoice.options}
               value={query.metrics ?? []}
-              placeholder={metricChoices(queryType).placeholder}
+              placeholder={metricsChoice.placeholder}
               onChange={(v) => set('metrics', v.map((o) => o.value!).filter(Boolean) as ModelLensQuery['metrics'])}
             />
           </InlineField>
@@ -910,8 +972,8 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
       {shown.has('thresholds') && (
         <div data-testid="ml-thresholds">
           {Object.entries(thresholds).map(([method, t]) => {
-            const defaults = DEFAULT_THRESHOLDS[method];
-            const problem = thresholdInputErrors[method] || thresholdProblem(method, t);
+            const defaults = defaultsTable[method];
+            const problem = thresholdInputErrors[method] || thresholdProblem(method, t, defaultsTable);
             const commit = (key: 'warning' | 'drift', text: string) => {
               const n = parseOptionalNumber(text);
               if (typeof n === 'string') {
@@ -974,12 +1036,21 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
                 <Select<string>
                   inputId="ml-threshold-add"
                   width={40}
-                  placeholder="Override a method's thresholds"
+                  placeholder={
+                    queryType === 'dataQuality' ? "Override a metric's thresholds" : "Override a method's thresholds"
+                  }
                   options={thresholdMethods
                     .filter((m) => !(m in thresholds))
-                    .map((m) => ({ label: m, value: m, description: METHOD_LABELS[m as DriftMethod] }))}
+                    .map((m) => ({
+                      label: m,
+                      value: m,
+                      description:
+                        queryType === 'dataQuality'
+                          ? QUALITY_METRIC_LABELS[m as QualityMetric]
+                          : METHOD_LABELS[m as DriftMethod],
+                    }))}
                   value={null}
-                  onChange={(v) => v?.value && setThreshold(v.value, { ...DEFAULT_THRESHOLDS[v.value] })}
+                  onChange={(v) => v?.value && setThreshold(v.value, { ...defaultsTable[v.value] })}
                 />
               </InlineField>
             </InlineFieldRow>
@@ -1004,8 +1075,12 @@ function methodDescription(m: DriftMethod): string {
 }
 
 /** The backend's ordering rule for a threshold override, as a hint before the query runs. */
-export function thresholdProblem(method: string, t: Threshold): string {
-  const defaults = DEFAULT_THRESHOLDS[method];
+export function thresholdProblem(
+  method: string,
+  t: Threshold,
+  table: Record<string, Required<Threshold>> = DEFAULT_THRESHOLDS
+): string {
+  const defaults = table[method];
   if (!defaults && (t.warning === undefined || t.drift === undefined)) {
     return `${method} has no default thresholds: give both warning and drift`;
   }

@@ -190,6 +190,9 @@ func checkPrometheus(t *testing.T, promBin, demoAddr string, major, minMinor int
 	// Drift of a feature's histograms against the model's reference sample.
 	checked += checkDatasetDrift(t, s, promURL, demoAddr, 42, req)
 
+	// Saturation: process_* of client_golang's process collector and the synthetic GPU gauges.
+	checked += checkSaturation(t, s, promURL, demoAddr, req)
+
 	models, err := s.Models(ctx)
 	if err != nil || len(models) == 0 {
 		t.Fatalf("models: %v %v", models, err)

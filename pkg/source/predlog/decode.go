@@ -66,6 +66,8 @@ type slot struct {
 	num  float64
 	code int32
 	set  bool
+	// bad is true when the value had the wrong JSON type for the variable (source.Column.Mismatch).
+	bad bool
 }
 
 func newSlot(kind source.Kind, capacity int) *slot {
@@ -76,7 +78,7 @@ func newSlot(kind source.Kind, capacity int) *slot {
 }
 
 func (s *slot) reset() {
-	s.set = false
+	s.set, s.bad = false, false
 	if s.cat {
 		s.mark = len(s.col.Dict)
 	}
@@ -126,6 +128,9 @@ func (s *slot) rollback() {
 
 // commitAt writes the slot's value over record i.
 func (s *slot) commitAt(i int) {
+	if s.bad || s.col.Mismatch != nil {
+		s.col.MarkMismatch(i, s.bad)
+	}
 	if s.cat {
 		c := int32(-1)
 		if s.set {
@@ -148,12 +153,13 @@ func (s *slot) commit() {
 		} else {
 			s.col.Cat = append(s.col.Cat, -1)
 		}
-		return
-	}
-	if s.set {
+	} else if s.set {
 		s.col.Num = append(s.col.Num, s.num)
 	} else {
 		s.col.Num = append(s.col.Num, math.NaN())
+	}
+	if s.bad || s.col.Mismatch != nil {
+		s.col.MarkMismatch(s.col.Len()-1, s.bad)
 	}
 }
 
@@ -749,7 +755,7 @@ func (d *decoder) featureObject() error {
 	switch sc.peek() {
 	case 'n':
 		for _, s := range d.features {
-			s.set = false
+			s.set, s.bad = false, false
 		}
 		return sc.literal("null")
 	case '{':
@@ -758,7 +764,7 @@ func (d *decoder) featureObject() error {
 	}
 	sc.i++
 	for _, s := range d.features {
-		s.set = false // a repeated "features" key replaces the earlier object, as in encoding/json
+		s.set, s.bad = false, false // a repeated "features" key replaces the earlier object, as in encoding/json
 	}
 	if sc.peek() == '}' {
 		sc.i++
@@ -813,6 +819,9 @@ func (d *decoder) featureObject() error {
 // value decodes one variable into its slot. Numeric: a number, or a string holding a number;
 // anything else (null, a non-numeric string, a boolean, an object) is null, and so are non-finite
 // values. Categorical: a string, or the literal text of a number or boolean; null is null.
+// A value of the wrong JSON type is marked bad (counted as a type mismatch), whatever it is read
+// as: a string or boolean for a numeric variable, a number for a categorical one, an object or
+// array for either.
 func (d *decoder) value(s *slot) error {
 	sc := &d.sc
 	c := sc.peek()
@@ -826,11 +835,11 @@ func (d *decoder) value(s *slot) error {
 			if s.code, err = s.internBytes(v); err != nil {
 				return err
 			}
-			s.set = true
+			s.set, s.bad = true, false
 			return nil
 		}
 		f, ok := parseFloat(v)
-		s.num, s.set = finite(f), ok
+		s.num, s.set, s.bad = finite(f), ok, true
 	case c == '-' || (c >= '0' && c <= '9'):
 		f, tok, err := sc.float()
 		if err != nil {
@@ -840,15 +849,15 @@ func (d *decoder) value(s *slot) error {
 			if s.code, err = s.internBytes(tok); err != nil {
 				return err
 			}
-			s.set = true
+			s.set, s.bad = true, true
 			return nil
 		}
-		s.num, s.set = finite(f), true
+		s.num, s.set, s.bad = finite(f), true, false
 	case c == 'n':
 		if err := sc.literal("null"); err != nil {
 			return err
 		}
-		s.set = false
+		s.set, s.bad = false, false
 	case c == 't' || c == 'f':
 		word := "false"
 		if c == 't' {
@@ -862,15 +871,15 @@ func (d *decoder) value(s *slot) error {
 			if s.code, err = s.internString(word); err != nil {
 				return err
 			}
-			s.set = true
+			s.set, s.bad = true, false
 		} else {
-			s.set = false
+			s.set, s.bad = false, true
 		}
 	default:
 		if err := sc.skip(0); err != nil {
 			return err
 		}
-		s.set = false
+		s.set, s.bad = false, true
 	}
 	return nil
 }
@@ -909,6 +918,10 @@ func sortBatch(b *source.Batch) {
 			c.Cat = permute(c.Cat, perm)
 		} else {
 			c.Num = permute(c.Num, perm)
+		}
+		if c.Mismatch != nil && n > 0 {
+			c.MarkMismatch(n-1, c.MismatchAt(n-1)) // full length before permuting
+			c.Mismatch = permute(c.Mismatch, perm)
 		}
 	}
 }

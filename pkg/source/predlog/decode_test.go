@@ -464,3 +464,44 @@ func TestDecodeManyCategoriesAndSizeHint(t *testing.T) {
 		t.Errorf("Code(p7) = %d, %v", code, err)
 	}
 }
+
+// TestDecodeTypeMismatch: a value of the wrong JSON type is counted per record in the feature's
+// Mismatch mask (a string or boolean for a numeric feature, a number for a categorical one, an
+// object or array for either), whatever it is read as, and the mask follows the records when the
+// batch is sorted.
+func TestDecodeTypeMismatch(t *testing.T) {
+	m := &source.Model{Name: "m", Features: []source.Feature{{Name: "x", Type: source.Numeric}, {Name: "c", Type: source.Categorical}},
+		Prediction: source.Output{Type: source.Numeric}}
+	body := strings.Join([]string{
+		`{"ts":"2026-11-01T10:00:05Z","features":{"x":1.5,"c":"a"}}`,
+		`{"ts":"2026-11-01T10:00:01Z","features":{"x":"2.5","c":7}}`,
+		`{"ts":"2026-11-01T10:00:02Z","features":{"x":"n/a","c":true}}`,
+		`{"ts":"2026-11-01T10:00:03Z","features":{"x":true,"c":{"k":1}}}`,
+		`{"ts":"2026-11-01T10:00:04Z","features":{"x":null,"c":null}}`,
+		`{"ts":"2026-11-01T10:00:06Z","features":{"x":[1],"c":"b"}}`,
+	}, "\n")
+	b, err := decodeNDJSON(strings.NewReader(body), decodeOptions{model: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sorted by ts: 01, 02, 03, 04, 05, 06.
+	x, c := b.Features["x"], b.Features["c"]
+	wantX := []bool{true, true, true, false, false, true}
+	wantC := []bool{true, false, true, false, false, false}
+	for i := range wantX {
+		if x.MismatchAt(i) != wantX[i] || c.MismatchAt(i) != wantC[i] {
+			t.Errorf("record %d: mismatch x=%v c=%v, want %v %v", i, x.MismatchAt(i), c.MismatchAt(i), wantX[i], wantC[i])
+		}
+	}
+	// A numeric string is still read as its number; a non-numeric one is null.
+	if x.Num[0] != 2.5 || !math.IsNaN(x.Num[1]) {
+		t.Errorf("x = %v", x.Num)
+	}
+	clean, err := decodeNDJSON(strings.NewReader(`{"ts":"2026-11-01T10:00:05Z","features":{"x":1.5,"c":"a"}}`), decodeOptions{model: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if clean.Features["x"].Mismatch != nil || clean.Features["c"].Mismatch != nil {
+		t.Error("a batch without mismatches must not allocate a mask")
+	}
+}

@@ -22,6 +22,8 @@ type refRecord struct {
 	isError bool
 	nums    map[string]float64 // numeric variables, NaN for null
 	cats    map[string]string  // categorical variables, "<null>" for null
+	// bad names the features whose value had the wrong JSON type (source.Column.Mismatch).
+	bad map[string]bool
 }
 
 // refDecode is a slow, independent decoder of the same format built on encoding/json; the fuzz
@@ -46,7 +48,7 @@ func refDecode(data []byte, m *source.Model, opt decodeOptions) (recs []refRecor
 		if err := dec.Decode(&obj); err != nil || obj == nil {
 			return nil, false, false, comparable
 		}
-		r := refRecord{nums: map[string]float64{}, cats: map[string]string{}}
+		r := refRecord{nums: map[string]float64{}, cats: map[string]string{}, bad: map[string]bool{}}
 		tsv, has := obj["ts"].(string)
 		if !has {
 			return nil, false, false, comparable
@@ -123,7 +125,17 @@ func refDecode(data []byte, m *source.Model, opt decodeOptions) (recs []refRecor
 			return nil, false, false, comparable
 		}
 		for _, f := range m.Features {
-			set(f.Name, kindOf(f.Type), feats[f.Name])
+			v := feats[f.Name]
+			set(f.Name, kindOf(f.Type), v)
+			switch v.(type) {
+			case nil:
+			case string, bool:
+				r.bad[f.Name] = kindOf(f.Type) == source.Numeric
+			case json.Number:
+				r.bad[f.Name] = kindOf(f.Type) == source.Categorical
+			default: // object or array
+				r.bad[f.Name] = true
+			}
 		}
 		if opt.window && (r.ts <= opt.start || r.ts > opt.end) {
 			continue
@@ -316,6 +328,11 @@ func compareRef(t *testing.T, b *source.Batch, want []refRecord, truncated bool)
 		for name, v := range r.nums {
 			if got := cols[name].Num[i]; !sameFloats([]float64{got}, []float64{v}) {
 				t.Fatalf("record %d %s = %v, reference %v", i, name, got, v)
+			}
+		}
+		for name, c := range b.Features {
+			if got := c.MismatchAt(i); got != r.bad[name] {
+				t.Fatalf("record %d %s: type mismatch %v, reference %v", i, name, got, r.bad[name])
 			}
 		}
 		for name, v := range r.cats {

@@ -149,6 +149,40 @@ for i in range(N):
     for _ in range(random.randint(0,20)): h.observe(lat(0.05))
     h.emit('broken_latency_seconds', dict(model_name='noinf', job='broken', instance='10.0.0.11:80'), t, with_inf=False)
 
+# saturation (a random stream of its own, so the series above are unchanged): process_* of the
+# client libraries' process collectors, DCGM exporter GPU gauges, Triton's GPU and pending-request
+# gauges, BentoML's in-progress gauge and TorchServe's cumulative queue time.
+sat = random.Random(23)
+cpu = collections.defaultdict(float)
+tsq = 0.0
+PROC = [('demo-model','127.0.0.1:9100',0.4),('kserve','10.0.0.5:8080',1.2),('bentoml','10.0.0.6:3000',0.8),
+        ('seldon','10.0.0.7:8000',0.3),('mlserver','10.0.0.10:8082',0.6)]
+for i in range(N):
+    t = T0 + SCRAPE*i
+    for job, inst, cores in PROC:
+        cpu[inst] += SCRAPE*cores*(0.8 + 0.4*sat.random())
+        L = dict(job=job, instance=inst)
+        put('process_cpu_seconds_total', L, t, round(cpu[inst], 2))
+        put('process_resident_memory_bytes', L, t, float(int(3e8 + 1e8*sat.random())))
+    util = 97 if 60 <= i < 100 else 40 + sat.randint(0, 20)     # a saturated stretch from 01:15 to 01:25
+    for g in ('0', '1'):
+        L = dict(gpu=g, UUID='GPU-000%s' % g, device='nvidia'+g, modelName='NVIDIA A100-SXM4-40GB', Hostname='gpu-node-1',
+                 job='demo-model', instance='127.0.0.1:9100')
+        put('DCGM_FI_DEV_GPU_UTIL', L, t, util if g == '0' else 10)
+        put('DCGM_FI_DEV_FB_USED', L, t, 20000 + 100*sat.randint(0, 9) if g == '0' else 512)
+    L = dict(gpu_uuid='GPU-a1b2', job='triton', instance='10.0.0.8:8002')
+    put('nv_gpu_utilization', L, t, round(0.3 + 0.4*sat.random(), 3))
+    put('nv_gpu_memory_used_bytes', L, t, float(8e9 + int(1e9*sat.random())))
+    put('nv_gpu_memory_total_bytes', L, t, 4.2e10)
+    for m,v in (('densenet_onnx','1'),('bert','2')):
+        put('nv_inference_pending_request_count', dict(model=m, version=v, job='triton', instance='10.0.0.8:8002'), t, sat.randint(0, 6))
+    for svc, ver in (('iris_classifier','a1b2c3'),('summarizer','9f8e7d')):
+        put('bentoml_service_request_in_progress', dict(endpoint='/classify' if svc=='iris_classifier' else '/summarize',
+            service_name=svc, service_version=ver, job='bentoml', instance='10.0.0.6:3000'), t, sat.randint(0, 4))
+    tsq += SCRAPE*1e6*(0.5 + sat.random())   # about one request waiting on average
+    put('ts_queue_latency_microseconds', dict(model_name='resnet-18', model_version='1.0', hostname='ts-0', job='torchserve',
+        instance='10.0.0.9:8082'), t, round(tsq, 3))
+
 out = []
 names = collections.OrderedDict()
 for (name, labels) in series: names.setdefault(name, []).append((name, labels))
