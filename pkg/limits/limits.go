@@ -123,4 +123,6 @@ const (
 	// past it the remaining p-values and critical values are NaN with a notice, and the next
 	// refresh continues where this one stopped (the simulated ones are cached).
 	MaxSignificanceSimulations = 2_000
+	// MaxPersistenceWindows bounds `persistence.windows` of a drift query.
+	MaxPersistenceWindows = 100
 )

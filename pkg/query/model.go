@@ -137,4 +137,8 @@ type Query struct {
 	Reference   *Reference           `json:"reference,omitempty"`
 	Binning     *Binning             `json:"binning,omitempty"`
 	Thresholds  map[string]Threshold `json:"thresholds,omitempty"`
+	// Significance, Correction and Persistence: see significance.go.
+	Significance bool         `json:"significance,omitempty"`
+	Correction   string       `json:"correction,omitempty"`
+	Persistence  *Persistence `json:"persistence,omitempty"`
 }
