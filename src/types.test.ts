@@ -3,6 +3,7 @@ import path from 'path';
 
 import {
   BINNING_FIELDS,
+  CORRECTIONS,
   DEFAULT_BINS,
   DEFAULT_CATEGORICAL_METHODS,
   DEFAULT_NUMERIC_METHODS,
@@ -11,13 +12,16 @@ import {
   DRIFT_METHODS,
   LOWER_IS_WORSE_METHODS,
   MAX_BINS,
+  MAX_PERSISTENCE_WINDOWS,
   MIN_BINS,
   NUMERIC_ONLY_METHODS,
   OUTPUTS,
   OUTPUTS_BY_TYPE,
+  PERSISTENCE_FIELDS,
   QUERY_FIELDS,
   QUERY_TYPES,
   REFERENCE_FIELDS,
+  SIGNIFICANCE_METHODS,
   SOURCES,
   THRESHOLD_FIELDS,
   TRAFFIC_METRICS,
@@ -40,6 +44,9 @@ interface GoQuerySchema {
   defaultBins: number;
   minBins: number;
   maxBins: number;
+  corrections: string[];
+  significanceMethods: string[];
+  maxPersistenceWindows: number;
 }
 
 const schemaPath = path.resolve(__dirname, '..', 'pkg', 'query', 'testdata', 'query_model.json');
@@ -52,6 +59,8 @@ describe('src/types.ts agrees with pkg/query/model.go', () => {
     ['outputs', OUTPUTS, schema.outputs],
     ['trafficMetrics', TRAFFIC_METRICS, schema.trafficMetrics],
     ['driftMethods', DRIFT_METHODS, schema.driftMethods],
+    ['corrections', CORRECTIONS, schema.corrections],
+    ['significanceMethods', SIGNIFICANCE_METHODS, schema.significanceMethods],
   ])('%s lists the same values in the same order', (_, ts, go) => {
     expect(Array.isArray(go)).toBe(true);
     expect([...ts]).toEqual(go);
@@ -62,6 +71,7 @@ describe('src/types.ts agrees with pkg/query/model.go', () => {
     ['Reference', REFERENCE_FIELDS],
     ['Binning', BINNING_FIELDS],
     ['Threshold', THRESHOLD_FIELDS],
+    ['Persistence', PERSISTENCE_FIELDS],
   ])('%s has the same JSON fields with the same types', (name, fields) => {
     const go = schema.types[name];
     expect(go).toBeDefined();
@@ -69,7 +79,7 @@ describe('src/types.ts agrees with pkg/query/model.go', () => {
   });
 
   it('covers every struct of the Go schema', () => {
-    expect(Object.keys(schema.types).sort()).toEqual(['Binning', 'Query', 'Reference', 'Threshold']);
+    expect(Object.keys(schema.types).sort()).toEqual(['Binning', 'Persistence', 'Query', 'Reference', 'Threshold']);
   });
 });
 
@@ -102,6 +112,10 @@ describe('the query editor offers what the backend accepts and shows its default
 
   it('has the binning defaults and bounds', () => {
     expect([DEFAULT_BINS, MIN_BINS, MAX_BINS]).toEqual([schema.defaultBins, schema.minBins, schema.maxBins]);
+  });
+
+  it('has the persistence bound', () => {
+    expect(MAX_PERSISTENCE_WINDOWS).toBe(schema.maxPersistenceWindows);
   });
 });
 

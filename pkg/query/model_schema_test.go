@@ -35,6 +35,10 @@ type querySchema struct {
 	DefaultBins               int                        `json:"defaultBins"`
 	MinBins                   int                        `json:"minBins"`
 	MaxBins                   int                        `json:"maxBins"`
+	// significance, correction, persistence (significance.go).
+	Corrections           []string `json:"corrections"`
+	SignificanceMethods   []string `json:"significanceMethods"`
+	MaxPersistenceWindows int      `json:"maxPersistenceWindows"`
 }
 
 type schemaThreshold struct {
@@ -85,10 +89,11 @@ func TestQueryModelSchemaFile(t *testing.T) {
 		TrafficMetrics: TrafficMetrics,
 		DriftMethods:   DriftMethods,
 		Types: map[string]map[string]string{
-			"Query":     fieldsOf(reflect.TypeOf(Query{})),
-			"Reference": fieldsOf(reflect.TypeOf(Reference{})),
-			"Binning":   fieldsOf(reflect.TypeOf(Binning{})),
-			"Threshold": fieldsOf(reflect.TypeOf(Threshold{})),
+			"Query":       fieldsOf(reflect.TypeOf(Query{})),
+			"Reference":   fieldsOf(reflect.TypeOf(Reference{})),
+			"Binning":     fieldsOf(reflect.TypeOf(Binning{})),
+			"Threshold":   fieldsOf(reflect.TypeOf(Threshold{})),
+			"Persistence": fieldsOf(reflect.TypeOf(Persistence{})),
 		},
 		OutputsByType:             map[QueryType][]string{},
 		NumericOnlyMethods:        numericOnly,
@@ -99,6 +104,9 @@ func TestQueryModelSchemaFile(t *testing.T) {
 		DefaultBins:               DefaultBins,
 		MinBins:                   limits.MinBins,
 		MaxBins:                   limits.MaxBins,
+		Corrections:               Corrections,
+		SignificanceMethods:       SignificanceMethods,
+		MaxPersistenceWindows:     MaxPersistenceWindows,
 	}
 	for _, qt := range QueryTypes {
 		s.OutputsByType[qt] = outputsFor(qt)
