@@ -5,6 +5,7 @@ import {
   InlineField,
   InlineFieldRow,
   InlineLabel,
+  InlineSwitch,
   MultiSelect,
   RadioButtonGroup,
   Select,
@@ -14,6 +15,8 @@ import type { DataSource } from '../datasource';
 import { BlurInput } from './BlurInput';
 import {
   BinningStrategy,
+  Correction,
+  CORRECTIONS,
   DEFAULT_BINS,
   DEFAULT_CATEGORICAL_METHODS,
   DEFAULT_NUMERIC_METHODS,
@@ -28,6 +31,7 @@ import {
   FeatureInfo,
   LOWER_IS_WORSE_METHODS,
   MAX_BINS,
+  MAX_PERSISTENCE_WINDOWS,
   MIN_BINS,
   ModelInfo,
   ModelLensOptions,
@@ -37,6 +41,7 @@ import {
   OUTPUTS_BY_TYPE,
   QueryType,
   Reference,
+  SIGNIFICANCE_METHODS,
   Source,
   Threshold,
   TRAFFIC_METRICS,
@@ -106,13 +111,33 @@ const BINNING_OPTIONS: Array<SelectableValue<BinningStrategy>> = [
   { label: 'Equal width', value: 'equalWidth' },
 ];
 
+const CORRECTION_LABELS: Record<Correction, string> = {
+  none: 'None',
+  bh: 'Benjamini–Hochberg',
+  bonferroni: 'Bonferroni',
+};
+
+const CORRECTION_OPTIONS: Array<SelectableValue<Correction>> = CORRECTIONS.map((c) => ({
+  label: CORRECTION_LABELS[c],
+  value: c,
+}));
+
 const DEFAULT_REFERENCE_WINDOW = { from: 'now-7d', to: 'now-6d' };
 
 /** Which fields each query type uses (DESIGN §4). */
 const FIELDS_BY_TYPE: Record<
   QueryType,
   ReadonlyArray<
-    'version' | 'window' | 'percentiles' | 'metrics' | 'features' | 'methods' | 'reference' | 'binning' | 'thresholds'
+    | 'version'
+    | 'window'
+    | 'percentiles'
+    | 'metrics'
+    | 'features'
+    | 'methods'
+    | 'reference'
+    | 'binning'
+    | 'thresholds'
+    | 'actionable'
   >
 > = {
   endpoints: ['version'],
@@ -120,7 +145,7 @@ const FIELDS_BY_TYPE: Record<
   traffic: ['version', 'window', 'metrics'],
   latency: ['version', 'window', 'percentiles'],
   predictions: ['version', 'window', 'percentiles', 'features'],
-  drift: ['version', 'window', 'features', 'methods', 'reference', 'binning', 'thresholds'],
+  drift: ['version', 'window', 'features', 'methods', 'reference', 'binning', 'thresholds', 'actionable'],
   distribution: ['version', 'window', 'features', 'reference', 'binning'],
 };
 
@@ -216,6 +241,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
   const [loadError, setLoadError] = useState('');
   const [percentileError, setPercentileError] = useState('');
   const [binsError, setBinsError] = useState('');
+  const [persistenceError, setPersistenceError] = useState('');
   const [thresholdInputErrors, setThresholdInputErrors] = useState<Record<string, string>>({});
 
   const queryType: QueryType = query.queryType ?? 'traffic';
@@ -602,6 +628,64 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
                   binning.bins = n;
                 }
                 set('binning', binning);
+              }}
+            />
+          </InlineField>
+        </InlineFieldRow>
+      )}
+
+      {shown.has('actionable') && output !== 'table' && (
+        <InlineFieldRow>
+          <InlineField
+            label="Significance"
+            labelWidth={LABEL_WIDTH}
+            tooltip={`Per window, a bootstrap p-value (<method>_pvalue) and the smallest significant value (<method>_critical) of ${SIGNIFICANCE_METHODS.join(', ')} at the window's size; the status then needs both a large value and a small p-value`}
+          >
+            <InlineSwitch
+              id="ml-significance"
+              value={query.significance ?? false}
+              onChange={(e) => set('significance', e.currentTarget.checked ? true : undefined)}
+            />
+          </InlineField>
+          <InlineField
+            label="Correction"
+            labelWidth={12}
+            tooltip="Adjusts the p-values (ks_pvalue, chi2_pvalue, <method>_pvalue) over every feature and window of this query; the status uses the adjusted values"
+          >
+            <RadioButtonGroup<Correction>
+              options={CORRECTION_OPTIONS}
+              value={query.correction ?? 'none'}
+              onChange={(c) => set('correction', c === 'none' ? undefined : c)}
+            />
+          </InlineField>
+          <InlineField
+            label="Persistence"
+            labelWidth={12}
+            htmlFor="ml-persistence"
+            invalid={!!persistenceError}
+            error={persistenceError}
+            tooltip="Windows a value must hold for: each value becomes its least severe over the last k windows, so an alert fires on a sustained shift only"
+          >
+            <BlurInput
+              id="ml-persistence"
+              type="number"
+              width={10}
+              value={query.persistence ? String(query.persistence.windows) : ''}
+              placeholder="1"
+              invalid={!!persistenceError}
+              onCommit={(text) => {
+                const n = parseOptionalNumber(text);
+                if (
+                  typeof n === 'string' ||
+                  (n !== undefined && (!Number.isInteger(n) || n < 1 || n > MAX_PERSISTENCE_WINDOWS))
+                ) {
+                  setPersistenceError(
+                    `Persistence must be a whole number of windows from 1 to ${MAX_PERSISTENCE_WINDOWS}`
+                  );
+                  return;
+                }
+                setPersistenceError('');
+                set('persistence', n === undefined ? undefined : { windows: n });
               }}
             />
           </InlineField>
