@@ -102,9 +102,9 @@ func binomial(rnd *rand.Rand, src rand.Source, n, p float64) float64 {
 
 // BootstrapWasserstein returns, sorted ascending, B values of the Wasserstein-1 distance between
 // the sorted reference and n values drawn from it with replacement (scipy.stats.wasserstein_distance
-// of the two samples). For n <= maxDraws each resample draws n indices, sorts them and integrates
-// |F_ref − F_n| exactly over the reference's gaps with prefix sums, O(n log n) per resample.
-// For n > maxDraws, m = maxDraws values are drawn and each distance is multiplied by sqrt(m/n):
+// of the two samples). For n <= maxDraws each resample draws n sorted indices and integrates |F_ref − F_n|
+// exactly over the reference's gaps with prefix sums, O(n) per resample.
+// The sorted indices are drawn directly (sortedIndices). For n > maxDraws, m = maxDraws values are drawn and each distance is multiplied by sqrt(m/n):
 // √n·W1(F_n, F) converges in distribution to ∫|B(F(x))|dx (del Barrio, Giné and Matrán 1999,
 // for any F with ∫sqrt(F(1−F)) < ∞, which an empirical reference always has), so the null
 // distribution at n is, to that asymptotic order, the one at m rescaled. sortedRef must be sorted
@@ -133,11 +133,9 @@ func BootstrapWasserstein(sortedRef []float64, n, B, maxDraws int, seed uint64, 
 	idx := make([]int, m)
 	out := make([]float64, B)
 	work := 0
+	spacings := make([]float64, m+1)
 	for b := 0; b < B; b++ {
-		for i := range idx {
-			idx[i] = rnd.IntN(N)
-		}
-		slices.Sort(idx)
+		sortedIndices(rnd, idx, spacings, N)
 		out[b] = scale * w1Indices(idx, G, H, N)
 		if work += m; work >= CheckEvery {
 			work = 0
@@ -150,6 +148,23 @@ func BootstrapWasserstein(sortedRef []float64, n, B, maxDraws int, seed uint64, 
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// sortedIndices fills idx with len(idx) indices drawn uniformly from [0, N) with replacement, in
+// ascending order, in O(len(idx)) without sorting: the order statistics of m uniforms are
+// distributed as the normalised partial sums S_i / S_{m+1} of m+1 standard exponentials (Devroye
+// 1986, V.2.2), and ⌊N·U⌋ of sorted uniforms are sorted uniform indices. spacings has len(idx)+1
+// elements of scratch.
+func sortedIndices(rnd *rand.Rand, idx []int, spacings []float64, N int) {
+	total := 0.0
+	for i := range spacings {
+		total += rnd.ExpFloat64()
+		spacings[i] = total
+	}
+	for i := range idx {
+		k := int(spacings[i] / total * float64(N))
+		idx[i] = min(k, N-1)
+	}
 }
 
 // w1Indices is W1 = Σ_{j=0}^{N−2} |(j+1)/N − C_j/m|·g_j for the sample of the reference values at

@@ -217,3 +217,24 @@ func TestBootstrapDeterministicAndBadInput(t *testing.T) {
 		t.Errorf("BootstrapWasserstein ignores its check: %v", err)
 	}
 }
+
+// sortedIndices draws sorted uniform indices: ascending, in range, each index about equally often.
+func TestSortedIndicesUniform(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 11))
+	const N, m = 10, 100_000
+	idx := make([]int, m)
+	sortedIndices(r, idx, make([]float64, m+1), N)
+	if !slices.IsSorted(idx) || idx[0] < 0 || idx[m-1] >= N {
+		t.Fatal("not sorted or out of range")
+	}
+	counts := make([]float64, N)
+	for _, k := range idx {
+		counts[k]++
+	}
+	// Binomial(m, 1/N): standard deviation sqrt(m·0.1·0.9) ≈ 95; 5 of them.
+	for k, c := range counts {
+		if math.Abs(c-m/N) > 5*math.Sqrt(m*0.1*0.9) {
+			t.Errorf("index %d drawn %v times of %d", k, c, m)
+		}
+	}
+}
