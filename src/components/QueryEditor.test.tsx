@@ -2,7 +2,7 @@ import React, { useState } from 'react';
 import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 
-import { QueryEditor, parsePercentiles, thresholdProblem, withQueryType } from './QueryEditor';
+import { QueryEditor, parsePercentiles, thresholdProblem, withOutput, withQueryType } from './QueryEditor';
 import { DataSource } from '../datasource';
 import { fixtureDataSource } from '../__fixtures__/fixtures';
 import { ModelLensQuery } from '../types';
@@ -433,6 +433,20 @@ describe('withQueryType', () => {
       refId: 'A',
       queryType: 'predictions',
     });
+  });
+
+  it('drops significance, correction and persistence outside drift time series and latest', () => {
+    const q: ModelLensQuery = {
+      refId: 'A',
+      queryType: 'drift',
+      significance: true,
+      correction: 'bh',
+      persistence: { windows: 3 },
+    };
+    expect(withQueryType(q, 'latency')).toEqual({ refId: 'A', queryType: 'latency' });
+    expect(withQueryType(q, 'drift')).toEqual(q);
+    expect(withOutput(q, 'table')).toEqual({ refId: 'A', queryType: 'drift', output: 'table' });
+    expect(withOutput(q, 'latest')).toEqual({ ...q, output: 'latest' });
   });
 
   it('drops latency, a distribution-only feature, when switching to drift', () => {

@@ -159,6 +159,9 @@ export function withQueryType(query: ModelLensQuery, queryType: QueryType): Mode
   if (next.output !== undefined && !OUTPUTS_BY_TYPE[queryType].includes(next.output)) {
     delete next.output;
   }
+  if (queryType !== 'drift') {
+    ACTIONABLE_FIELDS.forEach((k) => delete next[k]);
+  }
   if (next.features !== undefined) {
     const keep =
       queryType === 'predictions'
@@ -172,6 +175,18 @@ export function withQueryType(query: ModelLensQuery, queryType: QueryType): Mode
     } else if (features.length !== next.features.length) {
       next.features = features;
     }
+  }
+  return next;
+}
+
+/** Drift fields the backend accepts only for drift time series and latest numbers. */
+const ACTIONABLE_FIELDS = ['significance', 'correction', 'persistence'] as const;
+
+/** Switches the output; a drift table does not take significance, correction or persistence. */
+export function withOutput(query: ModelLensQuery, output: Output): ModelLensQuery {
+  const next: ModelLensQuery = { ...query, output };
+  if (output === 'table') {
+    ACTIONABLE_FIELDS.forEach((k) => delete next[k]);
   }
   return next;
 }
@@ -535,7 +550,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
               <RadioButtonGroup<Output>
                 options={OUTPUT_OPTIONS.filter((o) => outputChoices.includes(o.value!))}
                 value={query.output ?? outputChoices[0]}
-                onChange={(v) => set('output', v)}
+                onChange={(v) => update(withOutput(query, v))}
               />
             </InlineField>
           )}
