@@ -15,7 +15,8 @@ import (
 // last window (k = 1); rule B asks persistence {"windows": 3}, so it reads the three windows of
 // the evaluation interval and fires only when all three are beyond the threshold. Over three
 // healthy nights (00:00–06:00 UTC, no drift in the demo) every firing is a false alert; the drift
-// starts at 06:00 (demo.DriftStart), and the detection delay is the first firing after it.
+// starts at 06:00 (demo.DriftStart), and the detection delay is the first firing after it. Rule C
+// is rule A with significance: the status needs the PSI's p-value below 0.15 as well.
 func TestPersistenceFewerFalseAlertsSameDelay(t *testing.T) {
 	h := demoHandler()
 	fire := func(t *testing.T, end time.Time, k int) bool {
@@ -24,13 +25,16 @@ func TestPersistenceFewerFalseAlertsSameDelay(t *testing.T) {
 		if k > 1 {
 			q["persistence"] = map[string]any{"windows": k}
 		}
+		if k == 0 { // rule C: one window, with significance
+			q["significance"] = true
+		}
 		r := run(h, q, end.Add(-3*time.Minute), end, time.Minute)
 		requireOK(t, r)
 		st := seriesOf(t, byLabels(t, r.Frames), "method=status")
 		require.Len(t, st, 1)
 		return st[0] >= 1
 	}
-	falseA, falseB, evals := 0, 0, 0
+	falseA, falseB, falseC, evals := 0, 0, 0, 0
 	for day := 0; day < 3; day++ {
 		night := day0.AddDate(0, 0, day)
 		for end := night.Add(3 * time.Minute); end.Before(night.Add(demo.DriftStart)); end = end.Add(3 * time.Minute) {
@@ -40,6 +44,9 @@ func TestPersistenceFewerFalseAlertsSameDelay(t *testing.T) {
 			}
 			if fire(t, end, 3) {
 				falseB++
+			}
+			if fire(t, end, 0) {
+				falseC++
 			}
 		}
 		// Detection delay: the first evaluation after the onset that fires.
@@ -52,12 +59,16 @@ func TestPersistenceFewerFalseAlertsSameDelay(t *testing.T) {
 			}
 			return time.Hour
 		}
-		dA, dB := delay(1), delay(3)
+		dA, dB, dC := delay(1), delay(3), delay(0)
 		require.Equal(t, 3*time.Minute, dA, "day %d: delay of k = 1", day)
 		require.Equal(t, dA, dB, "day %d: delay of k = 3", day)
+		require.Equal(t, dA, dC, "day %d: delay with significance", day)
 	}
-	t.Logf("healthy nights: %d evaluations, false alerts: k=1 %d, k=3 %d", evals, falseA, falseB)
+	t.Logf("healthy nights: %d evaluations, false alerts: k=1 %d, k=3 %d, k=1 with significance %d", evals, falseA, falseB, falseC)
 	require.Equal(t, 3*119, evals)
 	require.Greater(t, falseA, 10, "the 1-minute windows must be noisy enough at night for the comparison to mean something")
 	require.LessOrEqual(t, 4*falseB, falseA, "persistence must cut the false alerts at least fourfold")
+	// Significance gates psi >= 0.1 with psi_pvalue < 0.15: a 1-minute window's PSI of 0.1 is
+	// mostly noise at night's few records.
+	require.Less(t, falseC, falseA/2, "significance must cut the false alerts of small windows")
 }
