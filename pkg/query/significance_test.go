@@ -263,3 +263,20 @@ func TestActionableParseErrors(t *testing.T) {
 		require.NoError(t, err, ok)
 	}
 }
+
+func TestPersistentGrid(t *testing.T) {
+	to := day0.Add(time.Hour)
+	g := grid{times: []time.Time{to}, step: time.Hour, window: time.Hour, latest: true}
+	p := persistentGrid(g, 4, "")
+	require.Equal(t, []time.Time{to.Add(-45 * time.Minute), to.Add(-30 * time.Minute), to.Add(-15 * time.Minute), to}, p.times)
+	require.Equal(t, 15*time.Minute, p.window)
+	require.True(t, p.latest)
+	from, _ := p.fetchRange()
+	require.Equal(t, day0, from)
+	g.window = 5 * time.Minute
+	p = persistentGrid(g, 3, "5m")
+	require.Equal(t, []time.Time{to.Add(-10 * time.Minute), to.Add(-5 * time.Minute), to}, p.times)
+	require.Equal(t, g, persistentGrid(g, 1, "5m"))
+	ts := grid{times: []time.Time{day0, to}, step: time.Hour, window: time.Hour}
+	require.Equal(t, ts, persistentGrid(ts, 3, ""), "a time series keeps its grid")
+}
