@@ -3,6 +3,7 @@ import path from 'path';
 
 import {
   BINNING_FIELDS,
+  CORRECTIONS,
   DEFAULT_BINS,
   DEFAULT_CATEGORICAL_METHODS,
   DEFAULT_FEATURE_STATS_METRICS,
@@ -18,6 +19,7 @@ import {
   ESTIMATED_METRICS,
   LOWER_IS_WORSE_METHODS,
   MAX_BINS,
+  MAX_PERSISTENCE_WINDOWS,
   MIN_BINS,
   NUMERIC_ONLY_METHODS,
   OUTPUTS,
@@ -30,6 +32,8 @@ import {
   SATURATION_METRICS,
   SKEW_METRICS,
   SCORE_OFS,
+  PERSISTENCE_FIELDS,
+  SIGNIFICANCE_METHODS,
   SOURCES,
   THRESHOLD_FIELDS,
   TRAFFIC_METRICS,
@@ -64,6 +68,9 @@ interface GoQuerySchema {
   qualityMetrics: string[];
   defaultQualityThresholds: Record<string, { warning: number; drift: number; lowerIsWorse: boolean }>;
   saturationMetrics: string[];
+  corrections: string[];
+  significanceMethods: string[];
+  maxPersistenceWindows: number;
 }
 
 const schemaPath = path.resolve(__dirname, '..', 'pkg', 'query', 'testdata', 'query_model.json');
@@ -87,6 +94,8 @@ describe('src/types.ts agrees with pkg/query/model.go', () => {
     ['scoreOfs', SCORE_OFS, schema.scoreOfs],
     ['qualityMetrics', QUALITY_METRICS, schema.qualityMetrics],
     ['saturationMetrics', SATURATION_METRICS, schema.saturationMetrics],
+    ['corrections', CORRECTIONS, schema.corrections],
+    ['significanceMethods', SIGNIFICANCE_METHODS, schema.significanceMethods],
   ])('%s lists the same values in the same order', (_, ts, go) => {
     expect(Array.isArray(go)).toBe(true);
     expect([...ts]).toEqual(go);
@@ -97,6 +106,7 @@ describe('src/types.ts agrees with pkg/query/model.go', () => {
     ['Reference', REFERENCE_FIELDS],
     ['Binning', BINNING_FIELDS],
     ['Threshold', THRESHOLD_FIELDS],
+    ['Persistence', PERSISTENCE_FIELDS],
   ])('%s has the same JSON fields with the same types', (name, fields) => {
     const go = schema.types[name];
     expect(go).toBeDefined();
@@ -104,7 +114,7 @@ describe('src/types.ts agrees with pkg/query/model.go', () => {
   });
 
   it('covers every struct of the Go schema', () => {
-    expect(Object.keys(schema.types).sort()).toEqual(['Binning', 'Query', 'Reference', 'Threshold']);
+    expect(Object.keys(schema.types).sort()).toEqual(['Binning', 'Persistence', 'Query', 'Reference', 'Threshold']);
   });
 });
 
@@ -144,6 +154,10 @@ describe('the query editor offers what the backend accepts and shows its default
 
   it('has the binning defaults and bounds', () => {
     expect([DEFAULT_BINS, MIN_BINS, MAX_BINS]).toEqual([schema.defaultBins, schema.minBins, schema.maxBins]);
+  });
+
+  it('has the persistence bound', () => {
+    expect(MAX_PERSISTENCE_WINDOWS).toBe(schema.maxPersistenceWindows);
   });
 });
 

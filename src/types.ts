@@ -183,6 +183,19 @@ export const DEFAULT_THRESHOLDS: Record<string, Required<Threshold>> = {
   mlrun: { warning: 0.5, drift: 0.7 },
 };
 
+/** Accepted values of Query.correction (Go: query.Corrections). */
+export const CORRECTIONS = ['none', 'bh', 'bonferroni'] as const;
+export type Correction = (typeof CORRECTIONS)[number];
+
+/**
+ * Measures that `significance: true` gives a p-value ("<m>_pvalue") and a critical value
+ * ("<m>_critical") per window (Go: query.SignificanceMethods).
+ */
+export const SIGNIFICANCE_METHODS: DriftMethod[] = ['psi', 'js', 'hellinger', 'tvd', 'wasserstein_norm'];
+
+/** Upper bound of persistence.windows (Go: limits.MaxPersistenceWindows). */
+export const MAX_PERSISTENCE_WINDOWS = 100;
+
 export const REFERENCE_KINDS = ['dataset', 'window', 'feast'] as const;
 export type ReferenceKind = (typeof REFERENCE_KINDS)[number];
 
@@ -222,6 +235,11 @@ export interface Threshold {
   drift?: number;
 }
 
+/** Sustained values: k consecutive windows (Go: query.Persistence). */
+export interface Persistence {
+  windows: number;
+}
+
 /** The ModelLens fields of a query (Go: query.Query). */
 export interface ModelLensQueryFields {
   queryType: QueryType;
@@ -252,6 +270,12 @@ export interface ModelLensQueryFields {
   scoreOf?: ScoreOf;
   /** performance: add CBPE estimates (label estimate="cbpe") for binary classifiers. */
   estimated?: boolean;
+  /** Drift: per window a bootstrap p-value and critical value of psi, js, hellinger, tvd, wasserstein_norm. */
+  significance?: boolean;
+  /** Drift: adjust the p-value methods over every feature and window of the query. */
+  correction?: Correction;
+  /** Drift: each value reduced to its least severe over the last k windows. */
+  persistence?: Persistence;
 }
 
 /** A ModelLens query as Grafana stores it (refId, datasource, hide, ... come from DataQuery). */
@@ -265,6 +289,7 @@ interface Structs {
   Reference: Reference;
   Binning: Binning;
   Threshold: Threshold;
+  Persistence: Persistence;
 }
 
 /** The Go name of a struct type (mutual assignability, so that no struct stands for another). */
@@ -324,7 +349,14 @@ export const QUERY_FIELDS = {
   positiveClass: 'string',
   scoreOf: 'string',
   estimated: 'boolean',
+  significance: 'boolean',
+  correction: 'string',
+  persistence: 'Persistence',
 } as const satisfies FieldKinds<ModelLensQueryFields>;
+
+export const PERSISTENCE_FIELDS = {
+  windows: 'number',
+} as const satisfies FieldKinds<Persistence>;
 
 export const REFERENCE_FIELDS = {
   kind: 'string',

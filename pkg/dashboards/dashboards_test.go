@@ -491,6 +491,10 @@ func TestDriftDashboard(t *testing.T) {
 		}
 		want, ok := designThresholds[q.Methods[0]]
 		require.True(t, ok, "panel %q: no default thresholds known for %s", p.Title, q.Methods[0])
+		if q.Significance && strings.Contains(p.Title, "p-value") {
+			// A significance p-value panel draws the p-value thresholds (query.defaultSignificanceThreshold).
+			want = designThresholds["ks_pvalue"]
+		}
 		f := defaultsOf(t, p)
 		require.Equal(t, "line", f.Defaults.Custom.ThresholdsStyle.Mode, p.Title)
 		var values []float64
@@ -520,6 +524,13 @@ func TestDriftDashboard(t *testing.T) {
 		}
 	}
 	require.GreaterOrEqual(t, pred, 1, "prediction drift (features prediction and score)")
+
+	// Significance: the critical value beside the measure, and corrected p-values.
+	crit := targetQuery(t, panelByTitle(t, d, `critical value`), 0)
+	require.True(t, crit.Significance)
+	pv := targetQuery(t, panelByTitle(t, d, `p-value per feature, Benjamini`), 0)
+	require.True(t, pv.Significance)
+	require.Equal(t, query.CorrectionBH, pv.Correction)
 }
 
 // TestDashboardLinksResolve: data links to /d/<uid> name a bundled dashboard.

@@ -269,6 +269,11 @@ func TestDashboardQueriesRunOnTheDemoFleet(t *testing.T) {
 						for _, f := range r.Frames {
 							for _, fld := range f.Fields {
 								names = append(names, fld.Name)
+								if len(fld.Labels) > 0 {
+									// Grafana's display name of a labelled series carries its labels,
+									// which byRegexp overrides match.
+									names = append(names, fld.Name+" "+fld.Labels.String())
+								}
 							}
 						}
 					}

@@ -155,3 +155,30 @@ const (
 	// FeastRESTPageSize is the page size asked of the REST registry server (its largest).
 	FeastRESTPageSize = 100
 )
+
+// Significance of drift measures (`significance: true`, DESIGN §5).
+const (
+	// SignificanceResamples is B, the resamples of a null distribution: p-values are multiples
+	// of 1/(B+1) = 0.001 with Monte-Carlo standard error sqrt(p(1−p)/B) (0.0069 at p = 0.05).
+	SignificanceResamples = 999
+	// SignificanceMaxDraws caps the values drawn per Wasserstein resample; above it the null
+	// distribution is the one at this many draws rescaled by sqrt(draws/n) (stats.BootstrapWasserstein).
+	SignificanceMaxDraws = 5_000
+	// SignificanceExactN is the largest window size simulated at its own n; above it n is
+	// rounded to the geometric grid of SignificanceGridSteps points per doubling (at most 2.2 %
+	// off), so that windows of similar sizes share one cached null distribution.
+	SignificanceExactN    = 64
+	SignificanceGridSteps = 16
+	// SignificanceEntries bounds the null distributions one prepared reference keeps (each
+	// SignificanceResamples float64s, 8 KB); the least recently used goes first.
+	SignificanceEntries = 4096
+	// SignificanceWorkers is how many null distributions the process simulates at once (they
+	// are CPU-bound): a query's simulations wait for a slot.
+	SignificanceWorkers = 2
+	// MaxSignificanceSimulations caps the null distributions one query simulates (cache misses);
+	// past it the remaining p-values and critical values are NaN with a notice, and the next
+	// refresh continues where this one stopped (the simulated ones are cached).
+	MaxSignificanceSimulations = 2_000
+	// MaxPersistenceWindows bounds `persistence.windows` of a drift query.
+	MaxPersistenceWindows = 100
+)

@@ -169,12 +169,16 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 	if q.Reference != nil && q.Reference.Kind == ReferenceFeast {
 		return h.driftFromFeast(ctx, r, g)
 	}
+	g = persistentGrid(g, persistenceWindows(q), q.Window)
 	if h.deps.Metrics != nil {
 		src, err := h.cat.Resolve(ctx, q.Source, q.Model)
 		if err != nil {
 			return nil, err
 		}
 		if src.Metrics != nil {
+			if newDriftPost(q, "", 0) != nil {
+				return nil, userError("significance, correction and persistence need raw records (prediction log, SQL or demo source), not Prometheus histograms")
+			}
 			return h.driftFromMetrics(ctx, r, src, g)
 		}
 	}
@@ -196,6 +200,7 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 		return data.Frames{f}, nil
 	}
 	var out seriesSet
+	post := newDriftPost(q, strategy, bins)
 	empty := 0
 	for mi := range models {
 		dm := &models[mi]
@@ -217,11 +222,13 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 					info.Notices = append(info.Notices, frames.InfoNotice(text))
 				}
 				col := b.Column(spec.name)
+				run := post.track(dm.model.Name, &grp, spec, ref, calc, len(g.times))
 				series := make([][]float64, len(spec.methods)+1)
 				for i := range series {
 					series[i] = make([]float64, len(g.times))
 				}
-				put := func(i int, v values) {
+				put := func(i int, v values, n int) {
+					run.set(i, &v, n)
 					for j, m := range spec.methods {
 						series[j][i] = v[methodIndex[m]]
 					}
@@ -235,7 +242,7 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 						if n == 0 {
 							empty++
 						}
-						put(i, v)
+						put(i, v, n)
 					})
 				} else {
 					err = g.windows(ctx, b.TS, grp.idx, func(i int, _ time.Time, lo, hi int) {
@@ -243,11 +250,14 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 						if n == 0 {
 							empty++
 						}
-						put(i, v)
+						put(i, v, n)
 					})
 				}
 				if err != nil {
 					return nil, err
+				}
+				if run != nil {
+					continue // its series come from post.finish
 				}
 				for j, m := range spec.methods {
 					l := labels(dm.model.Name, q, &grp)
@@ -262,6 +272,15 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 					out.add(l, "value", "", g.times, series[len(spec.methods)])
 				}
 			}
+		}
+	}
+	if post != nil {
+		th, err := thresholds(q.Thresholds)
+		if err != nil {
+			return nil, err
+		}
+		if err := post.finish(ctx, &out, g, th, &info); err != nil {
+			return nil, err
 		}
 	}
 	if empty > 0 {

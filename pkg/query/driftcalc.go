@@ -58,7 +58,11 @@ func thresholds(over map[string]Threshold) (map[string]statusThreshold, error) {
 	}
 	for m, o := range over {
 		th, ok := out[m]
-		th.LowerIsWorse = slices.Contains(lowerIsWorse, m)
+		if isSignificancePValue(m) {
+			// Defaults of the significance p-values (significance.go).
+			th, ok = defaultSignificanceThreshold, true
+		}
+		th.LowerIsWorse = slices.Contains(lowerIsWorse, m) || isSignificancePValue(m)
 		if o.Warning != nil {
 			th.Warning = *o.Warning
 		}

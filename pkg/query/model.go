@@ -240,4 +240,8 @@ type Query struct {
 	PositiveClass string `json:"positiveClass,omitempty"`
 	ScoreOf       string `json:"scoreOf,omitempty"`
 	Estimated     bool   `json:"estimated,omitempty"`
+	// Significance, Correction and Persistence: see significance.go.
+	Significance bool         `json:"significance,omitempty"`
+	Correction   string       `json:"correction,omitempty"`
+	Persistence  *Persistence `json:"persistence,omitempty"`
 }

@@ -50,6 +50,10 @@ type querySchema struct {
 	QualityMetrics             []string                   `json:"qualityMetrics"`
 	DefaultQualityThresholds   map[string]schemaThreshold `json:"defaultQualityThresholds"`
 	SaturationMetrics          []string                   `json:"saturationMetrics"`
+	// significance, correction, persistence (significance.go).
+	Corrections           []string `json:"corrections"`
+	SignificanceMethods   []string `json:"significanceMethods"`
+	MaxPersistenceWindows int      `json:"maxPersistenceWindows"`
 }
 
 type schemaThreshold struct {
@@ -108,10 +112,11 @@ func TestQueryModelSchemaFile(t *testing.T) {
 		Averages:           Averages,
 		ScoreOfs:           ScoreOfs,
 		Types: map[string]map[string]string{
-			"Query":     fieldsOf(reflect.TypeOf(Query{})),
-			"Reference": fieldsOf(reflect.TypeOf(Reference{})),
-			"Binning":   fieldsOf(reflect.TypeOf(Binning{})),
-			"Threshold": fieldsOf(reflect.TypeOf(Threshold{})),
+			"Query":       fieldsOf(reflect.TypeOf(Query{})),
+			"Reference":   fieldsOf(reflect.TypeOf(Reference{})),
+			"Binning":     fieldsOf(reflect.TypeOf(Binning{})),
+			"Threshold":   fieldsOf(reflect.TypeOf(Threshold{})),
+			"Persistence": fieldsOf(reflect.TypeOf(Persistence{})),
 		},
 		OutputsByType:             map[QueryType][]string{},
 		NumericOnlyMethods:        numericOnly,
@@ -131,6 +136,9 @@ func TestQueryModelSchemaFile(t *testing.T) {
 		QualityMetrics:             QualityMetrics,
 		DefaultQualityThresholds:   map[string]schemaThreshold{},
 		SaturationMetrics:          SaturationMetrics,
+		Corrections:                Corrections,
+		SignificanceMethods:        SignificanceMethods,
+		MaxPersistenceWindows:      MaxPersistenceWindows,
 	}
 	for _, m := range QualityMetrics {
 		if th, ok := defaultQualityThreshold(m); ok {

@@ -260,6 +260,9 @@ func Validate(q *Query) error {
 			return userError("binning.bins %d is outside [%d, %d]", b.Bins, limits.MinBins, limits.MaxBins)
 		}
 	}
+	if err := validateActionable(q); err != nil {
+		return err
+	}
 	if q.QueryType == TypeFreshness {
 		return validateFreshnessThresholds(q)
 	}
@@ -267,7 +270,7 @@ func Validate(q *Query) error {
 		return validateQualityThresholds(q.Thresholds)
 	}
 	for m, th := range q.Thresholds {
-		if m == MethodStatus || !oneOf(m, DriftMethods) {
+		if m == MethodStatus || !(oneOf(m, DriftMethods) || isSignificancePValue(m)) {
 			return userError("thresholds for unknown method %s (one of the drift methods except status)", quoteName(m))
 		}
 		if th.Warning == nil && th.Drift == nil {
@@ -281,7 +284,7 @@ func Validate(q *Query) error {
 				continue
 			}
 			x := *v.v
-			if slices.Contains(lowerIsWorse, m) {
+			if slices.Contains(lowerIsWorse, m) || isSignificancePValue(m) {
 				if !(x >= 0 && x <= 1) {
 					return userError("thresholds.%s.%s (%v) must be a p-value in [0, 1]", m, v.name, x)
 				}
@@ -289,12 +292,12 @@ func Validate(q *Query) error {
 				return userError("thresholds.%s.%s (%v) must be a finite number >= 0 (%s is never negative)", m, v.name, x, m)
 			}
 		}
-		if !slices.Contains(methodsWithDefaults, m) && (th.Warning == nil || th.Drift == nil) {
+		if !slices.Contains(methodsWithDefaults, m) && !isSignificancePValue(m) && (th.Warning == nil || th.Drift == nil) {
 			return userError("thresholds.%s needs both warning and drift (%s has no default thresholds)", m, m)
 		}
 		if th.Warning != nil && th.Drift != nil {
 			w, d := *th.Warning, *th.Drift
-			if slices.Contains(lowerIsWorse, m) {
+			if slices.Contains(lowerIsWorse, m) || isSignificancePValue(m) {
 				if w < d {
 					return userError("thresholds.%s: warning (%v) must be >= drift (%v) for a p-value", m, w, d)
 				}

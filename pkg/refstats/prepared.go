@@ -45,6 +45,10 @@ type Prepared struct {
 	sorted  memo[string, []float64]
 	cats    memo[string, catCounts]
 	binning memo[binKey, binned]
+
+	// nulls are the null distributions simulated from this reference (significance.go).
+	nullOnce sync.Once
+	nulls    *nulls
 }
 
 type catCounts struct {

@@ -9,6 +9,7 @@ import {
   parsePercentiles,
   thresholdDefaults,
   thresholdProblem,
+  withOutput,
   withQueryType,
 } from './QueryEditor';
 import { DataSource } from '../datasource';
@@ -350,6 +351,47 @@ describe('QueryEditor', () => {
     expect(onChange).not.toHaveBeenCalled();
   });
 
+  it('emits significance, correction and persistence for drift, and rejects a bad persistence', async () => {
+    const { user, last, onRunQuery } = setup({
+      refId: 'S',
+      queryType: 'drift',
+      model: 'fraud-detector',
+      output: 'latest',
+    });
+    await user.click(screen.getByLabelText('Significance'));
+    expect(last()).toEqual({
+      refId: 'S',
+      queryType: 'drift',
+      model: 'fraud-detector',
+      output: 'latest',
+      significance: true,
+    });
+    await user.click(screen.getByLabelText('Benjamini–Hochberg'));
+    expect(last().correction).toBe('bh');
+    await user.type(screen.getByLabelText('Persistence'), '3{enter}');
+    expect(last()).toEqual({
+      refId: 'S',
+      queryType: 'drift',
+      model: 'fraud-detector',
+      output: 'latest',
+      significance: true,
+      correction: 'bh',
+      persistence: { windows: 3 },
+    });
+    expect(onRunQuery).toHaveBeenCalled();
+    const calls = onRunQuery.mock.calls.length;
+    await user.clear(screen.getByLabelText('Persistence'));
+    await user.type(screen.getByLabelText('Persistence'), '0{enter}');
+    expect(await screen.findByText('Persistence must be a whole number of windows from 1 to 100')).toBeInTheDocument();
+    expect(last().persistence).toEqual({ windows: 3 });
+    expect(onRunQuery.mock.calls.length).toBe(calls);
+    // Back to none: the field goes; the table output does not take them.
+    await user.click(screen.getByLabelText('None'));
+    expect(last().correction).toBeUndefined();
+    await user.click(screen.getByLabelText('Table'));
+    expect(screen.queryByLabelText('Significance')).not.toBeInTheDocument();
+  });
+
   it('flags numeric-only methods over categorical features named in the query', async () => {
     setup({
       refId: 'H',
@@ -579,6 +621,20 @@ describe('withQueryType', () => {
     const perf: ModelLensQuery = { refId: 'A', queryType: 'performance', metrics: ['accuracy'], output: 'table' };
     expect(withQueryType(perf, 'traffic')).toEqual({ refId: 'A', queryType: 'traffic' });
     expect(withQueryType(perf, 'drift')).toEqual({ ...perf, queryType: 'drift' });
+  });
+
+  it('drops significance, correction and persistence outside drift time series and latest', () => {
+    const q: ModelLensQuery = {
+      refId: 'A',
+      queryType: 'drift',
+      significance: true,
+      correction: 'bh',
+      persistence: { windows: 3 },
+    };
+    expect(withQueryType(q, 'latency')).toEqual({ refId: 'A', queryType: 'latency' });
+    expect(withQueryType(q, 'drift')).toEqual(q);
+    expect(withOutput(q, 'table')).toEqual({ refId: 'A', queryType: 'drift', output: 'table' });
+    expect(withOutput(q, 'latest')).toEqual({ ...q, output: 'latest' });
   });
 
   it('drops latency, a distribution-only feature, when switching to drift', () => {

@@ -17,6 +17,8 @@ import {
   Average,
   AVERAGES,
   BinningStrategy,
+  Correction,
+  CORRECTIONS,
   DEFAULT_BINS,
   DEFAULT_CATEGORICAL_METHODS,
   DEFAULT_FEATURE_STATS_METRICS,
@@ -36,6 +38,7 @@ import {
   FeatureInfo,
   LOWER_IS_WORSE_METHODS,
   MAX_BINS,
+  MAX_PERSISTENCE_WINDOWS,
   MIN_BINS,
   ModelInfo,
   ModelLensOptions,
@@ -54,6 +57,7 @@ import {
   QualityMetric,
   SATURATION_METRICS,
   SaturationMetric,
+  SIGNIFICANCE_METHODS,
   Source,
   Threshold,
   TRAFFIC_METRICS,
@@ -254,6 +258,17 @@ const BINNING_OPTIONS: Array<SelectableValue<BinningStrategy>> = [
   { label: 'Equal width', value: 'equalWidth' },
 ];
 
+const CORRECTION_LABELS: Record<Correction, string> = {
+  none: 'None',
+  bh: 'Benjamini–Hochberg',
+  bonferroni: 'Bonferroni',
+};
+
+const CORRECTION_OPTIONS: Array<SelectableValue<Correction>> = CORRECTIONS.map((c) => ({
+  label: CORRECTION_LABELS[c],
+  value: c,
+}));
+
 const DEFAULT_REFERENCE_WINDOW = { from: 'now-7d', to: 'now-6d' };
 
 /** Which fields each query type uses (DESIGN §4). */
@@ -272,6 +287,7 @@ const FIELDS_BY_TYPE: Record<
     | 'featureView'
     | 'entities'
     | 'performance'
+    | 'actionable'
   >
 > = {
   endpoints: ['version'],
@@ -279,7 +295,7 @@ const FIELDS_BY_TYPE: Record<
   traffic: ['version', 'window', 'metrics'],
   latency: ['version', 'window', 'percentiles'],
   predictions: ['version', 'window', 'percentiles', 'features'],
-  drift: ['version', 'window', 'features', 'methods', 'reference', 'binning', 'thresholds'],
+  drift: ['version', 'window', 'features', 'methods', 'reference', 'binning', 'thresholds', 'actionable'],
   distribution: ['version', 'window', 'features', 'reference', 'binning'],
   freshness: ['featureView'],
   lookups: ['version', 'featureView', 'entities'],
@@ -354,6 +370,9 @@ export function withQueryType(query: ModelLensQuery, queryType: QueryType): Mode
       next.thresholds = kept;
     }
   }
+  if (queryType !== 'drift') {
+    ACTIONABLE_FIELDS.forEach((k) => delete next[k]);
+  }
   if (next.features !== undefined) {
     const keep =
       queryType === 'predictions'
@@ -367,6 +386,18 @@ export function withQueryType(query: ModelLensQuery, queryType: QueryType): Mode
     } else if (features.length !== next.features.length) {
       next.features = features;
     }
+  }
+  return next;
+}
+
+/** Drift fields the backend accepts only for drift time series and latest numbers. */
+const ACTIONABLE_FIELDS = ['significance', 'correction', 'persistence'] as const;
+
+/** Switches the output; a drift table does not take significance, correction or persistence. */
+export function withOutput(query: ModelLensQuery, output: Output): ModelLensQuery {
+  const next: ModelLensQuery = { ...query, output };
+  if (output === 'table') {
+    ACTIONABLE_FIELDS.forEach((k) => delete next[k]);
   }
   return next;
 }
@@ -437,6 +468,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
   const [percentileError, setPercentileError] = useState('');
   const [binsError, setBinsError] = useState('');
   const [entitiesError, setEntitiesError] = useState('');
+  const [persistenceError, setPersistenceError] = useState('');
   const [thresholdInputErrors, setThresholdInputErrors] = useState<Record<string, string>>({});
 
   const queryType: QueryType = query.queryType ?? 'traffic';
@@ -870,7 +902,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
               <RadioButtonGroup<Output>
                 options={OUTPUT_OPTIONS.filter((o) => outputChoices.includes(o.value!))}
                 value={query.output ?? outputChoices[0]}
-                onChange={(v) => set('output', v)}
+                onChange={(v) => update(withOutput(query, v))}
               />
             </InlineField>
           )}
@@ -963,6 +995,64 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
                   binning.bins = n;
                 }
                 set('binning', binning);
+              }}
+            />
+          </InlineField>
+        </InlineFieldRow>
+      )}
+
+      {shown.has('actionable') && output !== 'table' && (
+        <InlineFieldRow>
+          <InlineField
+            label="Significance"
+            labelWidth={LABEL_WIDTH}
+            tooltip={`Per window, a bootstrap p-value (<method>_pvalue) and the smallest significant value (<method>_critical) of ${SIGNIFICANCE_METHODS.join(', ')} at the window's size; the status then needs both a large value and a small p-value`}
+          >
+            <InlineSwitch
+              id="ml-significance"
+              value={query.significance ?? false}
+              onChange={(e) => set('significance', e.currentTarget.checked ? true : undefined)}
+            />
+          </InlineField>
+          <InlineField
+            label="Correction"
+            labelWidth={12}
+            tooltip="Adjusts the p-values (ks_pvalue, chi2_pvalue, <method>_pvalue) over every feature and window of this query; the status uses the adjusted values"
+          >
+            <RadioButtonGroup<Correction>
+              options={CORRECTION_OPTIONS}
+              value={query.correction ?? 'none'}
+              onChange={(c) => set('correction', c === 'none' ? undefined : c)}
+            />
+          </InlineField>
+          <InlineField
+            label="Persistence"
+            labelWidth={12}
+            htmlFor="ml-persistence"
+            invalid={!!persistenceError}
+            error={persistenceError}
+            tooltip="Windows a value must hold for: each value becomes its least severe over the last k windows, so an alert fires on a sustained shift only"
+          >
+            <BlurInput
+              id="ml-persistence"
+              type="number"
+              width={10}
+              value={query.persistence ? String(query.persistence.windows) : ''}
+              placeholder="1"
+              invalid={!!persistenceError}
+              onCommit={(text) => {
+                const n = parseOptionalNumber(text);
+                if (
+                  typeof n === 'string' ||
+                  (n !== undefined && (!Number.isInteger(n) || n < 1 || n > MAX_PERSISTENCE_WINDOWS))
+                ) {
+                  setPersistenceError(
+                    `Persistence must be a whole number of windows from 1 to ${MAX_PERSISTENCE_WINDOWS}`
+                  );
+                  return;
+                }
+                setPersistenceError('');
+                set('persistence', n === undefined ? undefined : { windows: n });
               }}
             />
           </InlineField>
