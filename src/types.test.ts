@@ -9,6 +9,7 @@ import {
   DEFAULT_PERCENTILES,
   DEFAULT_THRESHOLDS,
   DRIFT_METHODS,
+  REFERENCE_KINDS,
   LOWER_IS_WORSE_METHODS,
   MAX_BINS,
   MIN_BINS,
@@ -30,6 +31,7 @@ interface GoQuerySchema {
   outputs: string[];
   trafficMetrics: string[];
   driftMethods: string[];
+  referenceKinds: string[];
   types: Record<string, Record<string, string>>;
   outputsByType: Record<string, string[]>;
   numericOnlyMethods: string[];
@@ -52,6 +54,7 @@ describe('src/types.ts agrees with pkg/query/model.go', () => {
     ['outputs', OUTPUTS, schema.outputs],
     ['trafficMetrics', TRAFFIC_METRICS, schema.trafficMetrics],
     ['driftMethods', DRIFT_METHODS, schema.driftMethods],
+    ['referenceKinds', REFERENCE_KINDS, schema.referenceKinds],
   ])('%s lists the same values in the same order', (_, ts, go) => {
     expect(Array.isArray(go)).toBe(true);
     expect([...ts]).toEqual(go);

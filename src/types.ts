@@ -88,7 +88,7 @@ export const DEFAULT_THRESHOLDS: Record<string, Required<Threshold>> = {
   mlrun: { warning: 0.5, drift: 0.7 },
 };
 
-export const REFERENCE_KINDS = ['dataset', 'window'] as const;
+export const REFERENCE_KINDS = ['dataset', 'window', 'offset', 'version'] as const;
 export type ReferenceKind = (typeof REFERENCE_KINDS)[number];
 
 export const BINNING_STRATEGIES = ['quantile', 'equalWidth'] as const;
@@ -108,11 +108,18 @@ export const EACH_VERSION = '*';
 
 /** Reference selects what current data is compared with (Go: query.Reference). */
 export interface Reference {
-  /** 'dataset' (the model's reference sample, default) or 'window'. */
+  /**
+   * 'dataset' (the model's reference sample, default), 'window', 'offset' (each point against the
+   * same window one offset earlier) or 'version' (against another version in the same window).
+   */
   kind?: ReferenceKind;
   /** Bounds of a reference window: Grafana relative times ('now-7d') or RFC 3339. */
   from?: string;
   to?: string;
+  /** kind 'offset': a positive duration ('1d', '7d'). */
+  offset?: string;
+  /** kind 'version': the version compared with ('v1'). */
+  version?: string;
 }
 
 /** How numeric values are binned for the binned drift methods (Go: query.Binning). */
@@ -209,6 +216,8 @@ export const REFERENCE_FIELDS = {
   kind: 'string',
   from: 'string',
   to: 'string',
+  offset: 'string',
+  version: 'string',
 } as const satisfies FieldKinds<Reference>;
 
 export const BINNING_FIELDS = {

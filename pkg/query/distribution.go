@@ -48,7 +48,7 @@ func (h *Handler) distribution(ctx context.Context, r *request) (data.Frames, er
 		dm := &models[mi]
 		b := dm.batch
 		for _, grp := range groups(b, q.Version) {
-			ref := dm.refs[grp.version]
+			ref := dm.refAt(grp.version, 0)
 			if ref == nil {
 				continue
 			}

@@ -39,6 +39,9 @@ type driftModel struct {
 	batch *source.Batch
 	// refs maps a group's version ("" when versions are not split) to its reference.
 	refs map[string]refSample
+	// shifts maps a group's version to its reference per point (reference kinds offset and
+	// version); refs is then empty.
+	shifts map[string]*shiftedRef
 }
 
 // prepareDrift resolves the source, features, methods and thresholds of a drift-like query, and
@@ -125,7 +128,13 @@ func (h *Handler) prepareDrift(ctx context.Context, r *request, g grid, allowLat
 	kept := out[:0]
 	for i := range out {
 		out[i].batch = fetchedAll[i].batch
-		refs, rnotices, err := h.references(ctx, src, r, &out[i].model, out[i].batch)
+		var refs map[string]refSample
+		var rnotices []data.Notice
+		if shiftedKind(q.Reference) {
+			out[i].shifts, rnotices, err = h.shiftedReferences(ctx, src, r, g, &out[i].model, out[i].batch, len(out))
+		} else {
+			refs, rnotices, err = h.references(ctx, src, r, &out[i].model, out[i].batch)
+		}
 		var bad *BadQueryError
 		if err != nil && allModels(q.Model) && errors.As(err, &bad) {
 			// Over every model, one model without a usable reference must not silence the others.
@@ -185,27 +194,19 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 		b := dm.batch
 		for _, grp := range groups(b, q.Version) {
 			grp := grp
-			ref := dm.refs[grp.version]
-			if ref == nil {
+			if !dm.hasRef(grp.version) {
 				continue
 			}
 			for si := range dm.specs {
 				spec := &dm.specs[si]
-				calc := newDriftCalc(spec, ref, strategy, bins)
-				calc.check = ctx.Err
-				if calc.refSize() == 0 {
-					info.Notices = append(info.Notices, frames.WarningNotice(errNoValues(dm.model.Name, spec.name, "reference")))
-				}
-				if text, ok := calc.constantReference(dm.model.Name); ok {
-					info.Notices = append(info.Notices, frames.InfoNotice(text))
-				}
+				calcs := newCalcs(ctx, dm, grp.version, spec, strategy, bins, &info)
 				col := b.Column(spec.name)
 				series := make([][]float64, len(spec.methods)+1)
 				for i := range series {
 					series[i] = make([]float64, len(g.times))
 				}
 				err := g.windows(ctx, b.TS, grp.idx, func(i int, _ time.Time, lo, hi int) {
-					v, n := calc.compute(col, grp.idx[lo:hi])
+					v, n := calcs.at(i).compute(col, grp.idx[lo:hi])
 					if n == 0 {
 						empty++
 					}
@@ -278,7 +279,7 @@ func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query,
 		dm := &models[mi]
 		b := dm.batch
 		for _, grp := range groups(b, q.Version) {
-			ref := dm.refs[grp.version]
+			ref := dm.refAt(grp.version, 0)
 			if ref == nil {
 				continue
 			}

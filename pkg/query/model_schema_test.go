@@ -23,6 +23,7 @@ type querySchema struct {
 	Outputs        []string                     `json:"outputs"`
 	TrafficMetrics []string                     `json:"trafficMetrics"`
 	DriftMethods   []string                     `json:"driftMethods"`
+	ReferenceKinds []string                     `json:"referenceKinds"`
 	Types          map[string]map[string]string `json:"types"`
 
 	// What the query editor offers and shows as defaults, from the handlers' own values.
@@ -84,6 +85,7 @@ func TestQueryModelSchemaFile(t *testing.T) {
 		Outputs:        Outputs,
 		TrafficMetrics: TrafficMetrics,
 		DriftMethods:   DriftMethods,
+		ReferenceKinds: ReferenceKinds,
 		Types: map[string]map[string]string{
 			"Query":     fieldsOf(reflect.TypeOf(Query{})),
 			"Reference": fieldsOf(reflect.TypeOf(Reference{})),

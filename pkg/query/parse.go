@@ -132,7 +132,8 @@ func checkLengths(q *Query) error {
 		{"source", q.Source}, {"output", q.Output}, {"window", q.Window}}
 	if r := q.Reference; r != nil {
 		fields = append(fields, struct{ name, v string }{"reference.kind", r.Kind}, struct{ name, v string }{"reference.from", r.From},
-			struct{ name, v string }{"reference.to", r.To})
+			struct{ name, v string }{"reference.to", r.To}, struct{ name, v string }{"reference.offset", r.Offset},
+			struct{ name, v string }{"reference.version", r.Version})
 	}
 	if b := q.Binning; b != nil {
 		fields = append(fields, struct{ name, v string }{"binning.strategy", b.Strategy})
@@ -215,10 +216,14 @@ func Validate(q *Query) error {
 		}
 	}
 	if r := q.Reference; r != nil {
+		if err := validateReferenceFields(r); err != nil {
+			return err
+		}
 		switch r.Kind {
 		case "", ReferenceDataset:
-			if r.From != "" || r.To != "" {
-				return userError("reference.from and reference.to apply only to reference.kind %q", ReferenceWindow)
+		case ReferenceOffset, ReferenceVersion:
+			if err := validateShiftedReference(q); err != nil {
+				return err
 			}
 		case ReferenceWindow:
 			if r.From == "" || r.To == "" {
@@ -239,7 +244,8 @@ func Validate(q *Query) error {
 				return userError("reference.from (%s) must be before reference.to (%s)", quoteName(r.From), quoteName(r.To))
 			}
 		default:
-			return userError("unknown reference.kind %s (one of %q, %q)", quoteName(r.Kind), ReferenceDataset, ReferenceWindow)
+			return userError("unknown reference.kind %s (one of %q, %q, %q, %q)", quoteName(r.Kind), ReferenceDataset, ReferenceWindow,
+				ReferenceOffset, ReferenceVersion)
 		}
 	}
 	if b := q.Binning; b != nil {
