@@ -115,7 +115,7 @@ func (m *modelSpec) meta() source.Model {
 		Prediction: source.Output{Type: m.predKind},
 	}
 	for i, f := range m.features {
-		out.Features[i] = source.Feature{Name: f.name, Type: f.kind}
+		out.Features[i] = source.Feature{Name: f.name, Type: f.kind, Importance: importance(m.name, f.name)}
 	}
 	return out
 }

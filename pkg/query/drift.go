@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -242,8 +243,10 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 }
 
 // driftTable builds the drift table: per model (version) and feature, the methods asked plus tvd,
-// hellinger and kld, the status, reference and current counts and min/mean/max; then per model
-// (version) the sum and mean of tvd, hellinger and kld over the features.
+// hellinger and kld, the status, the attribution (rank, drift share and, when the model gives
+// feature importances, importance and impact: see attribution.go), reference and current counts
+// and min/mean/max; then per model (version) the sum and mean of tvd, hellinger and kld over the
+// features (the sum row's drift share is 1 and its impact the importance-weighted mean hellinger).
 func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query, g grid, strategy string, bins int, info *frames.Info) (*data.Frame, error) {
 	// Columns: every value method asked for any feature, then the extras.
 	var cols []string
@@ -258,6 +261,9 @@ func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query,
 		refN, curN, refMin, refMean, refMax                  []float64
 		curMin, curMean, curMax                              []float64
 		methodCols                                           = make([][]float64, len(cols))
+		rankCol, shareCol, importanceCol, impactCol          []float64
+		anyImportance                                        bool
+		hellinger                                            = slices.Index(cols, MethodHellinger)
 	)
 	addRow := func(model, version, feature, kind, status string, v *values, rn, cn float64, rs, cs [3]float64) {
 		modelCol = append(modelCol, model)
@@ -271,6 +277,8 @@ func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query,
 		refN, curN = append(refN, rn), append(curN, cn)
 		refMin, refMean, refMax = append(refMin, rs[0]), append(refMean, rs[1]), append(refMax, rs[2])
 		curMin, curMean, curMax = append(curMin, cs[0]), append(curMean, cs[1]), append(curMax, cs[2])
+		nan := math.NaN()
+		rankCol, shareCol, importanceCol, impactCol = append(rankCol, nan), append(shareCol, nan), append(importanceCol, nan), append(impactCol, nan)
 	}
 	nan3 := [3]float64{math.NaN(), math.NaN(), math.NaN()}
 	var scratch []float64
@@ -288,6 +296,8 @@ func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query,
 				return nil, err
 			}
 			idx := grp.idx[lo:hi]
+			first := len(featureCol)
+			var imp []float64
 			sum := nanValues()
 			nfeat := 0
 			for _, m := range tableExtra {
@@ -327,6 +337,7 @@ func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query,
 					cs = minMeanMax(scratch)
 				}
 				addRow(dm.model.Name, grp.version, spec.name, string(spec.kind), status, &v, float64(calc.refSize()), float64(n), rs, cs)
+				imp = append(imp, importanceOf(dm, spec.name))
 				if n == 0 {
 					empty++
 				}
@@ -353,8 +364,15 @@ func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query,
 					mean[methodIndex[m]] = sum[methodIndex[m]] / float64(nfeat)
 				}
 			}
+			at := attribute(methodCols[hellinger][first:], imp)
+			copy(rankCol[first:], at.rank)
+			copy(shareCol[first:], at.share)
+			copy(importanceCol[first:], at.importance)
+			copy(impactCol[first:], at.impact)
+			anyImportance = anyImportance || !math.IsNaN(at.impactSum)
 			nan := math.NaN()
 			addRow(dm.model.Name, grp.version, "(sum over features)", "overall", "", &sum, nan, nan, nan3, nan3)
+			shareCol[len(shareCol)-1], impactCol[len(impactCol)-1] = at.shareSum, at.impactSum
 			addRow(dm.model.Name, grp.version, "(mean over features)", "overall", "", &mean, nan, nan, nan3, nan3)
 		}
 	}
@@ -371,6 +389,12 @@ func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query,
 	}
 	fields = append(fields,
 		frames.StatusField("status", statusCol),
+		frames.NumberField("rank", "", rankCol),
+		frames.NumberField("drift share", "percentunit", shareCol))
+	if anyImportance {
+		fields = append(fields, frames.NumberField("importance", "", importanceCol), frames.NumberField("impact", "", impactCol))
+	}
+	fields = append(fields,
 		frames.NumberField("reference count", "", refN),
 		frames.NumberField("current count", "", curN),
 		frames.NumberField("reference min", "", refMin),
