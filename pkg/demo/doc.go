@@ -32,7 +32,9 @@
 // DriftedFeatures of each model, which the toy models turn into prediction drift; ErrorBursts
 // (fraud-detector v2 09:00–09:15 at 30% errors, churn-classifier 16:30–16:45 at 25%,
 // price-regressor 11:00–11:20 at 15%; BaselineErrorRatio 0.5% otherwise); and Outages
-// (churn-classifier 03:20–03:30: not ready, every request fails). Reference (training) samples have
+// (churn-classifier 03:20–03:30: not ready, every request fails); and a CorrelationBreak
+// (price-regressor 02:00–04:00: age_years and lot_size_sqft, dependent at every other time and in
+// the reference, are drawn independently; each keeps its own distribution). Reference (training) samples have
 // ReferenceSize rows from the undrifted distributions, per version or pooled.
 //
 // # The demo model server
