@@ -65,7 +65,7 @@ func (h *Handler) prepareDrift(ctx context.Context, r *request, g grid, allowLat
 	if err != nil {
 		return src, nil, nil, err
 	}
-	methods := dedupe(q.Methods)
+	methods := perFeatureMethods(q)
 	if q.QueryType == TypeDistribution {
 		methods = nil
 	}
@@ -190,15 +190,30 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 	}
 	var out seriesSet
 	empty := 0
+	pca, perFeature := multivariateAsked(q)
 	for mi := range models {
 		dm := &models[mi]
 		b := dm.batch
+		specs := dm.specs
+		if !perFeature {
+			specs = nil
+		}
 		for _, grp := range groups(b, q.Version) {
 			grp := grp
 			if !dm.hasRef(grp.version) {
 				continue
 			}
-			for si := range dm.specs {
+			if pca {
+				err := h.pcaSeries(ctx, dm, &grp, q, g, slices.Contains(q.Methods, MethodStatus), &out, &info)
+				var bad *BadQueryError
+				if err != nil && allModels(q.Model) && errors.As(err, &bad) {
+					// Over every model, one whose features PCA cannot use must not silence the others.
+					info.Notices = append(info.Notices, frames.WarningNotice(err.Error()))
+				} else if err != nil {
+					return nil, err
+				}
+			}
+			for si := range specs {
 				spec := &dm.specs[si]
 				calcs := newCalcs(ctx, dm, grp.version, spec, strategy, bins, &info)
 				col := b.Column(spec.name)

@@ -75,6 +75,14 @@ const (
 var DriftMethods = []string{MethodPSI, MethodKS, MethodKSPValue, MethodJS, MethodWasserstein, MethodWassersteinNorm,
 	MethodHellinger, MethodTVD, MethodKLD, MethodChi2, MethodChi2PValue, MethodLInf, MethodMLRun, MethodStatus}
 
+// MethodPCAReconstruction is multivariate drift: the mean PCA reconstruction error of each
+// window's records over the model's numeric features (multivariate.go).
+const MethodPCAReconstruction = "pca_reconstruction"
+
+// MultivariateMethods are the drift methods over all features together; Query.Methods accepts
+// them besides DriftMethods.
+var MultivariateMethods = []string{MethodPCAReconstruction}
+
 // Default drift methods per feature kind (DESIGN §4).
 var (
 	DefaultNumericMethods     = []string{MethodPSI, MethodKSPValue, MethodJS, MethodWassersteinNorm}

@@ -206,9 +206,12 @@ func Validate(q *Query) error {
 		}
 	}
 	for _, m := range q.Methods {
-		if !oneOf(m, DriftMethods) {
-			return userError("unknown drift method %s (one of %s)", quoteName(m), quoteAll(DriftMethods))
+		if !oneOf(m, DriftMethods) && !oneOf(m, MultivariateMethods) {
+			return userError("unknown drift method %s (one of %s)", quoteName(m), quoteAll(append(append([]string{}, DriftMethods...), MultivariateMethods...)))
 		}
+	}
+	if err := validateMultivariate(q); err != nil {
+		return err
 	}
 	for _, f := range q.Features {
 		if strings.TrimSpace(f) == "" {
