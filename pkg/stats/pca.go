@@ -121,40 +121,51 @@ func (p *PCA) Standardise(row, z []float64) {
 // Reconstructor computes reconstruction errors of rows, reusing its buffers. Not safe for
 // concurrent use; one PCA serves any number of them.
 type Reconstructor struct {
-	p       *PCA
+	mean, inv []float64
+	// v is the d×k component matrix, row-major.
+	v       []float64
+	k       int
 	z, proj []float64
 }
 
 // NewReconstructor returns a Reconstructor of p.
 func (p *PCA) NewReconstructor() *Reconstructor {
-	return &Reconstructor{p: p, z: make([]float64, len(p.Mean)), proj: make([]float64, p.K)}
+	d := len(p.Mean)
+	r := &Reconstructor{mean: p.Mean, inv: make([]float64, d), v: make([]float64, 0, d*p.K), k: p.K,
+		z: make([]float64, d), proj: make([]float64, p.K)}
+	for j := range r.inv {
+		r.inv[j] = 1 / p.Std[j]
+		for k := 0; k < p.K; k++ {
+			r.v = append(r.v, p.Components.At(j, k))
+		}
+	}
+	return r
 }
 
 // Error returns the reconstruction error ‖z − V·Vᵀ·z‖ of one row of len(Mean) values (NaN =
 // missing, imputed with the mean).
 func (r *Reconstructor) Error(row []float64) float64 {
-	p := r.p
-	p.Standardise(row, r.z)
-	d := len(r.z)
-	raw := p.Components.RawMatrix()
-	for k := range r.proj {
-		r.proj[k] = 0
+	z, proj, v, k := r.z[:len(row)], r.proj, r.v, r.k
+	for i := range proj {
+		proj[i] = 0
 	}
-	for j := 0; j < d; j++ {
-		zj := r.z[j]
-		vr := raw.Data[j*raw.Stride : j*raw.Stride+p.K]
-		for k, v := range vr {
-			r.proj[k] += v * zj
+	for j, x := range row {
+		zj := 0.0
+		if x == x { // not NaN
+			zj = (x - r.mean[j]) * r.inv[j]
+		}
+		z[j] = zj
+		for i, c := range v[j*k : j*k+k] {
+			proj[i] += c * zj
 		}
 	}
 	s := 0.0
-	for j := 0; j < d; j++ {
-		vr := raw.Data[j*raw.Stride : j*raw.Stride+p.K]
+	for j, zj := range z {
 		rec := 0.0
-		for k, v := range vr {
-			rec += v * r.proj[k]
+		for i, c := range v[j*k : j*k+k] {
+			rec += c * proj[i]
 		}
-		e := r.z[j] - rec
+		e := zj - rec
 		s += e * e
 	}
 	return math.Sqrt(s)
