@@ -10,6 +10,7 @@ import {
   DEFAULT_THRESHOLDS,
   DRIFT_METHODS,
   REFERENCE_KINDS,
+  MULTIVARIATE_METHODS,
   LOWER_IS_WORSE_METHODS,
   MAX_BINS,
   MIN_BINS,
@@ -32,6 +33,7 @@ interface GoQuerySchema {
   trafficMetrics: string[];
   driftMethods: string[];
   referenceKinds: string[];
+  multivariateMethods: string[];
   types: Record<string, Record<string, string>>;
   outputsByType: Record<string, string[]>;
   numericOnlyMethods: string[];
@@ -55,6 +57,7 @@ describe('src/types.ts agrees with pkg/query/model.go', () => {
     ['trafficMetrics', TRAFFIC_METRICS, schema.trafficMetrics],
     ['driftMethods', DRIFT_METHODS, schema.driftMethods],
     ['referenceKinds', REFERENCE_KINDS, schema.referenceKinds],
+    ['multivariateMethods', MULTIVARIATE_METHODS, schema.multivariateMethods],
   ])('%s lists the same values in the same order', (_, ts, go) => {
     expect(Array.isArray(go)).toBe(true);
     expect([...ts]).toEqual(go);

@@ -47,6 +47,13 @@ export const DRIFT_METHODS = [
 ] as const;
 export type DriftMethod = (typeof DRIFT_METHODS)[number];
 
+/**
+ * Drift methods over all numeric features together (Go: query.MultivariateMethods): one series per
+ * model with label feature '*', and its bounds (methods '<m>_lower', '<m>_upper').
+ */
+export const MULTIVARIATE_METHODS = ['pca_reconstruction'] as const;
+export type MultivariateMethod = (typeof MULTIVARIATE_METHODS)[number];
+
 /** Default drift methods per feature kind (DESIGN §4; Go: query.DefaultNumericMethods, ...). */
 export const DEFAULT_NUMERIC_METHODS: DriftMethod[] = ['psi', 'ks_pvalue', 'js', 'wasserstein_norm'];
 export const DEFAULT_CATEGORICAL_METHODS: DriftMethod[] = ['chi2_pvalue', 'psi', 'js', 'linf'];
@@ -145,7 +152,7 @@ export interface ModelLensQueryFields {
   percentiles?: number[];
   metrics?: TrafficMetric[];
   features?: string[];
-  methods?: DriftMethod[];
+  methods?: Array<DriftMethod | MultivariateMethod>;
   reference?: Reference;
   binning?: Binning;
   thresholds?: Record<string, Threshold>;

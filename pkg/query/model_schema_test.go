@@ -24,6 +24,7 @@ type querySchema struct {
 	TrafficMetrics []string                     `json:"trafficMetrics"`
 	DriftMethods   []string                     `json:"driftMethods"`
 	ReferenceKinds []string                     `json:"referenceKinds"`
+	Multivariate   []string                     `json:"multivariateMethods"`
 	Types          map[string]map[string]string `json:"types"`
 
 	// What the query editor offers and shows as defaults, from the handlers' own values.
@@ -86,6 +87,7 @@ func TestQueryModelSchemaFile(t *testing.T) {
 		TrafficMetrics: TrafficMetrics,
 		DriftMethods:   DriftMethods,
 		ReferenceKinds: ReferenceKinds,
+		Multivariate:   MultivariateMethods,
 		Types: map[string]map[string]string{
 			"Query":     fieldsOf(reflect.TypeOf(Query{})),
 			"Reference": fieldsOf(reflect.TypeOf(Reference{})),
