@@ -60,7 +60,7 @@ func TestDistributionContributionsSumToDrift(t *testing.T) {
 	require.Len(t, r.Frames, 2)
 	for i, f := range r.Frames {
 		for _, m := range []string{"psi", "js"} {
-			c := fieldByName(t, f, "contribution", data.Labels{"method": m + "_contribution"})
+			c := fieldByName(t, f, m+" contribution", data.Labels{"method": m + "_contribution"})
 			require.Equal(t, m+" contribution", c.Config.DisplayNameFromDS)
 			sum, top := 0.0, 0.0
 			for _, x := range floatsOf(c) {

@@ -17,8 +17,8 @@ import (
 // distribution answers `distribution`: for each feature (or prediction, score, latency) a table of
 // bins, "[a, b)" for numeric variables (the drift binning of the reference, outer bins open) or one
 // per category of reference ∪ current, with the reference and current proportions and counts, and
-// each bin's contribution to psi and js (fields "contribution", label method "psi_contribution" and
-// "js_contribution": stats.PSIContributions, stats.JSContributions; each sums over the bins to the
+// each bin's contribution to psi and js (fields "psi contribution" and "js contribution", labels
+// method "psi_contribution" and "js_contribution": stats.PSIContributions, stats.JSContributions; each sums over the bins to the
 // drift query's psi or js of the same window). The current sample is the window ending at the end
 // of the range (default: the whole range).
 //
@@ -102,9 +102,9 @@ func (h *Handler) distribution(ctx context.Context, r *request) (data.Frames, er
 					frames.NumberField("current", "percentunit", curP),
 					frames.NumberField("reference count", "", refCounts),
 					frames.NumberField("current count", "", curCounts),
-					frames.LabelledNumberField("contribution", data.Labels{"method": MethodPSI + contributionSuffix}, "psi contribution",
+					frames.LabelledNumberField("psi contribution", data.Labels{"method": MethodPSI + contributionSuffix}, "psi contribution",
 						stats.PSIContributions(refP, curP, nil)),
-					frames.LabelledNumberField("contribution", data.Labels{"method": MethodJS + contributionSuffix}, "js contribution",
+					frames.LabelledNumberField("js contribution", data.Labels{"method": MethodJS + contributionSuffix}, "js contribution",
 						stats.JSContributions(refP, curP, nil)),
 				}, info)
 				out = append(out, f)

@@ -194,12 +194,8 @@ func (h *Handler) shiftedReferences(ctx context.Context, src Resolved, r *reques
 			return nil, nil, err
 		}
 		out[grp.version] = s
-		rows := 0
-		if len(s.idx) > 0 {
-			rows = len(s.idx)
-		}
 		notices = append(notices, frames.InfoNotice(fmt.Sprintf("reference: model %s%s, %s, %d records from %s to %s",
-			m.Name, versionSuffix(grp.version), what, rows, req.Start.UTC().Format(time.RFC3339), req.End.UTC().Format(time.RFC3339))))
+			m.Name, versionSuffix(grp.version), what, len(s.idx), req.Start.UTC().Format(time.RFC3339), req.End.UTC().Format(time.RFC3339))))
 	}
 	if short > 0 {
 		notices = append(notices, frames.WarningNotice(fmt.Sprintf("%s: %d point(s) have fewer than %d reference records (%s): drift is not defined there",

@@ -338,7 +338,7 @@ describe('QueryEditor', () => {
     expect(last().methods).toEqual(['pca_reconstruction', 'status']);
     expect(screen.queryByText(/status needs thresholds/)).not.toBeInTheDocument();
     expect(JSON.parse(JSON.stringify(last()))).toEqual(last());
-  });
+  }, 180000);
 
   it('shows an error when the backend cannot list models', async () => {
     const ds = fixtureDataSource();
