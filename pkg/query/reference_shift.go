@@ -83,6 +83,9 @@ func referenceOffset(r *Reference) (time.Duration, error) {
 		return 0, userError("reference.kind %q needs reference.offset: a duration such as 1d or 7d (the same window that long ago)", ReferenceOffset)
 	}
 	d, err := parseDuration(r.Offset)
+	if strings.HasPrefix(strings.TrimSpace(r.Offset), "-") {
+		d, err = 0, nil // "-1d": reported as not positive below
+	}
 	if err != nil {
 		return 0, userError("reference.offset %s is not a duration like 1h, 1d or 7d", quoteName(r.Offset))
 	}

@@ -135,6 +135,7 @@ func TestShiftedReferenceErrors(t *testing.T) {
 		{"bad offset", map[string]any{"reference": map[string]any{"kind": "offset", "offset": "a week"}}, day, "is not a duration"},
 		{"zero offset", map[string]any{"reference": map[string]any{"kind": "offset", "offset": "0d"}}, day, "must be a positive duration"},
 		{"negative offset", map[string]any{"reference": map[string]any{"kind": "offset", "offset": "-1h"}}, day, "must be a positive duration"},
+		{"negative days", map[string]any{"reference": map[string]any{"kind": "offset", "offset": "-1d"}}, day, "must be a positive duration"},
 		{"offset too long", map[string]any{"reference": map[string]any{"kind": "offset", "offset": "400y"}}, day, "is not a duration"},
 		{"offset before 1677", map[string]any{"reference": map[string]any{"kind": "offset", "offset": "200y"}},
 			time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC), "reaches before 1677-09-21"},
