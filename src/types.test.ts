@@ -17,6 +17,8 @@ import {
   FEATURE_STATS_METRICS,
   LOOKUP_STATUSES,
   ESTIMATED_METRICS,
+  REFERENCE_KINDS,
+  MULTIVARIATE_METHODS,
   LOWER_IS_WORSE_METHODS,
   MAX_BINS,
   MAX_PERSISTENCE_WINDOWS,
@@ -50,6 +52,8 @@ interface GoQuerySchema {
   estimatedMetrics: string[];
   averages: string[];
   scoreOfs: string[];
+  referenceKinds: string[];
+  multivariateMethods: string[];
   types: Record<string, Record<string, string>>;
   outputsByType: Record<string, string[]>;
   numericOnlyMethods: string[];
@@ -96,6 +100,8 @@ describe('src/types.ts agrees with pkg/query/model.go', () => {
     ['saturationMetrics', SATURATION_METRICS, schema.saturationMetrics],
     ['corrections', CORRECTIONS, schema.corrections],
     ['significanceMethods', SIGNIFICANCE_METHODS, schema.significanceMethods],
+    ['referenceKinds', REFERENCE_KINDS, schema.referenceKinds],
+    ['multivariateMethods', MULTIVARIATE_METHODS, schema.multivariateMethods],
   ])('%s lists the same values in the same order', (_, ts, go) => {
     expect(Array.isArray(go)).toBe(true);
     expect([...ts]).toEqual(go);

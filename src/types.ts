@@ -135,6 +135,13 @@ export const DRIFT_METHODS = [
 ] as const;
 export type DriftMethod = (typeof DRIFT_METHODS)[number];
 
+/**
+ * Drift methods over all numeric features together (Go: query.MultivariateMethods): one series per
+ * model with label feature '*', and its bounds (methods '<m>_lower', '<m>_upper').
+ */
+export const MULTIVARIATE_METHODS = ['pca_reconstruction'] as const;
+export type MultivariateMethod = (typeof MULTIVARIATE_METHODS)[number];
+
 /** Default drift methods per feature kind (DESIGN §4; Go: query.DefaultNumericMethods, ...). */
 export const DEFAULT_NUMERIC_METHODS: DriftMethod[] = ['psi', 'ks_pvalue', 'js', 'wasserstein_norm'];
 export const DEFAULT_CATEGORICAL_METHODS: DriftMethod[] = ['chi2_pvalue', 'psi', 'js', 'linf'];
@@ -196,7 +203,7 @@ export const SIGNIFICANCE_METHODS: DriftMethod[] = ['psi', 'js', 'hellinger', 't
 /** Upper bound of persistence.windows (Go: limits.MaxPersistenceWindows). */
 export const MAX_PERSISTENCE_WINDOWS = 100;
 
-export const REFERENCE_KINDS = ['dataset', 'window', 'feast'] as const;
+export const REFERENCE_KINDS = ['dataset', 'window', 'offset', 'version', 'feast'] as const;
 export type ReferenceKind = (typeof REFERENCE_KINDS)[number];
 
 export const BINNING_STRATEGIES = ['quantile', 'equalWidth'] as const;
@@ -216,11 +223,19 @@ export const EACH_VERSION = '*';
 
 /** Reference selects what current data is compared with (Go: query.Reference). */
 export interface Reference {
-  /** 'dataset' (the model's reference sample, default), 'window', or 'feast' (Feast's data-quality baseline). */
+  /**
+   * 'dataset' (the model's reference sample, default), 'window', 'offset' (each point against the
+   * same window one offset earlier), 'version' (against another version in the same window) or
+   * 'feast' (Feast's data-quality baseline).
+   */
   kind?: ReferenceKind;
   /** Bounds of a reference window: Grafana relative times ('now-7d') or RFC 3339. */
   from?: string;
   to?: string;
+  /** kind 'offset': a positive duration ('1d', '7d'). */
+  offset?: string;
+  /** kind 'version': the version compared with ('v1'). */
+  version?: string;
 }
 
 /** How numeric values are binned for the binned drift methods (Go: query.Binning). */
@@ -254,7 +269,7 @@ export interface ModelLensQueryFields {
     TrafficMetric | FeatureStatsMetric | SkewMetric | PerformanceMetric | QualityMetric | SaturationMetric
   >;
   features?: string[];
-  methods?: DriftMethod[];
+  methods?: Array<DriftMethod | MultivariateMethod>;
   reference?: Reference;
   binning?: Binning;
   thresholds?: Record<string, Threshold>;
@@ -362,6 +377,8 @@ export const REFERENCE_FIELDS = {
   kind: 'string',
   from: 'string',
   to: 'string',
+  offset: 'string',
+  version: 'string',
 } as const satisfies FieldKinds<Reference>;
 
 export const BINNING_FIELDS = {

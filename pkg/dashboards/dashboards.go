@@ -239,7 +239,7 @@ func checkVocabulary(q query.Query) error {
 		}
 	}
 	for _, m := range q.Methods {
-		if !slices.Contains(query.DriftMethods, m) {
+		if !slices.Contains(query.DriftMethods, m) && !slices.Contains(query.MultivariateMethods, m) {
 			return fmt.Errorf("unknown drift method %q", m)
 		}
 	}

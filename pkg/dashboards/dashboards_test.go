@@ -486,7 +486,8 @@ func TestDriftDashboard(t *testing.T) {
 			continue
 		}
 		q := targetQuery(t, p, 0)
-		if len(q.Methods) != 1 {
+		if len(q.Methods) != 1 || slices.Contains(query.MultivariateMethods, q.Methods[0]) {
+			// Multivariate methods have bounds from the reference, not fixed thresholds.
 			continue
 		}
 		want, ok := designThresholds[q.Methods[0]]
@@ -531,6 +532,15 @@ func TestDriftDashboard(t *testing.T) {
 	pv := targetQuery(t, panelByTitle(t, d, `p-value per feature, Benjamini`), 0)
 	require.True(t, pv.Significance)
 	require.Equal(t, query.CorrectionBH, pv.Correction)
+	// Attribution, multivariate and seasonal drift.
+	bins := targetQuery(t, panelByTitle(t, d, `^Which bins moved`), 0)
+	require.Equal(t, query.TypeDistribution, bins.QueryType)
+	attr := targetQuery(t, panelByTitle(t, d, `^Which features carry the drift`), 0)
+	require.Equal(t, query.OutputTable, attr.Output)
+	pca := targetQuery(t, panelByTitle(t, d, `^Multivariate drift`), 0)
+	require.Equal(t, []string{query.MethodPCAReconstruction}, pca.Methods)
+	seasonal := targetQuery(t, panelByTitle(t, d, `same hour yesterday`), 0)
+	require.Equal(t, &query.Reference{Kind: query.ReferenceOffset, Offset: "1d"}, seasonal.Reference)
 }
 
 // TestDashboardLinksResolve: data links to /d/<uid> name a bundled dashboard.

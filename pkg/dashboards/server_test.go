@@ -30,7 +30,8 @@ import (
 // PostgreSQL set up as the compose service for postgres:5432, read as the provisioned read-only
 // role. Every dashboard query and alert rule query must then answer without error, except saturation
 // queries, which read Prometheus by design: on a data source with prometheus.url they must fail with
-// the stand-in's Prometheus error (they asked Prometheus, not the Prediction Log or the demo fleet).
+// the stand-in's Prometheus error (they asked Prometheus, not the Prediction Log or the demo fleet),
+// and on one without prometheus.url (PostgreSQL) with an error saying so.
 func TestProvisionedDatasourcesAnswerTheDashboards(t *testing.T) {
 	ctx := context.Background()
 	fleet := demo.NewFleet(demo.DefaultSeed)
@@ -63,6 +64,11 @@ func TestProvisionedDatasourcesAnswerTheDashboards(t *testing.T) {
 		h, ok := inst.(backend.QueryDataHandler)
 		require.True(t, ok)
 
+		var cfg struct {
+			Demo       bool            `json:"demo"`
+			Prometheus json.RawMessage `json:"prometheus"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(js), &cfg))
 		for _, dash := range loadAll(t) {
 			b := binding{model: "*"}
 			if m, _ := dash.Variable("model"); !m.IncludeAll {
@@ -78,7 +84,8 @@ func TestProvisionedDatasourcesAnswerTheDashboards(t *testing.T) {
 				}
 				for _, tg := range p.Targets {
 					r := run(t, h, interpolate(t, tg.Raw, b, rf), false)
-					if pq, err := Validate(tg.Raw); err == nil && pq.QueryType == query.TypeSaturation && strings.Contains(js, noProm.URL) {
+					if pq, err := Validate(tg.Raw); err == nil && pq.QueryType == query.TypeSaturation && (strings.Contains(js, noProm.URL) || (!cfg.Demo && cfg.Prometheus == nil)) {
+						// Saturation reads Prometheus only: the stand-in's error, or the missing prometheus.url named.
 						require.ErrorContains(t, r.Error, "Prometheus", "%s: %s panel %q", d.UID, dash.UID, p.Title)
 						continue
 					}
@@ -96,7 +103,8 @@ func TestProvisionedDatasourcesAnswerTheDashboards(t *testing.T) {
 					raw, err := q.ModelJSON()
 					require.NoError(t, err)
 					resp := run(t, h, raw, true)
-					if pq, err := Validate(raw); err == nil && pq.QueryType == query.TypeSaturation && strings.Contains(js, noProm.URL) {
+					if pq, err := Validate(raw); err == nil && pq.QueryType == query.TypeSaturation && (strings.Contains(js, noProm.URL) || (!cfg.Demo && cfg.Prometheus == nil)) {
+						// Saturation reads Prometheus only: the stand-in's error, or the missing prometheus.url named.
 						require.ErrorContains(t, resp.Error, "Prometheus", "%s: rule %s", d.UID, r.UID)
 						continue
 					}

@@ -34,8 +34,9 @@
 // price-regressor 11:00–11:20 at 15%; BaselineErrorRatio 0.5% otherwise); and Outages
 // (churn-classifier 03:20–03:30: not ready, every request fails); data-quality incidents
 // (NullIncident: fraud-detector's distance_km null 20:00–21:00; NewCategoryIncident: churn-classifier's
-// payment_method "crypto_wallet", a category the reference never has, in 10% of records 18:00–19:00).
-// Reference (training) samples have
+// payment_method "crypto_wallet", a category the reference never has, in 10% of records 18:00–19:00); and a CorrelationBreak
+// (price-regressor 02:00–04:00: age_years and lot_size_sqft, dependent at every other time and in
+// the reference, are drawn independently; each keeps its own distribution). Reference (training) samples have
 // ReferenceSize rows from the undrifted distributions, per version or pooled.
 //
 // # The demo model server

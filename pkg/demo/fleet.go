@@ -219,6 +219,7 @@ func (f *Fleet) generate(ctx context.Context, m *modelSpec, version int32, start
 // fillRecord draws one live record's features, status, latency, outputs and label.
 func fillRecord(m *modelSpec, r *rng, x *row, ts int64, v int32, load float64) {
 	x.ts, x.version = ts, v
+	x.corrBreak = corrBreak(ts)
 	m.sample(r, timeOfDay(ts) >= int64(DriftStart), x)
 	x.err = r.float() < x.errP[v]
 	var lat float64
@@ -259,6 +260,7 @@ func (f *Fleet) referenceRows(m *modelSpec, version int32, x *row, fn func(*row)
 			v = version
 		}
 		x.ts, x.version = t0+int64(i)*1e9, v
+		x.corrBreak = false
 		m.sample(r, false, x)
 		x.err = false
 		x.latency = math.NaN()

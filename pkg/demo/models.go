@@ -39,6 +39,8 @@ type row struct {
 	errP []float64
 	// r is the record's random stream (kept here so that it does not escape per record).
 	r rng
+	// corrBreak is whether the correlation break is on for this record (never for the reference).
+	corrBreak bool
 }
 
 // clone copies a row's values (not its random stream) for buffering.
@@ -117,7 +119,7 @@ func (m *modelSpec) meta() source.Model {
 		Prediction: source.Output{Type: m.predKind},
 	}
 	for i, f := range m.features {
-		out.Features[i] = source.Feature{Name: f.name, Type: f.kind}
+		out.Features[i] = source.Feature{Name: f.name, Type: f.kind, Importance: importance(m.name, f.name)}
 	}
 	return out
 }
@@ -408,12 +410,15 @@ var priceRegressor = &modelSpec{
 		x.num[0] = math.Round(r.lognormal(mu, 0.35))
 		x.num[1] = float64(r.choice(priceBedroomsP) + 1)
 		x.num[2] = 1 + 0.5*float64(r.choice(priceBathroomsP))
+		u, hasAge := 0.0, false
 		if r.float() < 0.02 {
 			x.num[3] = math.NaN()
 		} else {
-			x.num[3] = math.Floor(90 * r.float())
+			u, hasAge = r.float(), true
+			x.num[3] = math.Floor(90 * u)
 		}
-		x.num[4] = 10 * math.Round(r.lognormal(math.Log(6000), 0.5)/10)
+		// Dependent on age_years except during the correlation break (correlation.go).
+		x.num[4] = 10 * math.Round(math.Exp(math.Log(6000)+0.5*lotNormal(u, hasAge, x.corrBreak, r.norm()))/10)
 		x.cat[5] = r.choice(nbh)
 		x.cat[6] = r.choice(priceConditionP)
 	},

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -117,13 +118,17 @@ func TestServerModels(t *testing.T) {
 	if len(got.Models) != len(want) {
 		t.Fatalf("%d models, want %d", len(got.Models), len(want))
 	}
+	// Feature importances are served (optional in the API).
+	if w := got.Models[0].Features[0].Importance; w == nil || *w != 0.35 {
+		t.Errorf("fraud-detector/amount importance %v, want 0.35", w)
+	}
 	for i := range want {
 		g, w := got.Models[i], want[i]
 		if g.Name != w.Name || strings.Join(g.Versions, ",") != strings.Join(w.Versions, ",") || g.Prediction != w.Prediction || len(g.Features) != len(w.Features) {
 			t.Errorf("model %d: %+v, want %+v", i, g, w)
 		}
 		for j := range w.Features {
-			if g.Features[j] != w.Features[j] {
+			if !reflect.DeepEqual(g.Features[j], w.Features[j]) {
 				t.Errorf("%s feature %d: %+v, want %+v", w.Name, j, g.Features[j], w.Features[j])
 			}
 		}

@@ -34,3 +34,11 @@ func NumberField(name, unit string, values []float64) *data.Field {
 func StringField(name string, values []string) *data.Field {
 	return data.NewField(name, nil, values)
 }
+
+// LabelledNumberField is a float64 column of a table with labels (a `method` of a table that
+// holds several measures) and the name Grafana displays for it.
+func LabelledNumberField(name string, labels data.Labels, display string, values []float64) *data.Field {
+	f := data.NewField(name, labels, values)
+	f.SetConfig(&data.FieldConfig{DisplayNameFromDS: display})
+	return f
+}

@@ -24,6 +24,16 @@ const (
 	// versions, in the records of one model and query: dictionary codes are int32, and drift over
 	// more categories than this means nothing. More is an error, not a truncation.
 	MaxDistinctValues = 1 << 24
+	// MaxPCAFeatures caps the numeric variables of one `pca_reconstruction` fit: more is a query
+	// error (name fewer features).
+	MaxPCAFeatures = 50
+	// MaxPCAReferenceRows caps the reference rows a PCA is fitted on (and its bounds computed
+	// from): a larger reference is thinned to every k-th row, with a notice. With MaxPCAFeatures
+	// the fit's matrix stays under 40 MB (twice that while gonum factorises it).
+	MaxPCAReferenceRows = 100_000
+	// PCAChunkRows is the size of the reference chunks whose mean reconstruction errors give the
+	// bounds of `pca_reconstruction` (mean ± 3 std over the chunks; at least 2 chunks).
+	PCAChunkRows = 500
 )
 
 // Settings defaults and bounds (DESIGN §3).

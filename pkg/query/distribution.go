@@ -16,8 +16,11 @@ import (
 
 // distribution answers `distribution`: for each feature (or prediction, score, latency) a table of
 // bins, "[a, b)" for numeric variables (the drift binning of the reference, outer bins open) or one
-// per category of reference ∪ current, with the reference and current proportions and counts. The
-// current sample is the window ending at the end of the range (default: the whole range).
+// per category of reference ∪ current, with the reference and current proportions and counts, and
+// each bin's contribution to psi and js (fields "psi contribution" and "js contribution", labels
+// method "psi_contribution" and "js_contribution": stats.PSIContributions, stats.JSContributions; each sums over the bins to the
+// drift query's psi or js of the same window). The current sample is the window ending at the end
+// of the range (default: the whole range).
 //
 // Latency is compared with the reference's latency_ms when the reference sample records latencies,
 // else the query must give a reference window (reference.kind "window"). With Prometheus, the bins
@@ -48,7 +51,7 @@ func (h *Handler) distribution(ctx context.Context, r *request) (data.Frames, er
 		dm := &models[mi]
 		b := dm.batch
 		for _, grp := range groups(b, q.Version) {
-			ref := dm.refs[grp.version]
+			ref := dm.refAt(grp.version, 0)
 			if ref == nil {
 				continue
 			}
@@ -99,6 +102,10 @@ func (h *Handler) distribution(ctx context.Context, r *request) (data.Frames, er
 					frames.NumberField("current", "percentunit", curP),
 					frames.NumberField("reference count", "", refCounts),
 					frames.NumberField("current count", "", curCounts),
+					frames.LabelledNumberField("psi contribution", data.Labels{"method": MethodPSI + contributionSuffix}, "psi contribution",
+						stats.PSIContributions(refP, curP, nil)),
+					frames.LabelledNumberField("js contribution", data.Labels{"method": MethodJS + contributionSuffix}, "js contribution",
+						stats.JSContributions(refP, curP, nil)),
 				}, info)
 				out = append(out, f)
 			}
@@ -114,6 +121,9 @@ func (h *Handler) distribution(ctx context.Context, r *request) (data.Frames, er
 	}
 	return out, nil
 }
+
+// contributionSuffix ends the `method` label of a bin's contribution to a measure.
+const contributionSuffix = "_contribution"
 
 // categoricalBins returns the categories of reference ∪ current (reference order, then new ones in
 // order of appearance) and both counts.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,6 +43,9 @@ type driftModel struct {
 	// pushed names the specs whose windows the source counts in its database (push-down); the
 	// batch then holds only the other specs' columns (and, with version "*", the versions).
 	pushed map[string]bool
+	// shifts maps a group's version to its reference per point (reference kinds offset and
+	// version); refs is then empty.
+	shifts map[string]*shiftedRef
 }
 
 // prepareDrift resolves the source, features, methods and thresholds of a drift-like query, and
@@ -70,7 +74,7 @@ func (h *Handler) prepareDriftPush(ctx context.Context, r *request, g grid, allo
 	if err != nil {
 		return src, nil, nil, err
 	}
-	methods := dedupe(q.Methods)
+	methods := perFeatureMethods(q)
 	if q.QueryType == TypeDistribution {
 		methods = nil
 	}
@@ -139,7 +143,13 @@ func (h *Handler) prepareDriftPush(ctx context.Context, r *request, g grid, allo
 	for i := range out {
 		out[i].batch = fetchedAll[i].batch
 		out[i].pushed = fetchedAll[i].pushed
-		refs, rnotices, err := h.references(ctx, src, r, &out[i].model, out[i].batch)
+		var refs map[string]refSample
+		var rnotices []data.Notice
+		if shiftedKind(q.Reference) {
+			out[i].shifts, rnotices, err = h.shiftedReferences(ctx, src, r, g, &out[i].model, out[i].batch, len(out))
+		} else {
+			refs, rnotices, err = h.references(ctx, src, r, &out[i].model, out[i].batch)
+		}
 		var bad *BadQueryError
 		if err != nil && allModels(q.Model) && errors.As(err, &bad) {
 			// Over every model, one model without a usable reference must not silence the others.
@@ -202,27 +212,34 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 	var out seriesSet
 	post := newDriftPost(q, strategy, bins)
 	empty := 0
+	pca, perFeature := multivariateAsked(q)
 	for mi := range models {
 		dm := &models[mi]
 		b := dm.batch
+		specs := dm.specs
+		if !perFeature {
+			specs = nil
+		}
 		for _, grp := range groups(b, q.Version) {
 			grp := grp
-			ref := dm.refs[grp.version]
-			if ref == nil {
+			if !dm.hasRef(grp.version) {
 				continue
 			}
-			for si := range dm.specs {
+			if pca {
+				err := h.pcaSeries(ctx, dm, &grp, q, g, slices.Contains(q.Methods, MethodStatus), &out, &info)
+				var bad *BadQueryError
+				if err != nil && allModels(q.Model) && errors.As(err, &bad) {
+					// Over every model, one whose features PCA cannot use must not silence the others.
+					info.Notices = append(info.Notices, frames.WarningNotice(err.Error()))
+				} else if err != nil {
+					return nil, err
+				}
+			}
+			for si := range specs {
 				spec := &dm.specs[si]
-				calc := newDriftCalc(spec, ref, strategy, bins)
-				calc.check = ctx.Err
-				if calc.refSize() == 0 {
-					info.Notices = append(info.Notices, frames.WarningNotice(errNoValues(dm.model.Name, spec.name, "reference")))
-				}
-				if text, ok := calc.constantReference(dm.model.Name); ok {
-					info.Notices = append(info.Notices, frames.InfoNotice(text))
-				}
+				calcs := newCalcs(ctx, dm, grp.version, spec, strategy, bins, &info)
 				col := b.Column(spec.name)
-				run := post.track(dm.model.Name, &grp, spec, ref, calc, len(g.times))
+				run := post.track(dm.model.Name, &grp, spec, dm.refs[grp.version], calcs.fixed, len(g.times))
 				series := make([][]float64, len(spec.methods)+1)
 				for i := range series {
 					series[i] = make([]float64, len(g.times))
@@ -238,7 +255,7 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 				}
 				var err error
 				if dm.pushed[spec.name] {
-					err = h.pushedDrift(ctx, src, q, g, dm.model.Name, grp.version, calc, func(i int, v values, n int) {
+					err = h.pushedDrift(ctx, src, q, g, dm.model.Name, grp.version, calcs.fixed, func(i int, v values, n int) {
 						if n == 0 {
 							empty++
 						}
@@ -246,7 +263,7 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 					})
 				} else {
 					err = g.windows(ctx, b.TS, grp.idx, func(i int, _ time.Time, lo, hi int) {
-						v, n := calc.compute(col, grp.idx[lo:hi])
+						v, n := calcs.at(i).compute(col, grp.idx[lo:hi])
 						if n == 0 {
 							empty++
 						}
@@ -290,8 +307,10 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 }
 
 // driftTable builds the drift table: per model (version) and feature, the methods asked plus tvd,
-// hellinger and kld, the status, reference and current counts and min/mean/max; then per model
-// (version) the sum and mean of tvd, hellinger and kld over the features.
+// hellinger and kld, the status, the attribution (rank, drift share and, when the model gives
+// feature importances, importance and impact: see attribution.go), reference and current counts
+// and min/mean/max; then per model (version) the sum and mean of tvd, hellinger and kld over the
+// features (the sum row's drift share is 1 and its impact the importance-weighted mean hellinger).
 func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query, g grid, strategy string, bins int, info *frames.Info) (*data.Frame, error) {
 	// Columns: every value method asked for any feature, then the extras.
 	var cols []string
@@ -306,6 +325,9 @@ func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query,
 		refN, curN, refMin, refMean, refMax                  []float64
 		curMin, curMean, curMax                              []float64
 		methodCols                                           = make([][]float64, len(cols))
+		rankCol, shareCol, importanceCol, impactCol          []float64
+		anyImportance                                        bool
+		hellinger                                            = slices.Index(cols, MethodHellinger)
 	)
 	addRow := func(model, version, feature, kind, status string, v *values, rn, cn float64, rs, cs [3]float64) {
 		modelCol = append(modelCol, model)
@@ -319,6 +341,8 @@ func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query,
 		refN, curN = append(refN, rn), append(curN, cn)
 		refMin, refMean, refMax = append(refMin, rs[0]), append(refMean, rs[1]), append(refMax, rs[2])
 		curMin, curMean, curMax = append(curMin, cs[0]), append(curMean, cs[1]), append(curMax, cs[2])
+		nan := math.NaN()
+		rankCol, shareCol, importanceCol, impactCol = append(rankCol, nan), append(shareCol, nan), append(importanceCol, nan), append(impactCol, nan)
 	}
 	nan3 := [3]float64{math.NaN(), math.NaN(), math.NaN()}
 	var scratch []float64
@@ -327,7 +351,7 @@ func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query,
 		dm := &models[mi]
 		b := dm.batch
 		for _, grp := range groups(b, q.Version) {
-			ref := dm.refs[grp.version]
+			ref := dm.refAt(grp.version, 0)
 			if ref == nil {
 				continue
 			}
@@ -336,6 +360,8 @@ func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query,
 				return nil, err
 			}
 			idx := grp.idx[lo:hi]
+			first := len(featureCol)
+			var imp []float64
 			sum := nanValues()
 			nfeat := 0
 			for _, m := range tableExtra {
@@ -375,6 +401,7 @@ func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query,
 					cs = minMeanMax(scratch)
 				}
 				addRow(dm.model.Name, grp.version, spec.name, string(spec.kind), status, &v, float64(calc.refSize()), float64(n), rs, cs)
+				imp = append(imp, importanceOf(dm, spec.name))
 				if n == 0 {
 					empty++
 				}
@@ -401,8 +428,15 @@ func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query,
 					mean[methodIndex[m]] = sum[methodIndex[m]] / float64(nfeat)
 				}
 			}
+			at := attribute(methodCols[hellinger][first:], imp)
+			copy(rankCol[first:], at.rank)
+			copy(shareCol[first:], at.share)
+			copy(importanceCol[first:], at.importance)
+			copy(impactCol[first:], at.impact)
+			anyImportance = anyImportance || !math.IsNaN(at.impactSum)
 			nan := math.NaN()
 			addRow(dm.model.Name, grp.version, "(sum over features)", "overall", "", &sum, nan, nan, nan3, nan3)
+			shareCol[len(shareCol)-1], impactCol[len(impactCol)-1] = at.shareSum, at.impactSum
 			addRow(dm.model.Name, grp.version, "(mean over features)", "overall", "", &mean, nan, nan, nan3, nan3)
 		}
 	}
@@ -419,6 +453,12 @@ func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query,
 	}
 	fields = append(fields,
 		frames.StatusField("status", statusCol),
+		frames.NumberField("rank", "", rankCol),
+		frames.NumberField("drift share", "percentunit", shareCol))
+	if anyImportance {
+		fields = append(fields, frames.NumberField("importance", "", importanceCol), frames.NumberField("impact", "", impactCol))
+	}
+	fields = append(fields,
 		frames.NumberField("reference count", "", refN),
 		frames.NumberField("current count", "", curN),
 		frames.NumberField("reference min", "", refMin),

@@ -176,6 +176,10 @@ type binnedRef struct {
 // sample's memoised sorted values).
 func (h *Handler) metricsReferences(ctx context.Context, r *request, src Resolved, g grid) ([]source.HistogramSeries, []binnedRef, []data.Notice, error) {
 	q := &r.q
+	if shiftedKind(q.Reference) {
+		return nil, nil, nil, userError("reference.kind %q compares raw records: it needs the prediction log or the demo fleet as source, not %s (use reference.kind %q with Prometheus)",
+			q.Reference.Kind, src.Name, ReferenceWindow)
+	}
 	if q.Reference != nil && q.Reference.Kind == ReferenceWindow {
 		cur, refBy, notices, err := histograms(ctx, r, src, g)
 		if err != nil {

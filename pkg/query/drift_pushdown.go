@@ -27,7 +27,10 @@ func (h *Handler) driftRecords(ctx context.Context, src Resolved, agg source.Agg
 	var notices []data.Notice
 	for i, m := range models {
 		var vars []string
-		if agg != nil && !(q.Version == WildcardAllVersions && len(m.Versions) > limits.MaxVersions) {
+		// Shifted references compare each window with other records, and PCA reads every numeric
+		// column: both need the raw rows.
+		if agg != nil && !shiftedKind(q.Reference) && !slices.Contains(q.Methods, MethodPCAReconstruction) &&
+			!(q.Version == WildcardAllVersions && len(m.Versions) > limits.MaxVersions) {
 			pushed[i] = map[string]bool{}
 			for _, s := range specs[i].specs {
 				if s.binnedOnly() {

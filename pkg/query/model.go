@@ -167,6 +167,14 @@ const (
 var DriftMethods = []string{MethodPSI, MethodKS, MethodKSPValue, MethodJS, MethodWasserstein, MethodWassersteinNorm,
 	MethodHellinger, MethodTVD, MethodKLD, MethodChi2, MethodChi2PValue, MethodLInf, MethodMLRun, MethodStatus}
 
+// MethodPCAReconstruction is multivariate drift: the mean PCA reconstruction error of each
+// window's records over the model's numeric features (multivariate.go).
+const MethodPCAReconstruction = "pca_reconstruction"
+
+// MultivariateMethods are the drift methods over all features together; Query.Methods accepts
+// them besides DriftMethods.
+var MultivariateMethods = []string{MethodPCAReconstruction}
+
 // Default drift methods per feature kind (DESIGN §4).
 var (
 	DefaultNumericMethods     = []string{MethodPSI, MethodKSPValue, MethodJS, MethodWassersteinNorm}
@@ -177,6 +185,8 @@ var (
 const (
 	ReferenceDataset    = "dataset"
 	ReferenceWindow     = "window"
+	ReferenceOffset     = "offset"
+	ReferenceVersion    = "version"
 	BinningQuantile     = "quantile"
 	BinningEqualWidth   = "equalWidth"
 	DefaultBins         = 10
@@ -192,13 +202,22 @@ const (
 // DefaultPercentiles are the latency percentiles when none are asked for.
 var DefaultPercentiles = []float64{50, 95, 99}
 
+// ReferenceKinds lists the accepted values of Reference.Kind.
+var ReferenceKinds = []string{ReferenceDataset, ReferenceWindow, ReferenceOffset, ReferenceVersion, ReferenceFeast}
+
 // Reference selects what current data is compared with.
 type Reference struct {
-	// Kind is "dataset" (the model's reference sample, default) or "window".
+	// Kind is "dataset" (the model's reference sample, default), "window", "offset" or "version".
 	Kind string `json:"kind,omitempty"`
 	// From and To bound a reference window: Grafana relative times ("now-7d") or RFC 3339.
 	From string `json:"from,omitempty"`
 	To   string `json:"to,omitempty"`
+	// Offset (kind "offset") is a positive Grafana duration ("1d", "7d"): each point is compared
+	// with the same window one offset earlier.
+	Offset string `json:"offset,omitempty"`
+	// Version (kind "version") is the version whose records, in the same window, each point of the
+	// query's version(s) is compared with.
+	Version string `json:"version,omitempty"`
 }
 
 // Binning selects how numeric values are binned for the binned drift methods.

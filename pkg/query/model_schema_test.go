@@ -28,6 +28,8 @@ type querySchema struct {
 	EstimatedMetrics   []string                     `json:"estimatedMetrics"`
 	Averages           []string                     `json:"averages"`
 	ScoreOfs           []string                     `json:"scoreOfs"`
+	ReferenceKinds     []string                     `json:"referenceKinds"`
+	Multivariate       []string                     `json:"multivariateMethods"`
 	Types              map[string]map[string]string `json:"types"`
 
 	// What the query editor offers and shows as defaults, from the handlers' own values.
@@ -111,6 +113,8 @@ func TestQueryModelSchemaFile(t *testing.T) {
 		EstimatedMetrics:   EstimatedMetrics,
 		Averages:           Averages,
 		ScoreOfs:           ScoreOfs,
+		ReferenceKinds:     ReferenceKinds,
+		Multivariate:       MultivariateMethods,
 		Types: map[string]map[string]string{
 			"Query":       fieldsOf(reflect.TypeOf(Query{})),
 			"Reference":   fieldsOf(reflect.TypeOf(Reference{})),

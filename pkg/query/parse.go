@@ -133,7 +133,8 @@ func checkLengths(q *Query) error {
 		{"average", q.Average}, {"positiveClass", q.PositiveClass}, {"scoreOf", q.ScoreOf}}
 	if r := q.Reference; r != nil {
 		fields = append(fields, struct{ name, v string }{"reference.kind", r.Kind}, struct{ name, v string }{"reference.from", r.From},
-			struct{ name, v string }{"reference.to", r.To})
+			struct{ name, v string }{"reference.to", r.To}, struct{ name, v string }{"reference.offset", r.Offset},
+			struct{ name, v string }{"reference.version", r.Version})
 	}
 	if b := q.Binning; b != nil {
 		fields = append(fields, struct{ name, v string }{"binning.strategy", b.Strategy})
@@ -208,9 +209,12 @@ func Validate(q *Query) error {
 		return err
 	}
 	for _, m := range q.Methods {
-		if !oneOf(m, DriftMethods) {
-			return userError("unknown drift method %s (one of %s)", quoteName(m), quoteAll(DriftMethods))
+		if !oneOf(m, DriftMethods) && !oneOf(m, MultivariateMethods) {
+			return userError("unknown drift method %s (one of %s)", quoteName(m), quoteAll(append(append([]string{}, DriftMethods...), MultivariateMethods...)))
 		}
+	}
+	if err := validateMultivariate(q); err != nil {
+		return err
 	}
 	for _, f := range q.Features {
 		if strings.TrimSpace(f) == "" {
@@ -218,10 +222,14 @@ func Validate(q *Query) error {
 		}
 	}
 	if r := q.Reference; r != nil {
+		if err := validateReferenceFields(r); err != nil {
+			return err
+		}
 		switch r.Kind {
 		case "", ReferenceDataset:
-			if r.From != "" || r.To != "" {
-				return userError("reference.from and reference.to apply only to reference.kind %q", ReferenceWindow)
+		case ReferenceOffset, ReferenceVersion:
+			if err := validateShiftedReference(q); err != nil {
+				return err
 			}
 		case ReferenceWindow:
 			if r.From == "" || r.To == "" {
@@ -246,7 +254,8 @@ func Validate(q *Query) error {
 				return userError("reference.from and reference.to apply only to reference.kind %q", ReferenceWindow)
 			}
 		default:
-			return userError("unknown reference.kind %s (one of %q, %q, %q)", quoteName(r.Kind), ReferenceDataset, ReferenceWindow, ReferenceFeast)
+			return userError("unknown reference.kind %s (one of %q, %q, %q, %q, %q)", quoteName(r.Kind), ReferenceDataset, ReferenceWindow,
+				ReferenceOffset, ReferenceVersion, ReferenceFeast)
 		}
 	}
 	if err := validateFeast(q); err != nil {

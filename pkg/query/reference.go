@@ -145,6 +145,9 @@ func (h *Handler) references(ctx context.Context, src Resolved, r *request, m *s
 	if q.Reference != nil && q.Reference.Kind == ReferenceWindow {
 		return h.windowReferences(ctx, src, r, m, versions)
 	}
+	if shiftedKind(q.Reference) {
+		return nil, nil, userError("reference.kind %q applies to drift and distribution queries", q.Reference.Kind)
+	}
 	refs := map[string]refSample{}
 	var notices []data.Notice
 	for _, ver := range versions {

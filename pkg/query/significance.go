@@ -108,6 +108,9 @@ func validateActionable(q *Query) error {
 	if q.Output == OutputTable {
 		return userError("significance, correction and persistence apply to the timeseries and latest outputs of drift, not the table")
 	}
+	if r := q.Reference; r != nil && (shiftedKind(r) || r.Kind == ReferenceFeast) {
+		return userError("significance, correction and persistence need a dataset or window reference, not %s", quoteName(r.Kind))
+	}
 	if p := q.Persistence; p != nil && (p.Windows < 1 || p.Windows > MaxPersistenceWindows) {
 		return userError("persistence.windows %d is outside [1, %d]", p.Windows, MaxPersistenceWindows)
 	}

@@ -49,6 +49,7 @@ type Prepared struct {
 	// nulls are the null distributions simulated from this reference (significance.go).
 	nullOnce sync.Once
 	nulls    *nulls
+	derived  memo[string, any]
 }
 
 type catCounts struct {
@@ -193,6 +194,21 @@ func (p *Prepared) Binned(variable, strategy string, bins int) (edges, counts []
 		return p.RefCountsEdges(variable, strategy, bins, stats.EqualWidthEdges)
 	}
 	return p.RefCountsEdges(variable, StrategyQuantile, bins, stats.QuantileEdges)
+}
+
+// maxDerived bounds the derived statistics memoised per reference (Derived).
+const maxDerived = 16
+
+// Derived returns compute() computed once per key for this reference: statistics derived from
+// the whole sample, such as a fitted PCA (keyed by its variables), shared by every query of the
+// cached reference. Beyond maxDerived keys it is computed afresh on each call. compute must not
+// depend on a caller's cancellation (its result is shared).
+func (p *Prepared) Derived(key string, compute func() any) any {
+	v, ok := p.derived.getBounded(key, maxDerived, compute)
+	if !ok {
+		v = compute()
+	}
+	return v
 }
 
 // memo computes each key's value once, letting different keys compute concurrently.

@@ -25,6 +25,9 @@ const (
 type Feature struct {
 	Name string `json:"name"`
 	Type Kind   `json:"type"`
+	// Importance is the feature's importance for the model's predictions (optional, >= 0; any
+	// scale: the drift table normalises over the features it shows).
+	Importance *float64 `json:"importance,omitempty"`
 }
 
 // Output describes a model's prediction.

@@ -504,6 +504,27 @@ describe('QueryEditor', () => {
     expect(last()).toEqual({ refId: 'D', queryType: 'health', model: 'my-new-model' });
   });
 
+  it('edits the offset and version references and the multivariate method', async () => {
+    const { user, last } = setup({ refId: 'F', queryType: 'drift', model: 'fraud-detector', version: 'v2' });
+    // Offset: a default of one day, edited to a week.
+    await user.click(screen.getByLabelText('Offset'));
+    expect(last().reference).toEqual({ kind: 'offset', offset: '1d' });
+    const offset = screen.getByLabelText('Offset', { selector: '#ml-reference-offset' });
+    await user.clear(offset);
+    await user.type(offset, '7d{enter}');
+    expect(last().reference).toEqual({ kind: 'offset', offset: '7d' });
+    // Other version: the first version of the model that is not the query's.
+    await user.click(screen.getByLabelText('Other version'));
+    await waitFor(() => expect(last().reference).toEqual({ kind: 'version', version: 'v1' }));
+    expect(screen.queryByLabelText('Offset', { selector: '#ml-reference-offset' })).not.toBeInTheDocument();
+    // pca_reconstruction with status needs no thresholds.
+    await pick(user, 'Methods', 'pca_reconstruction');
+    await pick(user, 'Methods', 'status');
+    expect(last().methods).toEqual(['pca_reconstruction', 'status']);
+    expect(screen.queryByText(/status needs thresholds/)).not.toBeInTheDocument();
+    expect(JSON.parse(JSON.stringify(last()))).toEqual(last());
+  }, 180000);
+
   it('shows an error when the backend cannot list models', async () => {
     const ds = fixtureDataSource();
     ds.getResource = (async () => {

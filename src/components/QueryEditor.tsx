@@ -43,6 +43,8 @@ import {
   ModelInfo,
   ModelLensOptions,
   ModelLensQuery,
+  MULTIVARIATE_METHODS,
+  MultivariateMethod,
   NUMERIC_ONLY_METHODS,
   Output,
   OUTPUTS_BY_TYPE,
@@ -58,6 +60,7 @@ import {
   SATURATION_METRICS,
   SaturationMetric,
   SIGNIFICANCE_METHODS,
+  ReferenceKind,
   Source,
   Threshold,
   TRAFFIC_METRICS,
@@ -230,7 +233,7 @@ export function thresholdDefaults(queryType: QueryType): Record<string, Required
   return queryType === 'dataQuality' ? DEFAULT_QUALITY_THRESHOLDS : DEFAULT_THRESHOLDS;
 }
 
-const METHOD_LABELS: Record<DriftMethod, string> = {
+const METHOD_LABELS: Record<DriftMethod | MultivariateMethod, string> = {
   psi: 'PSI',
   ks: 'Kolmogorov–Smirnov D',
   ks_pvalue: 'KS p-value',
@@ -245,11 +248,23 @@ const METHOD_LABELS: Record<DriftMethod, string> = {
   linf: 'L-infinity',
   mlrun: 'MLRun (mean of Hellinger and TVD)',
   status: 'Status (0 ok, 1 warning, 2 drift)',
+  pca_reconstruction:
+    'PCA reconstruction error over all numeric features (multivariate), with bounds from the reference; not in tables',
 };
 
-const REFERENCE_OPTIONS: Array<SelectableValue<'dataset' | 'window' | 'feast'>> = [
+const REFERENCE_OPTIONS: Array<SelectableValue<ReferenceKind>> = [
   { label: 'Reference dataset', value: 'dataset' },
   { label: 'Time window', value: 'window' },
+  {
+    label: 'Offset',
+    value: 'offset',
+    description: 'Each point against the same window one offset earlier (daily and weekly cycles are not drift)',
+  },
+  {
+    label: 'Other version',
+    value: 'version',
+    description: 'Each point against another version in the same window (canary: does v2 behave like v1?)',
+  },
   { label: 'Feast baseline', value: 'feast', description: "Feast's data-quality baseline histogram of the feature" },
 ];
 
@@ -270,6 +285,7 @@ const CORRECTION_OPTIONS: Array<SelectableValue<Correction>> = CORRECTIONS.map((
 }));
 
 const DEFAULT_REFERENCE_WINDOW = { from: 'now-7d', to: 'now-6d' };
+const DEFAULT_REFERENCE_OFFSET = '1d';
 
 /** Which fields each query type uses (DESIGN §4). */
 const FIELDS_BY_TYPE: Record<
@@ -557,9 +573,11 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
     kinds.set(FEATURE_PREDICTION, predictionKind);
   }
   const categoricalNamed = (query.features ?? []).filter((f) => kinds.get(f) === 'categorical');
-  const numericOnlyAsked = (query.methods ?? []).filter((m) => NUMERIC_ONLY_METHODS.includes(m));
+  const numericOnlyAsked = (query.methods ?? []).filter((m) => (NUMERIC_ONLY_METHODS as string[]).includes(m));
   // status is the worst status of the other methods asked for; it needs one with thresholds.
-  const statusFrom = (query.methods ?? []).filter((m) => m !== 'status');
+  const statusFrom = (query.methods ?? []).filter(
+    (m) => m !== 'status' && !(MULTIVARIATE_METHODS as readonly string[]).includes(m)
+  );
   const statusWithoutThresholds =
     (query.methods ?? []).includes('status') &&
     statusFrom.length > 0 &&
@@ -582,6 +600,8 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
   const reference = query.reference;
   const referenceKind = reference?.kind ?? 'dataset';
   const setReference = (next: Reference) => set('reference', next);
+  // The version a canary is compared with by default: the first other version of the model.
+  const otherVersion = versions.find((v) => v !== query.version) ?? '';
 
   const thresholds = query.thresholds ?? {};
   const setThreshold = (method: string, t: Threshold | undefined) => {
@@ -872,10 +892,14 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
             error={methodsProblem}
             tooltip={`Default: ${DEFAULT_NUMERIC_METHODS.join(', ')} (numeric features); ${DEFAULT_CATEGORICAL_METHODS.join(', ')} (categorical features). ${NUMERIC_ONLY_METHODS.join(', ')} apply to numeric features only; over all features they skip the categorical ones.`}
           >
-            <MultiSelect<DriftMethod>
+            <MultiSelect<DriftMethod | MultivariateMethod>
               inputId="ml-methods"
               width={60}
-              options={DRIFT_METHODS.map((m) => ({ label: m, value: m, description: methodDescription(m) }))}
+              options={[...DRIFT_METHODS, ...MULTIVARIATE_METHODS].map((m) => ({
+                label: m,
+                value: m,
+                description: methodDescription(m),
+              }))}
               value={query.methods ?? []}
               placeholder="Defaults per feature type"
               onChange={(v) => set('methods', v.map((o) => o.value!).filter(Boolean))}
@@ -912,23 +936,58 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
       {shown.has('reference') && (
         <InlineFieldRow>
           <InlineField label="Reference" labelWidth={LABEL_WIDTH}>
-            <RadioButtonGroup<'dataset' | 'window' | 'feast'>
+            <RadioButtonGroup<ReferenceKind>
               options={REFERENCE_OPTIONS}
               value={referenceKind}
               onChange={(kind) =>
                 setReference(
                   kind === 'window'
                     ? {
-                        ...reference,
                         kind,
                         from: reference?.from || DEFAULT_REFERENCE_WINDOW.from,
                         to: reference?.to || DEFAULT_REFERENCE_WINDOW.to,
                       }
-                    : { kind }
+                    : kind === 'offset'
+                      ? { kind, offset: reference?.offset || DEFAULT_REFERENCE_OFFSET }
+                      : kind === 'version'
+                        ? { kind, version: reference?.version || otherVersion }
+                        : { kind }
                 )
               }
             />
           </InlineField>
+          {referenceKind === 'offset' && (
+            <InlineField
+              label="Offset"
+              labelWidth={8}
+              htmlFor="ml-reference-offset"
+              tooltip="A positive duration (1d, 7d): each point is compared with the same window that long before"
+            >
+              <BlurInput
+                id="ml-reference-offset"
+                width={10}
+                value={reference?.offset ?? ''}
+                placeholder={DEFAULT_REFERENCE_OFFSET}
+                onCommit={(offset) => setReference({ kind: 'offset', offset: offset.trim() })}
+              />
+            </InlineField>
+          )}
+          {referenceKind === 'version' && (
+            <InlineField
+              label="Compare with"
+              labelWidth={14}
+              htmlFor="ml-reference-version"
+              tooltip="The version whose records, in the same window, each point is compared with"
+            >
+              <BlurInput
+                id="ml-reference-version"
+                width={12}
+                value={reference?.version ?? ''}
+                placeholder="v1"
+                onCommit={(version) => setReference({ kind: 'version', version: version.trim() })}
+              />
+            </InlineField>
+          )}
           {referenceKind === 'window' && (
             <>
               <InlineField label="From" labelWidth={8} htmlFor="ml-reference-from">
@@ -1151,14 +1210,14 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
   );
 }
 
-function methodDescription(m: DriftMethod): string {
+function methodDescription(m: DriftMethod | MultivariateMethod): string {
   const parts = [METHOD_LABELS[m]];
-  if (NUMERIC_ONLY_METHODS.includes(m)) {
+  if ((NUMERIC_ONLY_METHODS as string[]).includes(m)) {
     parts.push('numeric features only');
   }
   const t = DEFAULT_THRESHOLDS[m];
   if (t) {
-    const below = LOWER_IS_WORSE_METHODS.includes(m) ? 'below ' : '';
+    const below = (LOWER_IS_WORSE_METHODS as string[]).includes(m) ? 'below ' : '';
     parts.push(`warning ${below}${t.warning}, drift ${below}${t.drift}`);
   }
   return parts.join('; ');

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -286,6 +287,9 @@ func (c *Client) fetchModels(ctx context.Context) ([]source.Model, error) {
 			names[f.Name] = true
 			if f.Type, err = normalizeKind(f.Type); err != nil {
 				return nil, c.downstream(fmt.Errorf("prediction log: %s: model %q: feature %q: %w", op, m.Name, f.Name, err))
+			}
+			if w := f.Importance; w != nil && !(*w >= 0 && !math.IsInf(*w, 1)) {
+				return nil, c.downstream(fmt.Errorf("prediction log: %s: model %q: feature %q: importance %v is not a finite number >= 0", op, m.Name, f.Name, *w))
 			}
 		}
 	}

@@ -165,11 +165,14 @@ func TestModelsAreCached(t *testing.T) {
 
 func TestModelsBadBodies(t *testing.T) {
 	cases := map[string]string{
-		`{"models":[{"name":"a","features":[{"name":"x","type":"vector"}]}]}`: `feature "x": type "vector"`,
-		`{"models":[{"name":"a"},{"name":"a"}]}`:                              `model "a" is listed twice`,
-		`{"models":[{"name":""}]}`:                                            "has no name",
-		`{"models":[{"name":"a","features":[{"name":"x"},{"name":"x"}]}]}`:    `feature "x" is listed twice`,
-		`{"models":[{"name":"a","prediction":{"type":"image"}}]}`:             "prediction type",
+		`{"models":[{"name":"a","features":[{"name":"x","type":"vector"}]}]}`:     `feature "x": type "vector"`,
+		`{"models":[{"name":"a"},{"name":"a"}]}`:                                  `model "a" is listed twice`,
+		`{"models":[{"name":""}]}`:                                                "has no name",
+		`{"models":[{"name":"a","features":[{"name":"x"},{"name":"x"}]}]}`:        `feature "x" is listed twice`,
+		`{"models":[{"name":"a","prediction":{"type":"image"}}]}`:                 "prediction type",
+		`{"models":[{"name":"a","features":[{"name":"x","importance":-0.5}]}]}`:   `feature "x": importance -0.5 is not a finite number >= 0`,
+		`{"models":[{"name":"a","features":[{"name":"x","importance":"high"}]}]}`: "invalid JSON",
+		`{"models":[{"name":"a","features":[{"name":"x","importance":0.25}]}]}`:   "",
 		`{"data":[]}`: `no "models" list`,
 		`{"models":[`: "ended early",
 		`<html>`:      "invalid JSON",
