@@ -398,7 +398,7 @@ export const DEFAULT_QUERY: Partial<ModelLensQuery> = {
 
 // Settings (DESIGN §3, pkg/settings/settings.go).
 
-export const PRESETS = ['generic', 'kserve', 'bentoml', 'seldon', 'triton', 'torchserve', 'mlserver'] as const;
+export const PRESETS = ['generic', 'kserve', 'bentoml', 'seldon', 'triton', 'torchserve', 'mlserver', 'feast'] as const;
 export type Preset = (typeof PRESETS)[number];
 
 export const PROTOCOLS = ['oip', 'triton', 'metrics'] as const;

@@ -50,6 +50,7 @@ const PRESET_LABELS: Record<Preset, string> = {
   triton: 'NVIDIA Triton',
   torchserve: 'TorchServe',
   mlserver: 'MLServer',
+  feast: 'Feast feature server',
 };
 
 const PROTOCOL_LABELS: Record<Protocol, string> = {

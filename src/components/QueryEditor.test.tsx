@@ -641,7 +641,8 @@ describe('withQueryType', () => {
     expect(withQueryType(traffic, 'performance')).toEqual({ refId: 'A', queryType: 'performance' });
     const perf: ModelLensQuery = { refId: 'A', queryType: 'performance', metrics: ['accuracy'], output: 'table' };
     expect(withQueryType(perf, 'traffic')).toEqual({ refId: 'A', queryType: 'traffic' });
-    expect(withQueryType(perf, 'drift')).toEqual({ ...perf, queryType: 'drift' });
+    // Drift takes no metrics: they go, the table output stays.
+    expect(withQueryType(perf, 'drift')).toEqual({ refId: 'A', queryType: 'drift', output: 'table' });
   });
 
   it('drops significance, correction and persistence outside drift time series and latest', () => {
