@@ -107,10 +107,10 @@ func (h *Handler) freshness(ctx context.Context, r *request) (data.Frames, error
 		at = now
 	}
 	info := frames.Info{Source: SourceFeast}
-	if max := limits.MaxSeries / 4; len(views) > max {
+	if maxViews := limits.MaxSeries / 4; len(views) > maxViews {
 		info.Notices = append(info.Notices, frames.WarningNotice(fmt.Sprintf(
-			"the project has %d feature views; freshness shows the first %d by name: name a featureView", len(views), max)))
-		views = views[:max]
+			"the project has %d feature views; freshness shows the first %d by name: name a featureView", len(views), maxViews)))
+		views = views[:maxViews]
 	}
 	online := h.deps.FeastOnline
 	if online == nil {

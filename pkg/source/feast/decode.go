@@ -123,7 +123,7 @@ func (f field) varint(where string) (uint64, error) {
 // enum reads an enum field (an int32 on the wire).
 func (f field) enum(where string) (int32, error) {
 	v, err := f.varint(where)
-	return int32(v), err //nolint:gosec // protobuf enums are int32 truncations of the varint
+	return int32(v), err // #nosec G115 -- protobuf enums are int32 truncations of the varint
 }
 
 // count enforces a cap on repeated fields.
@@ -530,7 +530,7 @@ func secondsNanos(b []byte, where string) (sec int64, nanos int32, err error) {
 		switch f.num {
 		case 1:
 			u, err := f.varint(where + ".seconds")
-			sec = int64(u) //nolint:gosec // int64 fields are two's complement varints
+			sec = int64(u) // #nosec G115 -- protobuf int64 fields are two's complement varints
 			return err
 		case 2:
 			v, err := f.enum(where + ".nanos")
@@ -739,7 +739,7 @@ func decodeFeatureService(b []byte, where string) (FeatureService, error) {
 				if err := f.want(lw+".sample_rate", protowire.Fixed32Type); err != nil {
 					return err
 				}
-				s.LoggingSampleRate = math.Float32frombits(uint32(f.u)) //nolint:gosec // fixed32 payload
+				s.LoggingSampleRate = math.Float32frombits(uint32(f.u)) // #nosec G115 -- a fixed32 payload fits 32 bits
 				return nil
 			})
 		}

@@ -30,11 +30,11 @@ func (m msg) fixed32(n protowire.Number, v uint32) msg {
 }
 
 func tsMsg(t time.Time) msg {
-	return msg(nil).varint(1, uint64(t.Unix())).varint(2, uint64(t.Nanosecond())) //nolint:gosec // test times are after 1970
+	return msg(nil).varint(1, uint64(t.Unix())).varint(2, uint64(t.Nanosecond())) // #nosec G115 -- test times are after 1970
 }
 
 func fieldMsg(name string, vt ValueType) msg {
-	return msg(nil).str(1, name).varint(2, uint64(vt)) //nolint:gosec // small enum
+	return msg(nil).str(1, name).varint(2, uint64(vt)) // #nosec G115 -- a small enum
 }
 
 // intervalMeta is a FeatureViewMeta holding materialization intervals (field 3).
