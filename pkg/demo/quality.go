@@ -86,7 +86,7 @@ func (f *Fleet) applyQuality(m *modelSpec, x *row, s int64, i int) {
 			continue
 		}
 		if e.Share < 1 {
-			r := newRNG(key(f.seed, m.id, streamQuality, word(s), uint64(i)))
+			r := newRNG(key(f.seed, m.id, streamQuality, word(s), uint64(i))) // #nosec G115 -- i is a non-negative record index
 			if r.float() >= e.Share {
 				continue
 			}

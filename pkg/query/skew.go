@@ -230,7 +230,7 @@ func (h *Handler) skewView(ctx context.Context, fd *feastStores, reg *feast.Regi
 		if !ok || (filter != nil && !filter[probeKey(p)]) {
 			continue
 		}
-		idx = append(idx, int32(i))
+		idx = append(idx, int32(i)) // #nosec G115 -- indexes are below the record cap (limits.FeastMaxSkewRecords)
 		probes = append(probes, offline.Probe{At: time.Unix(0, b.TS[i]).UTC(), Keys: keys})
 	}
 	if len(idx) == 0 {

@@ -51,14 +51,14 @@ func keyValueBytes(v Value, version int) (ValueType, []byte, error) {
 		if v.Int < math.MinInt32 || v.Int > math.MaxInt32 {
 			return 0, nil, fmt.Errorf("int32 entity value %d out of range", v.Int)
 		}
-		return TypeInt32, binary.LittleEndian.AppendUint32(nil, uint32(int32(v.Int))), nil //nolint:gosec // checked range
+		return TypeInt32, binary.LittleEndian.AppendUint32(nil, uint32(int32(v.Int))), nil // #nosec G115 -- checked range
 	case TypeInt64:
 		if version <= 1 {
 			return 0, nil, errors.New("entity key serialization version 1 is not supported")
 		}
-		return TypeInt64, binary.LittleEndian.AppendUint64(nil, uint64(v.Int)), nil //nolint:gosec // two's complement
+		return TypeInt64, binary.LittleEndian.AppendUint64(nil, uint64(v.Int)), nil // #nosec G115 -- two's complement
 	case TypeUnixTimestamp:
-		return TypeUnixTimestamp, binary.LittleEndian.AppendUint64(nil, uint64(v.Int)), nil //nolint:gosec // two's complement
+		return TypeUnixTimestamp, binary.LittleEndian.AppendUint64(nil, uint64(v.Int)), nil // #nosec G115 -- two's complement
 	}
 	return 0, nil, fmt.Errorf("entity values of type %s cannot be serialized (Feast accepts STRING, BYTES, INT32, INT64, UNIX_TIMESTAMP)", v.Type)
 }
@@ -106,8 +106,8 @@ func SerializeEntityKey(k EntityKey, version int) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = binary.LittleEndian.AppendUint32(out, uint32(t)) //nolint:gosec // small enum
-		out = binary.LittleEndian.AppendUint32(out, uint32(len(payload)))
+		out = binary.LittleEndian.AppendUint32(out, uint32(t))            // #nosec G115 -- small enum
+		out = binary.LittleEndian.AppendUint32(out, uint32(len(payload))) // #nosec G115 -- Feast writes the payload length as a 4-byte unsigned; payloads are capped far below 4 GiB
 		out = append(out, payload...)
 	}
 	return out, nil
@@ -120,12 +120,12 @@ func KeyPrefix(joinKeys []string, version int) []byte {
 	sort.Strings(keys)
 	var out []byte
 	if version > 2 {
-		out = binary.LittleEndian.AppendUint32(out, uint32(len(keys)))
+		out = binary.LittleEndian.AppendUint32(out, uint32(len(keys))) // #nosec G115 -- Feast writes the key count as a 4-byte unsigned; join keys are capped at 64
 	}
 	for _, k := range keys {
 		out = binary.LittleEndian.AppendUint32(out, uint32(TypeString))
 		if version > 2 {
-			out = binary.LittleEndian.AppendUint32(out, uint32(len(k)))
+			out = binary.LittleEndian.AppendUint32(out, uint32(len(k))) // #nosec G115 -- Feast writes the key length as a 4-byte unsigned; names are short
 		}
 		out = append(out, k...)
 	}
@@ -153,7 +153,7 @@ func DeserializeEntityKey(b []byte) (EntityKey, error) {
 		if err != nil {
 			return EntityKey{}, err
 		}
-		if ValueType(t) != TypeString { //nolint:gosec // compared only
+		if ValueType(t) != TypeString { // #nosec G115 -- compared only
 			return EntityKey{}, badKey("join key %d has type %d, want STRING (2)", i, t)
 		}
 		l, err := r.u32("join key length")
@@ -240,7 +240,7 @@ func (r *keyReader) values(k *EntityKey) error {
 			return err
 		}
 		var v Value
-		switch ValueType(t) { //nolint:gosec // compared only
+		switch ValueType(t) { // #nosec G115 -- compared only
 		case TypeString:
 			if !utf8.Valid(p) {
 				return badKey("string value is not UTF-8")
@@ -252,12 +252,12 @@ func (r *keyReader) values(k *EntityKey) error {
 			if len(p) != 4 {
 				return badKey("INT32 value of %d bytes", len(p))
 			}
-			v = Int32(int32(binary.LittleEndian.Uint32(p))) //nolint:gosec // two's complement
+			v = Int32(int32(binary.LittleEndian.Uint32(p))) // #nosec G115 -- two's complement
 		case TypeInt64, TypeUnixTimestamp:
 			if len(p) != 8 {
-				return badKey("%s value of %d bytes (8 expected; version-1 keys use 4)", ValueType(t), len(p)) //nolint:gosec // small enum
+				return badKey("%s value of %d bytes (8 expected; version-1 keys use 4)", ValueType(t), len(p)) // #nosec G115 -- small enum
 			}
-			v = Value{Type: ValueType(t), Int: int64(binary.LittleEndian.Uint64(p))} //nolint:gosec // two's complement
+			v = Value{Type: ValueType(t), Int: int64(binary.LittleEndian.Uint64(p))} // #nosec G115 -- two's complement
 		default:
 			return badKey("value type %d is not an entity key type", t)
 		}

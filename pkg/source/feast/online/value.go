@@ -261,11 +261,11 @@ func consumeScalar(b []byte, t ValueType, typ protowire.Type) (Value, int, error
 		x, n = protowire.ConsumeVarint(b)
 		switch t {
 		case TypeInt32:
-			v.Int = int64(int32(x)) //nolint:gosec // protobuf int32 is the low 32 bits of the varint
+			v.Int = int64(int32(x)) // #nosec G115 -- protobuf int32 is the low 32 bits of the varint
 		case TypeBool:
 			v.Bool = x != 0
 		default:
-			v.Int = int64(x) //nolint:gosec // protobuf int64 is the varint's two's complement
+			v.Int = int64(x) // #nosec G115 -- protobuf int64 is the varint's two's complement
 		}
 	case protowire.Fixed64Type:
 		var x uint64
@@ -407,9 +407,9 @@ func appendScalarPayload(b []byte, t ValueType, v Value) []byte {
 	case TypeBool:
 		return protowire.AppendVarint(b, protowire.EncodeBool(v.Bool))
 	case TypeInt32:
-		return protowire.AppendVarint(b, uint64(int64(int32(v.Int)))) //nolint:gosec // protobuf int32 is sign-extended
+		return protowire.AppendVarint(b, uint64(int64(int32(v.Int)))) // #nosec G115 -- protobuf int32 is sign-extended
 	default:
-		return protowire.AppendVarint(b, uint64(v.Int)) //nolint:gosec // protobuf int64 two's complement
+		return protowire.AppendVarint(b, uint64(v.Int)) // #nosec G115 -- protobuf int64 two's complement
 	}
 }
 
@@ -430,9 +430,9 @@ func DecodeTimestamp(b []byte) (time.Time, error) {
 				return time.Time{}, fmt.Errorf("invalid timestamp: %v", protowire.ParseError(m))
 			}
 			if num == 1 {
-				sec = int64(x) //nolint:gosec // int64 two's complement
+				sec = int64(x) // #nosec G115 -- int64 two's complement
 			} else {
-				nanos = int32(x) //nolint:gosec // int32 low bits
+				nanos = int32(x) // #nosec G115 -- int32 low bits
 			}
 			b = b[m:]
 			continue
@@ -456,11 +456,11 @@ func AppendTimestamp(b []byte, t time.Time) []byte {
 	sec, nanos := t.Unix(), t.Nanosecond()
 	if sec != 0 {
 		b = protowire.AppendTag(b, 1, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(sec)) //nolint:gosec // int64 two's complement
+		b = protowire.AppendVarint(b, uint64(sec)) // #nosec G115 -- int64 two's complement
 	}
 	if nanos != 0 {
 		b = protowire.AppendTag(b, 2, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(nanos)) //nolint:gosec // nanos is in [0, 1e9)
+		b = protowire.AppendVarint(b, uint64(nanos)) // #nosec G115 -- nanos is in [0, 1e9)
 	}
 	return b
 }
