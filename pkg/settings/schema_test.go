@@ -26,7 +26,7 @@ type settingsSchema struct {
 	DefaultTimeoutSeconds float64                      `json:"defaultTimeoutSeconds"`
 	MaxTimeoutSeconds     float64                      `json:"maxTimeoutSeconds"`
 	DefaultMaxSamples     int                          `json:"defaultMaxSamples"`
-	// SQL holds the defaults of the PostgreSQL source that the config editor shows as placeholders.
+	// SQL holds the PostgreSQL source's defaults, which the config editor shows as its input fields' placeholder text.
 	SQL sqlDefaults `json:"sql"`
 }
 

@@ -31,9 +31,9 @@ type aggStatement struct {
 	table    string
 	where    string // the rows of the model, version and whole range
 	ts       string // the ts column
-	ends     string // the placeholder of the windows' end times
+	ends     string // the bind parameter ($n) that holds the windows' end times
 	version  string // the version expression (split by version)
-	width    string // the placeholder of the window width in microseconds
+	width    string // the bind parameter ($n) that holds the window width in microseconds
 }
 
 func (a *aggStatement) bind(v any) string {
