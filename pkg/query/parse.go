@@ -272,96 +272,17 @@ func Validate(q *Query) error {
 	if err := validateActionable(q); err != nil {
 		return err
 	}
-	if q.QueryType == TypeFreshness {
-		return validateFreshnessThresholds(q)
+	switch q.QueryType {
+	case TypeFreshness:
+		return freshnessThresholdRules.validate(q.Thresholds)
+	case TypeDataQuality:
+		if err := qualityThresholdRules.validate(q.Thresholds); err != nil {
+			return err
+		}
+		_, err := qualityThresholds(q.Thresholds)
+		return err
 	}
-	if q.QueryType == TypeDataQuality {
-		return validateQualityThresholds(q.Thresholds)
-	}
-	for m, th := range q.Thresholds {
-		if m == MethodStatus || !(oneOf(m, DriftMethods) || isSignificancePValue(m)) {
-			return userError("thresholds for unknown method %s (one of the drift methods except status)", quoteName(m))
-		}
-		if th.Warning == nil && th.Drift == nil {
-			return userError("thresholds.%s needs warning, drift or both", m)
-		}
-		for _, v := range []struct {
-			name string
-			v    *float64
-		}{{"warning", th.Warning}, {"drift", th.Drift}} {
-			if v.v == nil {
-				continue
-			}
-			x := *v.v
-			if slices.Contains(lowerIsWorse, m) || isSignificancePValue(m) {
-				if !(x >= 0 && x <= 1) {
-					return userError("thresholds.%s.%s (%v) must be a p-value in [0, 1]", m, v.name, x)
-				}
-			} else if !(x >= 0) || math.IsInf(x, 1) {
-				return userError("thresholds.%s.%s (%v) must be a finite number >= 0 (%s is never negative)", m, v.name, x, m)
-			}
-		}
-		if !slices.Contains(methodsWithDefaults, m) && !isSignificancePValue(m) && (th.Warning == nil || th.Drift == nil) {
-			return userError("thresholds.%s needs both warning and drift (%s has no default thresholds)", m, m)
-		}
-		if th.Warning != nil && th.Drift != nil {
-			w, d := *th.Warning, *th.Drift
-			if slices.Contains(lowerIsWorse, m) || isSignificancePValue(m) {
-				if w < d {
-					return userError("thresholds.%s: warning (%v) must be >= drift (%v) for a p-value", m, w, d)
-				}
-			} else if w > d {
-				return userError("thresholds.%s: warning (%v) must be <= drift (%v)", m, w, d)
-			}
-		}
-	}
-	return nil
-}
-
-// validateFreshnessThresholds checks a freshness query's thresholds: ages in seconds for
-// sinceNewestEvent or sinceMaterialized, warning <= drift (the stale level).
-func validateFreshnessThresholds(q *Query) error {
-	for m, th := range q.Thresholds {
-		if !oneOf(m, FreshnessMeasures) {
-			return userError("thresholds for unknown freshness measure %s (one of %s)", quoteName(m), quoteAll(FreshnessMeasures))
-		}
-		if th.Warning == nil && th.Drift == nil {
-			return userError("thresholds.%s needs warning, drift (stale) or both, in seconds", m)
-		}
-		for _, v := range []*float64{th.Warning, th.Drift} {
-			if v != nil && (!(*v >= 0) || math.IsInf(*v, 1)) {
-				return userError("thresholds.%s: %v is not a finite number of seconds >= 0", m, *v)
-			}
-		}
-		if th.Warning != nil && th.Drift != nil && *th.Warning > *th.Drift {
-			return userError("thresholds.%s: warning (%v) must be <= drift (%v)", m, *th.Warning, *th.Drift)
-		}
-	}
-	return nil
-}
-
-// validateQualityThresholds checks dataQuality thresholds: keyed by a data-quality metric (not
-// status), each a share in [0, 1], warning <= drift when both are given.
-func validateQualityThresholds(over map[string]Threshold) error {
-	for m, th := range over {
-		if m == QualityStatus || !oneOf(m, QualityMetrics) {
-			return userError("thresholds for unknown data-quality metric %s (one of %q, %q, %q, %q)", quoteName(m),
-				QualityNullRatio, QualityOutOfRange, QualityNewCategory, QualityTypeMismatch)
-		}
-		if th.Warning == nil && th.Drift == nil {
-			return userError("thresholds.%s needs warning, drift or both", m)
-		}
-		for _, v := range []struct {
-			name string
-			v    *float64
-		}{{"warning", th.Warning}, {"drift", th.Drift}} {
-			if v.v != nil && !(*v.v >= 0 && *v.v <= 1) {
-				return userError("thresholds.%s.%s (%v) must be a share in [0, 1]", m, v.name, *v.v)
-			}
-		}
-	}
-	_, err := qualityThresholds(over)
-	return err
+	return driftThresholdRules.validate(q.Thresholds)
 }
 
 func typeNames() []string {
