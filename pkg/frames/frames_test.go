@@ -133,3 +133,14 @@ func TestAddNoticeToAll(t *testing.T) {
 	require.Equal(t, []data.Notice{WarningNotice("each")}, fs[1].Meta.Notices)
 	require.Equal(t, []data.Notice{WarningNotice("each")}, fs[2].Meta.Notices)
 }
+
+func TestModelFields(t *testing.T) {
+	m, v := []string{"iris", "iris"}, []string{"v1", "v2"}
+	f := ModelFields(m, v, false)
+	require.Len(t, f, 1)
+	require.Equal(t, "model", f[0].Name)
+	f = ModelFields(m, v, true)
+	require.Len(t, f, 2)
+	require.Equal(t, "version", f[1].Name)
+	require.Equal(t, "v2", f[1].At(1))
+}

@@ -42,3 +42,13 @@ func LabelledNumberField(name string, labels data.Labels, display string, values
 	f.SetConfig(&data.FieldConfig{DisplayNameFromDS: display})
 	return f
 }
+
+// ModelFields are the leading columns of a per-model table: "model", and "version" when the
+// query named a version (or the table has one row per version).
+func ModelFields(model, version []string, withVersion bool) []*data.Field {
+	fields := []*data.Field{StringField("model", model)}
+	if withVersion {
+		fields = append(fields, StringField("version", version))
+	}
+	return fields
+}

@@ -63,12 +63,9 @@ func (h *Handler) prepareDriftPush(ctx context.Context, r *request, g grid, allo
 	if err != nil {
 		return Resolved{}, nil, nil, err
 	}
-	src, err := h.cat.Resolve(ctx, q.Source, q.Model)
+	src, err := h.recordsSource(ctx, q.Source, q.Model, "%s queries need the prediction log or the demo fleet: source %q has no raw records to compare with a reference", q.QueryType)
 	if err != nil {
 		return src, nil, nil, err
-	}
-	if src.Log == nil {
-		return src, nil, nil, userError("%s queries need the prediction log or the demo fleet: source %q has no raw records to compare with a reference", q.QueryType, src.Name)
 	}
 	models, mnotices, err := h.queryModels(ctx, src, q)
 	if err != nil {
@@ -443,10 +440,7 @@ func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query,
 	if empty > 0 {
 		info.Notices = append(info.Notices, frames.InfoNotice(fmt.Sprintf("%d feature(s) had no values in the window: drift is not defined there", empty)))
 	}
-	fields := []*data.Field{frames.StringField("model", modelCol)}
-	if q.Version != "" {
-		fields = append(fields, frames.StringField("version", versionCol))
-	}
+	fields := frames.ModelFields(modelCol, versionCol, q.Version != "")
 	fields = append(fields, frames.StringField("feature", featureCol), frames.StringField("type", typeCol))
 	for j, m := range cols {
 		fields = append(fields, frames.NumberField(m, "", methodCols[j]))

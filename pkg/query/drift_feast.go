@@ -135,12 +135,9 @@ func (h *Handler) driftFromFeast(ctx context.Context, r *request, g grid) (data.
 		}
 		return nil, feastError("feast offline store", err)
 	}
-	src, err := h.cat.Resolve(ctx, recordSource(q.Source), q.Model)
+	src, err := h.recordsSource(ctx, recordSource(q.Source), q.Model, "drift against Feast's baseline needs the model's prediction records, which source %q does not have")
 	if err != nil {
 		return nil, err
-	}
-	if src.Log == nil {
-		return nil, userError("drift against Feast's baseline needs the model's prediction records, which source %q does not have", src.Name)
 	}
 	got, fnotices, err := h.gridRecords(ctx, src, q, g)
 	if err != nil {

@@ -361,10 +361,7 @@ func endpointsFrame(rows []endpointRow, withVersion bool, info frames.Info) *dat
 		first[i], last[i] = r.first, r.last
 		rate[i], avg[i], p95[i], ec[i], er[i], score[i] = r.rate, r.avgLat, r.p95Lat, r.errCount, r.errRatio, r.driftScore
 	}
-	fields := []*data.Field{frames.StringField("model", model)}
-	if withVersion {
-		fields = append(fields, frames.StringField("version", version))
-	}
+	fields := frames.ModelFields(model, version, withVersion)
 	fields = append(fields,
 		data.NewField("first request", nil, first),
 		data.NewField("last request", nil, last),

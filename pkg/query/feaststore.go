@@ -380,12 +380,9 @@ func (h *Handler) probeSet(ctx context.Context, r *request, reg *feast.Registry,
 			keyNames[jk.Name] = true
 		}
 	}
-	src, err := h.cat.Resolve(ctx, recordSource(q.Source), q.Model)
+	src, err := h.recordsSource(ctx, recordSource(q.Source), q.Model, "the default probe set comes from prediction records, which source %q does not have; give entities")
 	if err != nil {
 		return nil, nil, err
-	}
-	if src.Log == nil {
-		return nil, nil, userError("the default probe set comes from prediction records, which source %q does not have; give entities", src.Name)
 	}
 	models, notices, err := h.queryModels(ctx, src, q)
 	if err != nil {

@@ -326,12 +326,9 @@ func (h *Handler) performance(ctx context.Context, r *request) (data.Frames, err
 	if err != nil {
 		return nil, err
 	}
-	src, err := h.cat.Resolve(ctx, q.Source, q.Model)
+	src, err := h.recordsSource(ctx, q.Source, q.Model, "performance queries need prediction records with labels (prediction log, sql or the demo fleet), not %q")
 	if err != nil {
 		return nil, err
-	}
-	if src.Log == nil {
-		return nil, userError("performance queries need prediction records with labels (prediction log, sql or the demo fleet), not %q", src.Name)
 	}
 	fetchedAll, notices, err := h.gridRecords(ctx, src, q, g)
 	if err != nil {
@@ -634,10 +631,7 @@ func (t *perfTable) add(l data.Labels, s *perfSeries) {
 }
 
 func (t *perfTable) frame(q *Query, info frames.Info) *data.Frame {
-	fields := []*data.Field{frames.StringField("model", t.model)}
-	if q.Version != "" {
-		fields = append(fields, frames.StringField("version", t.version))
-	}
+	fields := frames.ModelFields(t.model, t.version, q.Version != "")
 	fields = append(fields,
 		frames.StringField("metric", t.metric),
 		frames.StringField("class", t.class),

@@ -41,12 +41,9 @@ func (h *Handler) predictions(ctx context.Context, r *request) (data.Frames, err
 	if err != nil {
 		return nil, err
 	}
-	src, err := h.cat.Resolve(ctx, q.Source, q.Model)
+	src, err := h.recordsSource(ctx, q.Source, q.Model, "predictions queries need the prediction log or the demo fleet (source %q has no prediction records)")
 	if err != nil {
 		return nil, err
-	}
-	if src.Log == nil {
-		return nil, userError("predictions queries need the prediction log or the demo fleet (source %q has no prediction records)", src.Name)
 	}
 	fetchedAll, notices, err := h.gridRecords(ctx, src, q, g)
 	if err != nil {

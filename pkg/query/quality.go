@@ -149,12 +149,9 @@ func (h *Handler) dataQuality(ctx context.Context, r *request) (data.Frames, err
 	if err != nil {
 		return nil, err
 	}
-	src, err := h.cat.Resolve(ctx, q.Source, q.Model)
+	src, err := h.recordsSource(ctx, q.Source, q.Model, "dataQuality queries need prediction records (the prediction log, sql or the demo fleet): source %q has none")
 	if err != nil {
 		return nil, err
-	}
-	if src.Log == nil {
-		return nil, userError("dataQuality queries need prediction records (the prediction log, sql or the demo fleet): source %q has none", src.Name)
 	}
 	models, notices, err := h.qualityModels(ctx, r, src, g)
 	if err != nil {
@@ -376,10 +373,7 @@ func qualityTable(ctx context.Context, models []qualityModel, q *Query, g grid, 
 			}
 		}
 	}
-	fields := []*data.Field{frames.StringField("model", modelCol)}
-	if q.Version != "" {
-		fields = append(fields, frames.StringField("version", versionCol))
-	}
+	fields := frames.ModelFields(modelCol, versionCol, q.Version != "")
 	fields = append(fields, frames.StringField("feature", featureCol), frames.StringField("type", typeCol),
 		frames.NumberField("records", "", records))
 	for _, m := range cols {

@@ -117,6 +117,20 @@ func (c *catalog) Resolve(ctx context.Context, name, model string) (Resolved, er
 	return usedDemo(ctx, r), err
 }
 
+// recordsSource resolves a query's source (see Resolve) for a query type that needs prediction
+// records: a source without them is the error noRecords formats, with args and then the source's
+// name.
+func (h *Handler) recordsSource(ctx context.Context, name, model, noRecords string, args ...any) (Resolved, error) {
+	src, err := h.cat.Resolve(ctx, name, model)
+	if err != nil {
+		return src, err
+	}
+	if src.Log == nil {
+		return src, userError(noRecords, append(args, src.Name)...)
+	}
+	return src, nil
+}
+
 func (c *catalog) resolve(ctx context.Context, name, model string) (Resolved, error) {
 	if name != "" && name != SourceAuto {
 		if !c.configured(name) {
@@ -126,24 +140,16 @@ func (c *catalog) resolve(ctx context.Context, name, model string) (Resolved, er
 	}
 	var firstErr error
 	logDown := false
-	if c.deps.PredictionLog != nil {
-		r := c.byName(SourcePredictionLog)
-		if allModels(model) {
-			return r, nil
+	// The Prediction Log first, then PostgreSQL, for the models each holds (every model when it is
+	// the first record source).
+	for _, rs := range []struct {
+		on   bool
+		name string
+	}{{c.deps.PredictionLog != nil, SourcePredictionLog}, {c.deps.SQL != nil, SourceSQL}} {
+		if !rs.on {
+			continue
 		}
-		models, err := c.Models(ctx, r)
-		switch {
-		case err != nil:
-			firstErr, logDown = err, true
-		case findModel(models, model) != nil:
-			return r, nil
-		default:
-			firstErr = unknownModel(model, models)
-		}
-	}
-	// Then PostgreSQL, for the models it holds (every model when it is the only record source).
-	if c.deps.SQL != nil {
-		r := c.byName(SourceSQL)
+		r := c.byName(rs.name)
 		if allModels(model) {
 			return r, nil
 		}

@@ -115,12 +115,9 @@ func (h *Handler) skew(ctx context.Context, r *request) (data.Frames, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := h.cat.Resolve(ctx, recordSource(q.Source), q.Model)
+	src, err := h.recordsSource(ctx, recordSource(q.Source), q.Model, "skew queries need prediction records, which source %q does not have")
 	if err != nil {
 		return nil, err
-	}
-	if src.Log == nil {
-		return nil, userError("skew queries need prediction records, which source %q does not have", src.Name)
 	}
 	got, notices, err := h.gridRecords(ctx, src, q, g)
 	if err != nil {
