@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
@@ -55,11 +54,10 @@ func (h *Handler) distribution(ctx context.Context, r *request) (data.Frames, er
 			if ref == nil {
 				continue
 			}
-			var lo, hi int
-			if err := g.windows(ctx, b.TS, grp.idx, func(_ int, _ time.Time, l, h int) { lo, hi = l, h }); err != nil {
+			idx, err := g.lastWindow(ctx, b.TS, grp.idx)
+			if err != nil {
 				return nil, err
 			}
-			idx := grp.idx[lo:hi]
 			for si := range dm.specs {
 				spec := &dm.specs[si]
 				info := frames.Info{Source: src.Name}

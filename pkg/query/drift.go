@@ -352,11 +352,10 @@ func (h *Handler) driftTable(ctx context.Context, models []driftModel, q *Query,
 			if ref == nil {
 				continue
 			}
-			var lo, hi int
-			if err := g.windows(ctx, b.TS, grp.idx, func(_ int, _ time.Time, l, h int) { lo, hi = l, h }); err != nil {
+			idx, err := g.lastWindow(ctx, b.TS, grp.idx)
+			if err != nil {
 				return nil, err
 			}
-			idx := grp.idx[lo:hi]
 			first := len(featureCol)
 			var imp []float64
 			sum := nanValues()

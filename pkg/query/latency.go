@@ -32,19 +32,11 @@ func (h *Handler) latency(ctx context.Context, r *request) (data.Frames, error) 
 	if err != nil {
 		return nil, err
 	}
-	src, err := h.cat.Resolve(ctx, q.Source, q.Model)
-	if err != nil {
-		return nil, err
-	}
-	if src.Metrics != nil {
-		res, err := src.Metrics.Latency(ctx, metricsRequest(q, g), ps)
-		if err != nil {
-			return nil, sourceError(src.Name, err)
-		}
-		return seriesFrames(res, g, func(data.Labels) string { return LatencyUnit }, src.Name), nil
-	}
-	if src.Log == nil {
-		return nil, userError("latency queries need a prediction log, the demo fleet or Prometheus, not %q", src.Name)
+	src, fs, answered, err := h.metricsOrRecords(ctx, q, g, func(m source.Metrics, req source.MetricsRequest) (*source.SeriesResult, error) {
+		return m.Latency(ctx, req, ps)
+	}, func(data.Labels) string { return LatencyUnit })
+	if err != nil || answered {
+		return fs, err
 	}
 	var out seriesSet
 	if agg, ok := h.aggregator(src); ok && !g.overlapping() {

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"time"
@@ -123,4 +124,25 @@ func dedupe(xs []string) []string {
 		}
 	}
 	return out
+}
+
+// metricsOrRecords resolves the source of a query that a metrics store (Prometheus) or prediction
+// records answer. With a metrics store, answered is true and fs holds its answer to ask, turned
+// into frames with the units of unit; else the source must have prediction records.
+func (h *Handler) metricsOrRecords(ctx context.Context, q *Query, g grid, ask func(source.Metrics, source.MetricsRequest) (*source.SeriesResult, error), unit func(data.Labels) string) (src Resolved, fs data.Frames, answered bool, err error) {
+	src, err = h.cat.Resolve(ctx, q.Source, q.Model)
+	if err != nil {
+		return src, nil, false, err
+	}
+	if src.Metrics != nil {
+		res, err := ask(src.Metrics, metricsRequest(q, g))
+		if err != nil {
+			return src, nil, false, sourceError(src.Name, err)
+		}
+		return src, seriesFrames(res, g, unit, src.Name), true, nil
+	}
+	if src.Log == nil {
+		return src, nil, false, userError("%s queries need a prediction log, the demo fleet or Prometheus, not %q", q.QueryType, src.Name)
+	}
+	return src, nil, false, nil
 }

@@ -335,11 +335,10 @@ func qualityTable(ctx context.Context, models []qualityModel, q *Query, g grid, 
 			if ref == nil {
 				continue
 			}
-			var lo, hi int
-			if err := g.windows(ctx, b.TS, grp.idx, func(_ int, _ time.Time, l, h int) { lo, hi = l, h }); err != nil {
+			idx, err := g.lastWindow(ctx, b.TS, grp.idx)
+			if err != nil {
 				return nil, err
 			}
-			idx := grp.idx[lo:hi]
 			for fi, name := range qm.features {
 				if err := ctx.Err(); err != nil {
 					return nil, err

@@ -8,6 +8,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/frames"
+	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 )
 
 // trafficUnits are the Grafana units of the traffic metrics.
@@ -32,19 +33,11 @@ func (h *Handler) traffic(ctx context.Context, r *request) (data.Frames, error) 
 	if err != nil {
 		return nil, err
 	}
-	src, err := h.cat.Resolve(ctx, q.Source, q.Model)
-	if err != nil {
-		return nil, err
-	}
-	if src.Metrics != nil {
-		res, err := src.Metrics.Traffic(ctx, metricsRequest(q, g), metrics)
-		if err != nil {
-			return nil, sourceError(src.Name, err)
-		}
-		return seriesFrames(res, g, func(l data.Labels) string { return trafficUnits[l["metric"]] }, src.Name), nil
-	}
-	if src.Log == nil {
-		return nil, userError("traffic queries need a prediction log, the demo fleet or Prometheus, not %q", src.Name)
+	src, fs, answered, err := h.metricsOrRecords(ctx, q, g, func(m source.Metrics, req source.MetricsRequest) (*source.SeriesResult, error) {
+		return m.Traffic(ctx, req, metrics)
+	}, func(l data.Labels) string { return trafficUnits[l["metric"]] })
+	if err != nil || answered {
+		return fs, err
 	}
 	secs := g.window.Seconds()
 	var out seriesSet

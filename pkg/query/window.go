@@ -147,6 +147,16 @@ func (g grid) fetchRange() (time.Time, time.Time) {
 	return time.Unix(0, windowStart(g.times[0].UnixNano(), g.window)).UTC(), g.times[len(g.times)-1]
 }
 
+// lastWindow is the part of idx (see windows) whose records fall in the window of the grid's last
+// point: the single window of a table.
+func (g grid) lastWindow(ctx context.Context, ts []int64, idx []int32) ([]int32, error) {
+	var lo, hi int
+	if err := g.windows(ctx, ts, idx, func(_ int, _ time.Time, l, h int) { lo, hi = l, h }); err != nil {
+		return nil, err
+	}
+	return idx[lo:hi], nil
+}
+
 // windows calls fn for each point with the positions [lo, hi) of idx whose records fall in that
 // point's window. idx holds record positions in ascending time order; one pass, two pointers. It
 // stops with ctx's error when the query is cancelled (checked before every point: fn's work per

@@ -97,17 +97,26 @@ func resize(dst []float64, n int) []float64 {
 	return make([]float64, n)
 }
 
+// countsDst is dst resized to the len(edges)+1 bins of edges; ok is false, and every bin NaN,
+// when the edges are invalid (NaN or out of order).
+func countsDst(edges, dst []float64) (_ []float64, ok bool) {
+	dst = resize(dst, len(edges)+1)
+	if !validEdges(edges) {
+		for i := range dst {
+			dst[i] = math.NaN()
+		}
+		return dst, false
+	}
+	return dst, true
+}
+
 // Counts returns the number of values of x in each of the len(edges)+1 bins (see the bin
 // definition above), written to dst when its capacity is enough. NaN values are skipped. Edges
 // must be non-decreasing (repeated edges give empty bins); edges holding NaN or out of order give
 // NaN in every bin. Cost O(n log bins).
 func Counts(edges []float64, x []float64, dst []float64) []float64 {
-	nb := len(edges) + 1
-	dst = resize(dst, nb)
-	if !validEdges(edges) {
-		for i := range dst {
-			dst[i] = math.NaN()
-		}
+	dst, ok := countsDst(edges, dst)
+	if !ok {
 		return dst
 	}
 	for i := range dst {
@@ -137,14 +146,11 @@ func Counts(edges []float64, x []float64, dst []float64) []float64 {
 // O(bins·log n). NaNs at either end of sorted (where sort.Float64s and SortFloat64s put them) are
 // skipped; sorted must otherwise be ascending (not checked).
 func CountsSorted(edges []float64, sorted []float64, dst []float64) []float64 {
-	nb := len(edges) + 1
-	dst = resize(dst, nb)
-	if !validEdges(edges) {
-		for i := range dst {
-			dst[i] = math.NaN()
-		}
+	dst, ok := countsDst(edges, dst)
+	if !ok {
 		return dst
 	}
+	nb := len(dst)
 	lo, hi := 0, len(sorted)
 	for lo < hi && sorted[lo] != sorted[lo] {
 		lo++
