@@ -81,36 +81,25 @@ func (h *Handler) prepareDriftPush(ctx context.Context, r *request, g grid, allo
 	var firstMissing error
 	for i := range models {
 		m := &models[i]
-		names := q.Features
-		explicit := len(names) > 0
-		if !explicit {
-			for _, f := range m.Features {
-				names = append(names, f.Name)
-			}
-		}
+		explicit := len(q.Features) > 0
 		dm := driftModel{model: *m}
-		var missing []string
-		for _, name := range dedupe(names) {
-			kind, err := featureKind(m, name, allowLatency)
-			if err != nil && allModels(q.Model) {
-				// Over every model, a feature that only some models have is compared where it exists.
-				if firstMissing == nil {
-					firstMissing = err
-				}
-				missing = append(missing, name)
-				continue
-			}
-			if err != nil {
-				return src, nil, nil, err
-			}
+		missing, missErr, err := eachFeature(q, m, allowLatency, func(name string, kind source.Kind) error {
 			spec, skipped, err := specFor(name, kind, methods, explicit, th, extra)
 			if err != nil {
-				return src, nil, nil, err
+				return err
 			}
 			if len(skipped) > 0 {
 				notices = append(notices, frames.InfoNotice(fmt.Sprintf("%s/%s is categorical: %s skipped", m.Name, name, describeMethods(skipped))))
 			}
 			dm.specs = append(dm.specs, spec)
+			return nil
+		})
+		if err != nil {
+			return src, nil, nil, err
+		}
+		// Over every model, a feature that only some models have is compared where it exists.
+		if firstMissing == nil {
+			firstMissing = missErr
 		}
 		if len(missing) > 0 {
 			notices = append(notices, frames.InfoNotice(fmt.Sprintf("%s has no feature %s: not compared there", m.Name, strings.Join(missing, ", "))))

@@ -396,6 +396,36 @@ func describeMethods(ms []string) string {
 	return strings.Join(ms, ", ")
 }
 
+// eachFeature calls fn, in order, with each feature q asks of model m (q.Features, default all of
+// m's features) and its kind; fn's first error is returned as err. Over every model a feature m
+// lacks is skipped and listed in missing, with the first such error as missErr; for a named model
+// it is err.
+func eachFeature(q *Query, m *source.Model, allowLatency bool, fn func(name string, kind source.Kind) error) (missing []string, missErr, err error) {
+	names := q.Features
+	if len(names) == 0 {
+		for _, f := range m.Features {
+			names = append(names, f.Name)
+		}
+	}
+	for _, name := range dedupe(names) {
+		kind, err := featureKind(m, name, allowLatency)
+		if err != nil && allModels(q.Model) {
+			if missErr == nil {
+				missErr = err
+			}
+			missing = append(missing, name)
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := fn(name, kind); err != nil {
+			return nil, nil, err
+		}
+	}
+	return missing, missErr, nil
+}
+
 // featureKind returns the kind of a variable of a model: an input feature, or "prediction",
 // "score" (and "latency" when allowLatency). Unknown names are a user error.
 func featureKind(m *source.Model, name string, allowLatency bool) (source.Kind, error) {

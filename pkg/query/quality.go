@@ -257,28 +257,17 @@ func (h *Handler) qualityModels(ctx context.Context, r *request, src Resolved, g
 	var firstMissing error
 	for i := range models {
 		m := &models[i]
-		names := q.Features
-		if len(names) == 0 {
-			for _, f := range m.Features {
-				names = append(names, f.Name)
-			}
-		}
 		qm := qualityModel{model: *m}
-		var missing []string
-		for _, name := range dedupe(names) {
-			kind, err := featureKind(m, name, false)
-			if err != nil && allModels(q.Model) {
-				if firstMissing == nil {
-					firstMissing = err
-				}
-				missing = append(missing, name)
-				continue
-			}
-			if err != nil {
-				return nil, nil, err
-			}
+		missing, missErr, err := eachFeature(q, m, false, func(name string, kind source.Kind) error {
 			qm.features = append(qm.features, name)
 			qm.kinds = append(qm.kinds, kind)
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		if firstMissing == nil {
+			firstMissing = missErr
 		}
 		if len(missing) > 0 {
 			notices = append(notices, frames.InfoNotice(fmt.Sprintf("%s has no feature %s: not covered there", m.Name, strings.Join(missing, ", "))))
