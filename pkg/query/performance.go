@@ -330,7 +330,8 @@ func (h *Handler) performance(ctx context.Context, r *request) (data.Frames, err
 	if err != nil {
 		return nil, err
 	}
-	fetchedAll, notices, err := h.gridRecords(ctx, src, q, g)
+	// Outputs and label times only: a source may leave the features out.
+	fetchedAll, notices, err := h.gridRecordsOf(ctx, src, q, g, []string{FeaturePrediction, "label"})
 	if err != nil {
 		return nil, err
 	}

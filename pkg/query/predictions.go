@@ -45,7 +45,8 @@ func (h *Handler) predictions(ctx context.Context, r *request) (data.Frames, err
 	if err != nil {
 		return nil, err
 	}
-	fetchedAll, notices, err := h.gridRecords(ctx, src, q, g)
+	// Only the prediction column (score is always read): a source may leave the features out.
+	fetchedAll, notices, err := h.gridRecordsOf(ctx, src, q, g, []string{FeaturePrediction})
 	if err != nil {
 		return nil, err
 	}
