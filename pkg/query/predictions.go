@@ -48,7 +48,9 @@ func (h *Handler) predictions(ctx context.Context, r *request) (data.Frames, err
 	if src.Log == nil {
 		return nil, userError("predictions queries need the prediction log or the demo fleet (source %q has no prediction records)", src.Name)
 	}
-	fetchedAll, notices, err := h.gridRecords(ctx, src, q, g)
+	// Only the prediction and the score, sampled in the database above maxSamples when the source
+	// can (fetchSampledOf).
+	fetchedAll, notices, err := h.gridSampledOf(ctx, src, q, g, []string{FeaturePrediction, FeatureScore})
 	if err != nil {
 		return nil, err
 	}

@@ -142,7 +142,9 @@ type reader struct {
 }
 
 // newReader prepares the SELECT list of a table for a model. errorStatus is bound as a parameter.
-func (s *Source) newReader(m *source.Model, t settings.Table, info tableInfo, errorStatus string, variables []string) *reader {
+// lean reads only the time, the version and the variables (source.Sampler): latency and score only
+// when named, status and label time not at all.
+func (s *Source) newReader(m *source.Model, t settings.Table, info tableInfo, errorStatus string, variables []string, lean bool) *reader {
 	wanted := func(name string) bool { return variables == nil || containsString(variables, name) }
 	r := &reader{t: t, vcodes: map[string]int32{}}
 	b := &source.Batch{Model: m.Name, Prediction: source.NewColumn(m.Prediction.Type, 0), Label: source.NewColumn(m.Prediction.Type, 0),
@@ -167,22 +169,22 @@ func (s *Source) newReader(m *source.Model, t settings.Table, info tableInfo, er
 	} else {
 		add(null+"::text", &r.ver)
 	}
-	if t.LatencyMs != "" {
+	if t.LatencyMs != "" && (!lean || wanted("latency")) {
 		add(col(t.LatencyMs)+"::float8", &r.lat)
 	} else {
 		add(null+"::float8", &r.lat)
 	}
-	if t.Status != "" {
+	if t.Status != "" && !lean {
 		add("("+col(t.Status)+"::text = "+l.bind(errorStatus)+")", &r.isErr)
 	} else {
 		add("false", &r.isErr)
 	}
-	if t.Score != "" {
+	if t.Score != "" && (!lean || wanted("score")) {
 		add(col(t.Score)+"::float8", &r.score)
 	} else {
 		add(null+"::float8", &r.score)
 	}
-	if t.LabelTS != "" {
+	if t.LabelTS != "" && !lean {
 		add(col(t.LabelTS), &r.lts)
 		r.hasLTS = true
 	} else {
@@ -339,7 +341,7 @@ func (s *Source) Records(ctx context.Context, req source.RecordsRequest) (*sourc
 	if err != nil {
 		return nil, err
 	}
-	r := s.newReader(m, s.rec, info, s.errorStatus, req.Variables)
+	r := s.newReader(m, s.rec, info, s.errorStatus, req.Variables, false)
 	b := r.b
 	if !req.End.After(req.Start) {
 		return b, nil
@@ -434,7 +436,7 @@ func (s *Source) Reference(ctx context.Context, model, version string) (*source.
 	if info, err = s.checkTable(ctx, "reference", s.ref, false); err != nil {
 		return nil, err
 	}
-	r := s.newReader(m, s.ref, info, s.errorStatus, nil)
+	r := s.newReader(m, s.ref, info, s.errorStatus, nil, false)
 	b := r.b
 	l := &r.list
 	where := col(s.ref.Model) + " = $1"
