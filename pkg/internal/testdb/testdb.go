@@ -154,7 +154,9 @@ func StartPostgres(t testing.TB, options ...PostgresOption) *Postgres {
 	logPath := filepath.Join(base, "server.log")
 	args := []string{"-D", p.Dir, "-p", strconv.Itoa(p.Port), "-c", "listen_addresses=127.0.0.1",
 		"-c", "unix_socket_directories=" + base, "-c", "fsync=off", "-c", "synchronous_commit=off",
-		"-c", "full_page_writes=off", "-c", "log_destination=stderr", "-c", "logging_collector=off"}
+		"-c", "full_page_writes=off", "-c", "log_destination=stderr", "-c", "logging_collector=off",
+		// Whole statements in pg_stat_activity (tests find theirs by text).
+		"-c", "track_activity_query_size=65536"}
 	if o.certPEM != nil {
 		// The server refuses a key file that others can read; it must belong to the server's user.
 		crt, key := filepath.Join(p.Dir, "server.crt"), filepath.Join(p.Dir, "server.key")

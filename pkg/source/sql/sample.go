@@ -58,8 +58,11 @@ func (s *Source) SampleRecords(ctx context.Context, req source.RecordsRequest) (
 		key := make([]string, 0, len(l.vars)+1)
 		for _, v := range l.vars {
 			key = append(key, "("+v.expr+")::text")
+			if v.other != "" {
+				key = append(key, v.other)
+			}
 		}
-		n := len(r.fixed) + len(l.vars)
+		n := r.columns()
 		pos := make([]string, 0, n)
 		for i := 1; i <= n; i++ {
 			pos = append(pos, strconv.Itoa(i))
