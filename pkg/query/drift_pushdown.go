@@ -91,7 +91,13 @@ func (h *Handler) driftRecords(ctx context.Context, src Resolved, agg source.Agg
 		if rawVars == nil {
 			rawVars = []string{}
 		}
-		fs, fnotices, err := h.fetchRecordsOf(ctx, src, rawModels, q.Version, start, end, rawVars)
+		// With push-down, the specs that need raw values (ks, wasserstein) read their columns from
+		// the source's sample of the range (fetchSampledOf) rather than the newest records.
+		fetch := h.fetchRecordsOf
+		if agg != nil && !shiftedKind(q.Reference) && !slices.Contains(q.Methods, MethodPCAReconstruction) {
+			fetch = h.fetchSampledOf
+		}
+		fs, fnotices, err := fetch(ctx, src, rawModels, q.Version, start, end, rawVars)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -112,7 +118,7 @@ func (h *Handler) driftRecords(ctx context.Context, src Resolved, agg source.Agg
 					for _, s := range specs[i].specs {
 						names = append(names, s.name)
 					}
-					again, _, err := h.fetchRecordsOf(ctx, src, []source.Model{f.model}, q.Version, start, end, names)
+					again, _, err := fetch(ctx, src, []source.Model{f.model}, q.Version, start, end, names)
 					if err != nil {
 						return nil, nil, err
 					}

@@ -77,7 +77,9 @@ func (h *Handler) latency(ctx context.Context, r *request) (data.Frames, error) 
 			return out.frames(g, frames.Info{Source: src.Name, Notices: notices}), nil
 		}
 	}
-	fetchedAll, notices, err := h.gridRecordsOf(ctx, src, q, g, []string{})
+	// Overlapping windows (or no push-down): the latencies, sampled in the database above
+	// maxSamples when the source can (fetchSampledOf).
+	fetchedAll, notices, err := h.gridSampledOf(ctx, src, q, g, []string{FeatureLatency})
 	if err != nil {
 		return nil, err
 	}

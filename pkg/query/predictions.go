@@ -45,8 +45,9 @@ func (h *Handler) predictions(ctx context.Context, r *request) (data.Frames, err
 	if err != nil {
 		return nil, err
 	}
-	// Only the prediction column (score is always read): a source may leave the features out.
-	fetchedAll, notices, err := h.gridRecordsOf(ctx, src, q, g, []string{FeaturePrediction})
+	// Only the prediction and the score, sampled in the database above maxSamples when the source
+	// can (fetchSampledOf).
+	fetchedAll, notices, err := h.gridSampledOf(ctx, src, q, g, []string{FeaturePrediction, FeatureScore})
 	if err != nil {
 		return nil, err
 	}

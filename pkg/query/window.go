@@ -285,6 +285,12 @@ func (h *Handler) fetchRecords(ctx context.Context, r Resolved, models []source.
 
 // fetchRecordsOf is fetchRecords reading only the given features and outputs (nil: all).
 func (h *Handler) fetchRecordsOf(ctx context.Context, r Resolved, models []source.Model, version string, start, end time.Time, variables []string) ([]fetched, []data.Notice, error) {
+	return h.fetchWith(ctx, r, r.Log.Records, models, version, start, end, variables)
+}
+
+// fetchWith is fetchRecordsOf reading each model's records with read.
+func (h *Handler) fetchWith(ctx context.Context, r Resolved, read func(context.Context, source.RecordsRequest) (*source.Batch, error),
+	models []source.Model, version string, start, end time.Time, variables []string) ([]fetched, []data.Notice, error) {
 	v := version
 	if v == WildcardAllVersions {
 		v = ""
@@ -308,7 +314,7 @@ func (h *Handler) fetchRecordsOf(ctx context.Context, r Resolved, models []sourc
 					err = backend.PluginError(errors.New("internal error while fetching records; the plugin log has the details"))
 				}
 			}()
-			b, err := r.Log.Records(ectx, source.RecordsRequest{Model: m.Name, Version: v, Start: start, End: end, Limit: limit, Variables: variables})
+			b, err := read(ectx, source.RecordsRequest{Model: m.Name, Version: v, Start: start, End: end, Limit: limit, Variables: variables})
 			if err != nil {
 				return sourceError(r.Name, err)
 			}
@@ -318,6 +324,9 @@ func (h *Handler) fetchRecordsOf(ctx context.Context, r Resolved, models []sourc
 			var notices []data.Notice
 			if b.Truncated {
 				notices = append(notices, frames.WarningNotice(truncatedText(m.Name, "", b, start)))
+			}
+			if b.SampledFrom > int64(b.Len()) {
+				notices = append(notices, sampledNotice(m.Name, v, b))
 			}
 			if b.Len() == 0 {
 				notices = append(notices, frames.InfoNotice(fmt.Sprintf("%s%s: no records after %s up to %s", m.Name, versionSuffix(v),

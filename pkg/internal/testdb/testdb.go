@@ -94,11 +94,28 @@ func asPostgresUser(name string, args ...string) *exec.Cmd {
 	return exec.Command(name, args...)
 }
 
+// PostgresOption configures StartPostgres.
+type PostgresOption func(*pgOptions)
+
+type pgOptions struct {
+	certPEM, keyPEM []byte
+}
+
+// WithTLS starts the server with ssl=on and the given PEM certificate (chain) and private key;
+// clients may still connect without TLS (sslmode=disable), as the default URLs do.
+func WithTLS(certPEM, keyPEM []byte) PostgresOption {
+	return func(o *pgOptions) { o.certPEM, o.keyPEM = certPEM, keyPEM }
+}
+
 // StartPostgres initialises a cluster in a temporary directory, starts PostgreSQL on a free
 // loopback port with password authentication and returns it; the server is stopped and its
 // directory removed when the test ends.
-func StartPostgres(t testing.TB) *Postgres {
+func StartPostgres(t testing.TB, options ...PostgresOption) *Postgres {
 	t.Helper()
+	var o pgOptions
+	for _, f := range options {
+		f(&o)
+	}
 	bin := PostgresBinDir()
 	initdb, server := filepath.Join(bin, "initdb"), filepath.Join(bin, "postgres")
 	if _, err := os.Stat(initdb); err != nil {
@@ -135,9 +152,27 @@ func StartPostgres(t testing.TB) *Postgres {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
 	logPath := filepath.Join(base, "server.log")
-	cmd := asPostgresUser(server, "-D", p.Dir, "-p", strconv.Itoa(p.Port), "-c", "listen_addresses=127.0.0.1",
-		"-c", "unix_socket_directories="+base, "-c", "fsync=off", "-c", "synchronous_commit=off",
-		"-c", "full_page_writes=off", "-c", "log_destination=stderr", "-c", "logging_collector=off")
+	args := []string{"-D", p.Dir, "-p", strconv.Itoa(p.Port), "-c", "listen_addresses=127.0.0.1",
+		"-c", "unix_socket_directories=" + base, "-c", "fsync=off", "-c", "synchronous_commit=off",
+		"-c", "full_page_writes=off", "-c", "log_destination=stderr", "-c", "logging_collector=off",
+		// Whole statements in pg_stat_activity (tests find theirs by text).
+		"-c", "track_activity_query_size=65536"}
+	if o.certPEM != nil {
+		// The server refuses a key file that others can read; it must belong to the server's user.
+		crt, key := filepath.Join(p.Dir, "server.crt"), filepath.Join(p.Dir, "server.key")
+		if err := os.WriteFile(crt, o.certPEM, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(key, o.keyPEM, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if os.Geteuid() == 0 {
+			_ = os.Chown(crt, uidOf("postgres"), -1)
+			_ = os.Chown(key, uidOf("postgres"), -1)
+		}
+		args = append(args, "-c", "ssl=on", "-c", "ssl_cert_file="+crt, "-c", "ssl_key_file="+key)
+	}
+	cmd := asPostgresUser(server, args...)
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)

@@ -147,7 +147,7 @@ func (s *Source) numExpr(ctx context.Context, a *aggStatement, variable string) 
 		}
 		switch {
 		case ct.jsonb():
-			e = fmt.Sprintf("(CASE WHEN jsonb_typeof(%[1]s) = 'number' THEN (%[1]s)::float8 END)", x)
+			e = jsonNumExpr(x) // numbers, and strings that hold one (as the raw path reads them)
 		case ct.numeric():
 			e = "(" + x + ")::float8"
 		default:

@@ -325,7 +325,7 @@ func TestParityWithPredictionLog(t *testing.T) {
 	}
 }
 
-// countingSource counts the Records calls of the PostgreSQL source (its push-down methods are
+// countingSource counts the Records and SampleRecords calls of the PostgreSQL source (its push-down methods are
 // promoted unchanged).
 type countingSource struct {
 	*sqlsource.Source
@@ -335,6 +335,11 @@ type countingSource struct {
 func (c *countingSource) Records(ctx context.Context, req source.RecordsRequest) (*source.Batch, error) {
 	c.records.Add(1)
 	return c.Source.Records(ctx, req)
+}
+
+func (c *countingSource) SampleRecords(ctx context.Context, req source.RecordsRequest) (*source.Batch, error) {
+	c.records.Add(1)
+	return c.Source.SampleRecords(ctx, req)
 }
 
 // withoutFields returns the frames without the named fields.

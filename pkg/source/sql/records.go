@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -35,10 +36,14 @@ type variable struct {
 	// JSON text.
 	num   bool
 	jsonb bool
+	// other, for a numeric jsonb value, is a second column that holds what is not a number:
+	// 's' + the text of a string, 'x' for a boolean, an object or an array (NULL otherwise).
+	other string
 	col   *source.Column
 	// raw receives the value.
 	f pgtype.Float8
 	t pgtype.Text
+	o pgtype.Text
 }
 
 // scanTarget is where the variable's value is scanned.
@@ -49,50 +54,88 @@ func (v *variable) target() any {
 	return &v.t
 }
 
-// value is the scanned value: a numeric variable takes numbers (from a jsonb value: JSON numbers
-// only; from a text column: numeric text), anything else is null; a categorical one takes strings,
-// numbers (their text) and booleans ("true", "false").
-func (v *variable) value() (num float64, cat string, ok bool) {
+// value is the scanned value, read as the Prediction Log path reads the same JSON value
+// (predlog's decoder): a numeric variable takes numbers, and strings that hold a number (as
+// strconv.ParseFloat reads them); a categorical one takes strings, numbers (their text) and
+// booleans ("true", "false"); anything else is null, and so are non-finite numbers. bad is true
+// for a value of the wrong type (source.Column.Mismatch), whatever it is read as: a string or a
+// boolean for a numeric variable, a number for a categorical one, an object or an array for
+// either. A text column's value is a string, a numeric column's a number.
+func (v *variable) value() (num float64, cat string, ok, bad bool) {
+	numeric := v.col.Kind != source.Categorical
 	if v.num {
-		if !v.f.Valid || math.IsInf(v.f.Float64, 0) || math.IsNaN(v.f.Float64) {
-			return math.NaN(), "", false
+		if !v.f.Valid {
+			if v.o.Valid && v.o.String != "" {
+				if v.o.String[0] == 's' && numeric {
+					return parseNumber(v.o.String[1:])
+				}
+				return math.NaN(), "", false, true
+			}
+			return math.NaN(), "", false, false
 		}
-		if v.col.Kind == source.Categorical {
-			return 0, strconv.FormatFloat(v.f.Float64, 'g', -1, 64), true
+		if !numeric {
+			if math.IsInf(v.f.Float64, 0) || math.IsNaN(v.f.Float64) {
+				return math.NaN(), "", false, true
+			}
+			return 0, strconv.FormatFloat(v.f.Float64, 'g', -1, 64), true, true
 		}
-		return v.f.Float64, "", true
+		if math.IsInf(v.f.Float64, 0) || math.IsNaN(v.f.Float64) {
+			return math.NaN(), "", false, false
+		}
+		return v.f.Float64, "", true, false
 	}
 	if !v.t.Valid {
-		return math.NaN(), "", false
+		return math.NaN(), "", false, false
 	}
 	txt := v.t.String
 	if v.jsonb {
 		switch {
-		case txt == "" || txt == "null" || txt[0] == '{' || txt[0] == '[':
-			return math.NaN(), "", false
-		case txt[0] == '"' && v.col.Kind != source.Categorical:
-			// A numeric variable takes JSON numbers only (what push-down reads too).
-			return math.NaN(), "", false
+		case txt == "" || txt == "null":
+			return math.NaN(), "", false, false
+		case txt[0] == '{' || txt[0] == '[':
+			return math.NaN(), "", false, true
 		case txt[0] == '"':
 			var str string
 			if json.Unmarshal([]byte(txt), &str) != nil {
-				return math.NaN(), "", false
+				return math.NaN(), "", false, true
 			}
-			txt = str
+			if numeric {
+				return parseNumber(str)
+			}
+			return 0, str, true, false
 		case txt == "true" || txt == "false":
-			if v.col.Kind != source.Categorical {
-				return math.NaN(), "", false
+			if numeric {
+				return math.NaN(), "", false, true
 			}
+			return 0, txt, true, false
 		}
+		// A JSON number.
+		if !numeric {
+			return 0, txt, true, true
+		}
+		f, err := strconv.ParseFloat(txt, 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return math.NaN(), "", false, false
+		}
+		return f, "", true, false
 	}
-	if v.col.Kind == source.Categorical {
-		return 0, txt, true
+	if !numeric {
+		return 0, txt, true, false
 	}
-	f, err := strconv.ParseFloat(strings.TrimSpace(txt), 64)
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		return math.NaN(), "", false
+	return parseNumber(txt)
+}
+
+// parseNumber reads a string given for a numeric variable: its number when it holds one (NaN for
+// a non-finite one), else null; always a type mismatch.
+func parseNumber(s string) (float64, string, bool, bool) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return math.NaN(), "", false, true
 	}
-	return f, "", true
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return math.NaN(), "", true, true
+	}
+	return f, "", true, true
 }
 
 // selectList builds the value columns of a table for a model: prediction, label and features.
@@ -111,8 +154,10 @@ func (l *selectList) add(ct colType, expr string, c *source.Column) {
 	v := &variable{col: c}
 	switch {
 	case ct.jsonb() && c.Kind == source.Numeric:
-		// JSON numbers as float8 (binary on the wire); anything else is null.
+		// JSON numbers as float8 (binary on the wire); strings (which may hold a number) and other
+		// types in a second column, for the value and the type-mismatch count.
 		v.expr, v.num = fmt.Sprintf("(CASE WHEN jsonb_typeof(%[1]s) = 'number' THEN (%[1]s)::float8 END)", expr), true
+		v.other = fmt.Sprintf("(CASE jsonb_typeof(%[1]s) WHEN 'string' THEN 's' || (%[1]s #>> '{}') WHEN 'boolean' THEN 'x' WHEN 'object' THEN 'x' WHEN 'array' THEN 'x' END)", expr)
 	case ct.jsonb():
 		v.expr, v.jsonb = "("+expr+")::text", true
 	case ct.numeric():
@@ -142,7 +187,9 @@ type reader struct {
 }
 
 // newReader prepares the SELECT list of a table for a model. errorStatus is bound as a parameter.
-func (s *Source) newReader(m *source.Model, t settings.Table, info tableInfo, errorStatus string, variables []string) *reader {
+// lean reads only the time, the version and the variables (source.Sampler): latency and score only
+// when named, status and label time not at all.
+func (s *Source) newReader(m *source.Model, t settings.Table, info tableInfo, errorStatus string, variables []string, lean bool) *reader {
 	wanted := func(name string) bool { return variables == nil || containsString(variables, name) }
 	r := &reader{t: t, vcodes: map[string]int32{}}
 	b := &source.Batch{Model: m.Name, Prediction: source.NewColumn(m.Prediction.Type, 0), Label: source.NewColumn(m.Prediction.Type, 0),
@@ -167,22 +214,22 @@ func (s *Source) newReader(m *source.Model, t settings.Table, info tableInfo, er
 	} else {
 		add(null+"::text", &r.ver)
 	}
-	if t.LatencyMs != "" {
+	if t.LatencyMs != "" && (!lean || wanted("latency")) {
 		add(col(t.LatencyMs)+"::float8", &r.lat)
 	} else {
 		add(null+"::float8", &r.lat)
 	}
-	if t.Status != "" {
+	if t.Status != "" && !lean {
 		add("("+col(t.Status)+"::text = "+l.bind(errorStatus)+")", &r.isErr)
 	} else {
 		add("false", &r.isErr)
 	}
-	if t.Score != "" {
+	if t.Score != "" && (!lean || wanted("score")) {
 		add(col(t.Score)+"::float8", &r.score)
 	} else {
 		add(null+"::float8", &r.score)
 	}
-	if t.LabelTS != "" {
+	if t.LabelTS != "" && !lean {
 		add(col(t.LabelTS), &r.lts)
 		r.hasLTS = true
 	} else {
@@ -216,6 +263,9 @@ func (s *Source) newReader(m *source.Model, t settings.Table, info tableInfo, er
 	}
 	for _, v := range l.vars {
 		r.dest = append(r.dest, v.target())
+		if v.other != "" {
+			r.dest = append(r.dest, &v.o)
+		}
 	}
 	return r
 }
@@ -234,8 +284,23 @@ func (r *reader) selectSQL() string {
 	parts := append([]string(nil), r.fixed...)
 	for _, v := range r.list.vars {
 		parts = append(parts, v.expr)
+		if v.other != "" {
+			parts = append(parts, v.other)
+		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// columns is the number of columns of the select list.
+func (r *reader) columns() int {
+	n := len(r.fixed)
+	for _, v := range r.list.vars {
+		n++
+		if v.other != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // row decodes the scanned row; slot says where: len = append, else replace that record.
@@ -288,8 +353,11 @@ func (r *reader) row(slot int) error {
 		}
 	}
 	for _, v := range r.list.vars {
-		num, cat, ok := v.value()
+		num, cat, ok, bad := v.value()
 		c := v.col
+		if bad || c.Mismatch != nil {
+			c.MarkMismatch(slot, bad)
+		}
 		if c.Kind == source.Categorical {
 			code := int32(-1)
 			if ok {
@@ -339,7 +407,7 @@ func (s *Source) Records(ctx context.Context, req source.RecordsRequest) (*sourc
 	if err != nil {
 		return nil, err
 	}
-	r := s.newReader(m, s.rec, info, s.errorStatus, req.Variables)
+	r := s.newReader(m, s.rec, info, s.errorStatus, req.Variables, false)
 	b := r.b
 	if !req.End.After(req.Start) {
 		return b, nil
@@ -406,6 +474,10 @@ func reverse(b *source.Batch) {
 		cols = append(cols, b.Features[name])
 	}
 	for _, c := range cols {
+		if c.Mismatch != nil && n > 0 {
+			c.MarkMismatch(n-1, c.MismatchAt(n-1)) // full length before reversing
+			rev(n, func(i, j int) { c.Mismatch[i], c.Mismatch[j] = c.Mismatch[j], c.Mismatch[i] })
+		}
 		if c.Kind == source.Categorical {
 			rev(len(c.Cat), func(i, j int) { c.Cat[i], c.Cat[j] = c.Cat[j], c.Cat[i] })
 		} else {
@@ -434,7 +506,7 @@ func (s *Source) Reference(ctx context.Context, model, version string) (*source.
 	if info, err = s.checkTable(ctx, "reference", s.ref, false); err != nil {
 		return nil, err
 	}
-	r := s.newReader(m, s.ref, info, s.errorStatus, nil)
+	r := s.newReader(m, s.ref, info, s.errorStatus, nil, false)
 	b := r.b
 	l := &r.list
 	where := col(s.ref.Model) + " = $1"

@@ -302,6 +302,8 @@ func (s *Source) dbError(ctx context.Context, what string, err error) error {
 		return backend.DownstreamError(fmt.Errorf("postgresql: %s: timed out: %w", what, context.DeadlineExceeded))
 	case errors.Is(err, context.Canceled):
 		return backend.DownstreamError(fmt.Errorf("postgresql: %s: %w", what, context.Canceled))
+	case errors.As(err, new(*tls.CertificateVerificationError)):
+		return backend.DownstreamError(fmt.Errorf("postgresql: %s: TLS: the server's certificate is not trusted (with sslmode verify-ca or verify-full, give the CA certificate that signed it in the TLS settings): %s", what, connText(err)))
 	case pgconn.SafeToRetry(err) || isConnError(err):
 		return backend.DownstreamError(fmt.Errorf("postgresql: %s: cannot reach the database: %s", what, connText(err)))
 	}
