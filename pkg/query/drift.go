@@ -221,9 +221,26 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 					return nil, err
 				}
 			}
+			// The calculators of every spec first: the pushed specs' counts come from one statement.
+			allCalcs := make([]*calcs, len(specs))
+			pushedCalcs := make([]*driftCalc, len(specs))
+			anyPushed := false
+			for si := range specs {
+				allCalcs[si] = newCalcs(ctx, dm, grp.version, &dm.specs[si], strategy, bins, &info)
+				if dm.pushed[dm.specs[si].name] {
+					pushedCalcs[si], anyPushed = allCalcs[si].fixed, true
+				}
+			}
+			var counts []*source.VarBins
+			if anyPushed {
+				var err error
+				if counts, err = h.pushedCounts(ctx, src, q, g, dm.model.Name, grp.version, pushedCalcs); err != nil {
+					return nil, err
+				}
+			}
 			for si := range specs {
 				spec := &dm.specs[si]
-				calcs := newCalcs(ctx, dm, grp.version, spec, strategy, bins, &info)
+				calcs := allCalcs[si]
 				col := b.Column(spec.name)
 				run := post.track(dm.model.Name, &grp, spec, dm.refs[grp.version], calcs.fixed, len(g.times))
 				series := make([][]float64, len(spec.methods)+1)
@@ -240,8 +257,8 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 					}
 				}
 				var err error
-				if dm.pushed[spec.name] {
-					err = h.pushedDrift(ctx, src, q, g, dm.model.Name, grp.version, calcs.fixed, func(i int, v values, n int) {
+				if pushedCalcs[si] != nil {
+					pushedDrift(g, calcs.fixed, counts[si], func(i int, v values, n int) {
 						if n == 0 {
 							empty++
 						}

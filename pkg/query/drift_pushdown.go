@@ -131,60 +131,73 @@ func (h *Handler) driftRecords(ctx context.Context, src Resolved, agg source.Agg
 	return out, notices, nil
 }
 
-// pushedDrift computes a pushed spec's drift per window from the counts the source returns for
-// one version group: bin counts over the reference's edges (numeric) or category counts.
-func (h *Handler) pushedDrift(ctx context.Context, src Resolved, q *Query, g grid, model, version string, calc *driftCalc, emit func(i int, v values, n int)) error {
+// pushedCounts asks the source, in one statement, for the window counts of every pushed spec of
+// a model's version group (calcs[j] is spec j's calculator, nil when not pushed): bin counts over
+// the reference's edges (numeric; none without reference values) or category counts. Counting
+// every feature in one pass reads the rows once, not once per feature. out[j] is nil for a spec
+// not pushed, and when the group has no records.
+func (h *Handler) pushedCounts(ctx context.Context, src Resolved, q *Query, g grid, model, version string, calcs []*driftCalc) ([]*source.VarBins, error) {
+	out := make([]*source.VarBins, len(calcs))
 	agg, ok := h.aggregator(src)
 	if !ok {
-		return nil
+		return out, nil
+	}
+	var vars []source.BinVar
+	var idx []int
+	for j, c := range calcs {
+		if c == nil {
+			continue
+		}
+		v := source.BinVar{Name: c.spec.name, Categorical: c.spec.kind == source.Categorical}
+		if !v.Categorical && len(c.refSorted) > 0 {
+			v.Edges = c.edges
+		}
+		vars, idx = append(vars, v), append(idx, j)
+	}
+	if len(vars) == 0 {
+		return out, nil
 	}
 	req := aggRequest(model, q, g)
 	if q.Version == WildcardAllVersions {
 		req.SplitVersions, req.Version = false, version
 	}
-	if calc.spec.kind == source.Categorical {
-		gs, err := agg.WindowCategoryCounts(ctx, req, calc.spec.name)
-		if err != nil {
-			return sourceError(src.Name, err)
-		}
-		for i := range g.times {
-			var v values
-			n := 0
-			if len(gs) > 0 {
-				v, n = calc.fromCategoryCounts(gs[0].Categories, gs[0].Counts[i])
-			} else {
-				v = nanValues()
-			}
-			emit(i, v, n)
-		}
-		return nil
-	}
-	if len(calc.refSorted) == 0 {
-		// No reference values: drift is undefined; the raw path still counts the window's values.
-		gs, err := agg.WindowBinCounts(ctx, req, calc.spec.name, nil)
-		if err != nil {
-			return sourceError(src.Name, err)
-		}
-		for i := range g.times {
-			n := 0
-			if len(gs) > 0 {
-				n = int(gs[0].Counts[i][0])
-			}
-			emit(i, nanValues(), n)
-		}
-		return nil
-	}
-	gs, err := agg.WindowBinCounts(ctx, req, calc.spec.name, calc.edges)
+	gs, err := agg.WindowBins(ctx, req, vars)
 	if err != nil {
-		return sourceError(src.Name, err)
+		return nil, sourceError(src.Name, err)
 	}
+	if len(gs) == 0 {
+		return out, nil
+	}
+	for k, j := range idx {
+		if k < len(gs[0].Vars) {
+			out[j] = &gs[0].Vars[k]
+		}
+	}
+	return out, nil
+}
+
+// pushedDrift computes a pushed spec's drift per window from its counts (pushedCounts; nil when
+// the group has no records).
+func pushedDrift(g grid, calc *driftCalc, vb *source.VarBins, emit func(i int, v values, n int)) {
 	for i := range g.times {
-		if len(gs) == 0 {
+		if vb == nil || i >= len(vb.Counts) {
 			emit(i, nanValues(), 0)
 			continue
 		}
-		v, n := calc.fromBinCounts(gs[0].Counts[i])
-		emit(i, v, n)
+		switch {
+		case calc.spec.kind == source.Categorical:
+			v, n := calc.fromCategoryCounts(vb.Categories, vb.Counts[i])
+			emit(i, v, n)
+		case len(calc.refSorted) == 0:
+			// No reference values: drift is undefined; the raw path still counts the window's values.
+			n := 0.0
+			for _, x := range vb.Counts[i] {
+				n += x
+			}
+			emit(i, nanValues(), int(n))
+		default:
+			v, n := calc.fromBinCounts(vb.Counts[i])
+			emit(i, v, n)
+		}
 	}
-	return nil
 }

@@ -47,20 +47,27 @@ type GroupPercentiles struct {
 	Values  [][]float64
 }
 
-// GroupBins are one version group's bin counts per window: Counts[i][b] is the number of values
-// of window i in bin b of the interior edges e (b = the number of edges <= v: e_b <= v < e_{b+1}
-// with open outer bins, DESIGN §5).
-type GroupBins struct {
-	Version string
-	Counts  [][]float64
+// BinVar is one variable of Aggregator.WindowBins: a numeric variable is counted per bin of its
+// interior edges e (ascending; none: every value in bin 0), b = the number of edges <= v
+// (e_b <= v < e_{b+1} with open outer bins, DESIGN §5); a categorical one per value.
+type BinVar struct {
+	Name        string
+	Categorical bool
+	Edges       []float64
 }
 
-// GroupCategories are one version group's category counts per window: Counts[i][c] counts
+// VarBins are one variable's counts per window: for a numeric variable Counts[i][b] is the number
+// of values of window i in bin b (len(Edges)+1 bins); for a categorical one Counts[i][c] counts
 // Categories[c] in window i.
-type GroupCategories struct {
-	Version    string
+type VarBins struct {
 	Categories []string
 	Counts     [][]float64
+}
+
+// GroupVarBins are one version group's counts of each BinVar, in the order asked.
+type GroupVarBins struct {
+	Version string
+	Vars    []VarBins
 }
 
 // Aggregator is implemented by sources that aggregate records in the database (pkg/source/sql):
@@ -71,6 +78,7 @@ type GroupCategories struct {
 type Aggregator interface {
 	WindowCounts(ctx context.Context, req AggRequest) ([]GroupCounts, error)
 	WindowPercentiles(ctx context.Context, req AggRequest, variable string, ps []float64) ([]GroupPercentiles, error)
-	WindowBinCounts(ctx context.Context, req AggRequest, variable string, edges []float64) ([]GroupBins, error)
-	WindowCategoryCounts(ctx context.Context, req AggRequest, variable string) ([]GroupCategories, error)
+	// WindowBins counts several variables' values per window and bin (or category) in one pass
+	// over the records: the binned drift measures of every feature of a query.
+	WindowBins(ctx context.Context, req AggRequest, vars []BinVar) ([]GroupVarBins, error)
 }

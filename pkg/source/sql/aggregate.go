@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -92,6 +91,15 @@ func (s *Source) newAgg(ctx context.Context, req source.AggRequest, bindFirst fu
 // Both are the DESIGN §5 window t − w < ts <= t exactly (timestamptz holds microseconds; window
 // widths and ends are whole microseconds).
 func (a *aggStatement) from(cols []string, cond string) string {
+	return a.fromJoin(cols, cond, "")
+}
+
+// fromJoin is from with a join after the rows r (before the windows' WHERE in the non-overlapping
+// form), e.g. a LATERAL over each row's columns.
+func (a *aggStatement) fromJoin(cols []string, cond, join string) string {
+	if join != "" {
+		join = "\n" + join
+	}
 	sel := append([]string{}, cols...)
 	if a.versions {
 		sel = append(sel, a.version+" AS version")
@@ -101,12 +109,12 @@ func (a *aggStatement) from(cols []string, cond string) string {
 		where += " AND " + cond
 	}
 	if a.overlap {
-		return fmt.Sprintf("FROM unnest(%s) WITH ORDINALITY AS w(t, i)\nJOIN LATERAL (SELECT %s FROM %s WHERE %s AND %s > w.t - %s AND %s <= w.t) r ON true",
-			a.ends, strings.Join(append([]string{"w.i AS i"}, sel...), ", "), a.table, where, a.ts, a.width, a.ts)
+		return fmt.Sprintf("FROM unnest(%s) WITH ORDINALITY AS w(t, i)\nJOIN LATERAL (SELECT %s FROM %s WHERE %s AND %s > w.t - %s AND %s <= w.t) r ON true%s",
+			a.ends, strings.Join(append([]string{"w.i AS i"}, sel...), ", "), a.table, where, a.ts, a.width, a.ts, join)
 	}
 	sel = append([]string{fmt.Sprintf("width_bucket(%s - interval '1 microsecond', %s) + 1 AS i", a.ts, a.ends), a.ts + " AS wts"}, sel...)
-	return fmt.Sprintf("FROM (SELECT %s FROM %s WHERE %s) r\nWHERE r.i <= cardinality(%s) AND r.wts > (%s)[r.i] - %s",
-		strings.Join(sel, ", "), a.table, where, a.ends, a.ends, a.width)
+	return fmt.Sprintf("FROM (SELECT %s FROM %s WHERE %s) r%s\nWHERE r.i <= cardinality(%s) AND r.wts > (%s)[r.i] - %s",
+		strings.Join(sel, ", "), a.table, where, join, a.ends, a.ends, a.width)
 }
 
 // groupBy returns the GROUP BY list and the version column of the select list.
@@ -351,140 +359,4 @@ func (s *Source) WindowPercentiles(ctx context.Context, req source.AggRequest, v
 		return nil, s.dbError(ctx, what, err)
 	}
 	return idx.sorted(req), nil
-}
-
-// WindowBinCounts counts each window's values of a numeric variable per bin of the reference's
-// interior edges:
-//
-//	SELECT r.i, version, width_bucket(r.v, $edges::float8[]), count(*) … GROUP BY r.i, [version,] 3
-//
-// width_bucket with an array of thresholds returns the number of thresholds <= v: 0 below the
-// first edge, k at or above the last of k edges, i for e_i <= v < e_{i+1} — the DESIGN §5 bin
-// rule with open outer bins. Binned drift measures need only these counts.
-func (s *Source) WindowBinCounts(ctx context.Context, req source.AggRequest, variable string, edges []float64) ([]source.GroupBins, error) {
-	if !sort.Float64sAreSorted(edges) {
-		return nil, fmt.Errorf("postgresql: bin edges must ascend")
-	}
-	a, err := s.newAgg(ctx, req, nil)
-	if err != nil {
-		return nil, err
-	}
-	e, cond, err := s.numExpr(ctx, a, variable)
-	if err != nil {
-		return nil, err
-	}
-	bucket := "0"
-	if len(edges) > 0 {
-		bucket = "width_bucket(r.v, " + a.bind(edges) + "::float8[])"
-	}
-	gb, vc := a.groupBy("3")
-	q := fmt.Sprintf("SELECT r.i, %s, %s, count(*)\n%s\nGROUP BY %s", vc, bucket, a.from([]string{e + " AS v"}, cond), gb)
-	n, nb := len(req.Windows.Ends), len(edges)+1
-	idx := &groupIndex[source.GroupBins]{byVersion: map[string]*source.GroupBins{}, make: func(v string) *source.GroupBins {
-		g := &source.GroupBins{Version: v, Counts: make([][]float64, n)}
-		for i := range g.Counts {
-			g.Counts[i] = make([]float64, nb)
-		}
-		return g
-	}}
-	what := fmt.Sprintf("bin counts of %s of model %q", variable, req.Model)
-	rows, err := s.pool.Query(ctx, q, a.args...)
-	if err != nil {
-		return nil, s.dbError(ctx, what, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var i, b, c int64
-		var v pgtype.Text
-		if err := rows.Scan(&i, &v, &b, &c); err != nil {
-			return nil, s.dbError(ctx, what, err)
-		}
-		if k, ok := window(i, n); ok && b >= 0 && b < int64(nb) {
-			idx.get(v.String).Counts[k][b] = float64(c)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.dbError(ctx, what, err)
-	}
-	return idx.sorted(req), nil
-}
-
-// WindowCategoryCounts counts each window's values of a categorical variable:
-//
-//	SELECT r.i, version, r.v, count(*) … GROUP BY r.i, [version,] r.v
-//
-// At most limits.MaxDistinctValues categories; more is an error, as on the raw path.
-func (s *Source) WindowCategoryCounts(ctx context.Context, req source.AggRequest, variable string) ([]source.GroupCategories, error) {
-	a, err := s.newAgg(ctx, req, nil)
-	if err != nil {
-		return nil, err
-	}
-	e, err := s.catExpr(ctx, a, variable)
-	if err != nil {
-		return nil, err
-	}
-	gb, vc := a.groupBy("r.v")
-	q := fmt.Sprintf("SELECT r.i, %s, r.v, count(*)\n%s\nGROUP BY %s", vc, a.from([]string{e + " AS v"}, e+" IS NOT NULL"), gb)
-	n := len(req.Windows.Ends)
-	type acc struct {
-		g     source.GroupCategories
-		index map[string]int
-	}
-	byVersion := map[string]*acc{}
-	what := fmt.Sprintf("category counts of %s of model %q", variable, req.Model)
-	rows, err := s.pool.Query(ctx, q, a.args...)
-	if err != nil {
-		return nil, s.dbError(ctx, what, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var i, c int64
-		var v pgtype.Text
-		var cat string
-		if err := rows.Scan(&i, &v, &cat, &c); err != nil {
-			return nil, s.dbError(ctx, what, err)
-		}
-		k, ok := window(i, n)
-		if !ok {
-			continue
-		}
-		x := byVersion[v.String]
-		if x == nil {
-			x = &acc{g: source.GroupCategories{Version: v.String, Counts: make([][]float64, n)}, index: map[string]int{}}
-			byVersion[v.String] = x
-		}
-		ci, ok := x.index[cat]
-		if !ok {
-			if len(x.g.Categories) >= limits.MaxDistinctValues {
-				return nil, s.dbError(ctx, what, source.ErrTooManyValues)
-			}
-			ci = len(x.g.Categories)
-			x.index[cat] = ci
-			x.g.Categories = append(x.g.Categories, cat)
-		}
-		row := x.g.Counts[k]
-		for len(row) <= ci {
-			row = append(row, 0)
-		}
-		row[ci] = float64(c)
-		x.g.Counts[k] = row
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.dbError(ctx, what, err)
-	}
-	keys := sortedKeys(byVersion)
-	if !req.SplitVersions && len(keys) == 0 {
-		return []source.GroupCategories{{Counts: make([][]float64, n)}}, nil
-	}
-	out := make([]source.GroupCategories, 0, len(keys))
-	for _, k := range keys {
-		g := byVersion[k].g
-		for i := range g.Counts {
-			for len(g.Counts[i]) < len(g.Categories) {
-				g.Counts[i] = append(g.Counts[i], 0)
-			}
-		}
-		out = append(out, g)
-	}
-	return out, nil
 }

@@ -133,7 +133,7 @@ func TestExplainUsesModelTSIndex(t *testing.T) {
 			switch {
 			case strings.Contains(sql, "percentile_cont"):
 				checked["percentiles"]++
-			case strings.Contains(sql, "width_bucket(r.v"):
+			case strings.Contains(sql, "ORDINALITY AS u("): // WindowBins
 				checked["bin counts"]++
 			case strings.Contains(sql, "unnest"):
 				checked["counts (overlapping windows)"]++
