@@ -480,6 +480,10 @@ export interface FeastRegistrySettings {
 export const FEAST_ONLINE_TYPES = ['redis', 'postgres'] as const;
 export type FeastOnlineType = (typeof FEAST_ONLINE_TYPES)[number];
 
+/** Feast's entity_key_serialization_version values (Go: settings.Min/MaxKeySerializationVersion). */
+export const FEAST_KEY_SERIALIZATION_VERSIONS = [2, 3] as const;
+export const DEFAULT_KEY_SERIALIZATION_VERSION = 3;
+
 export interface FeastOnlineStoreSettings {
   type?: FeastOnlineType;
   /** host:6379 for Redis, postgres://user@host:5432/db for PostgreSQL (password in feastOnlinePassword). */
