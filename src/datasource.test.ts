@@ -188,7 +188,9 @@ describe('DataSource', () => {
     it('rejects an unknown variable query with a clear error', async () => {
       const ds = fixtureDataSource();
       await expect(run(ds, { type: 'labels' })).rejects.toThrow('unknown ModelLens variable query type "labels"');
-      expect(() => parseVariableQuery('select *')).toThrow('use models, versions(<model>) or features(<model>)');
+      expect(() => parseVariableQuery('select *')).toThrow(
+        'use models, versions(<model>), features(<model>), featureViews, featureViewFeatures(<view>) or entities'
+      );
     });
   });
 });

@@ -3,7 +3,9 @@ import { DataSourceWithBackend, getTemplateSrv, TemplateSrv } from '@grafana/run
 
 import {
   DEFAULT_QUERY,
+  FeastEntityInfo,
   FeatureInfo,
+  FeatureViewInfo,
   ModelInfo,
   ModelLensOptions,
   ModelLensQuery,
@@ -176,6 +178,28 @@ export class DataSource extends DataSourceWithBackend<ModelLensQuery, ModelLensO
     }
     const features = await this.resource<FeatureInfo[]>(`models/${encodeURIComponent(name)}/features`, source);
     return Array.isArray(features) ? features : [];
+  }
+
+  /** GET feast/featureViews: the Feast feature views of the configured project. */
+  async getFeatureViews(): Promise<FeatureViewInfo[]> {
+    const views = await this.getResource<FeatureViewInfo[]>('feast/featureViews');
+    return Array.isArray(views) ? views : [];
+  }
+
+  /** GET feast/featureViews/{name}; for no name or '*', every view. */
+  async getFeatureViewsNamed(name: string | undefined, scopedVars?: ScopedVars): Promise<FeatureViewInfo[]> {
+    const view = this.interpolateSingle(name ?? '', scopedVars);
+    if (view === '' || view === WILDCARD) {
+      return this.getFeatureViews();
+    }
+    const one = await this.getResource<FeatureViewInfo>(`feast/featureViews/${encodeURIComponent(view)}`);
+    return one && typeof one === 'object' ? [one] : [];
+  }
+
+  /** GET feast/entities: the Feast entities of the configured project with their join keys. */
+  async getFeastEntities(): Promise<FeastEntityInfo[]> {
+    const entities = await this.getResource<FeastEntityInfo[]>('feast/entities');
+    return Array.isArray(entities) ? entities : [];
   }
 }
 

@@ -8,7 +8,9 @@ import {
   DEFAULT_TIMEOUT_SECONDS,
   ENDPOINT_FIELDS,
   MAX_SQL_MAX_CONNECTIONS,
+  DEFAULT_KEY_SERIALIZATION_VERSION,
   FEAST_FIELDS,
+  FEAST_KEY_SERIALIZATION_VERSIONS,
   FEAST_ONLINE_TYPES,
   FEAST_OFFLINE_STORE_FIELDS,
   FEAST_ONLINE_STORE_FIELDS,
@@ -31,6 +33,8 @@ interface GoSettingsSchema {
   presets: string[];
   protocols: string[];
   feastOnlineTypes: string[];
+  feastKeySerializationVersions: number[];
+  feastDefaultKeySerializationVersion: number;
   secretKeys: string[];
   defaultTimeoutSeconds: number;
   maxTimeoutSeconds: number;
@@ -95,6 +99,11 @@ describe('ModelLensOptions in src/types.ts agrees with pkg/settings', () => {
   ])('%s lists the same values in the same order', (_, ts, go) => {
     expect(Array.isArray(go)).toBe(true);
     expect([...ts]).toEqual(go);
+  });
+
+  it('offers the Feast key serialization versions the backend accepts, and its default', () => {
+    expect([...FEAST_KEY_SERIALIZATION_VERSIONS]).toEqual(schema.feastKeySerializationVersions);
+    expect(DEFAULT_KEY_SERIALIZATION_VERSION).toBe(schema.feastDefaultKeySerializationVersion);
   });
 
   it('has the same defaults and bounds', () => {

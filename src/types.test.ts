@@ -15,6 +15,7 @@ import {
   AVERAGES,
   DRIFT_METHODS,
   FEATURE_STATS_METRICS,
+  FRESHNESS_MEASURES,
   LOOKUP_STATUSES,
   ESTIMATED_METRICS,
   REFERENCE_KINDS,
@@ -69,6 +70,7 @@ interface GoQuerySchema {
   skewMetrics: string[];
   defaultSkewMetrics: string[];
   lookupStatuses: string[];
+  freshnessMeasures: string[];
   qualityMetrics: string[];
   defaultQualityThresholds: Record<string, { warning: number; drift: number; lowerIsWorse: boolean }>;
   saturationMetrics: string[];
@@ -92,6 +94,7 @@ describe('src/types.ts agrees with pkg/query/model.go', () => {
     ['skewMetrics', SKEW_METRICS, schema.skewMetrics],
     ['defaultSkewMetrics', DEFAULT_SKEW_METRICS, schema.defaultSkewMetrics],
     ['lookupStatuses', LOOKUP_STATUSES, schema.lookupStatuses],
+    ['freshnessMeasures', FRESHNESS_MEASURES, schema.freshnessMeasures],
     ['performanceMetrics', PERFORMANCE_METRICS, schema.performanceMetrics],
     ['estimatedMetrics', ESTIMATED_METRICS, schema.estimatedMetrics],
     ['averages', AVERAGES, schema.averages],

@@ -170,6 +170,10 @@ export const OUTPUTS_BY_TYPE: Record<QueryType, Output[]> = {
   saturation: ['timeseries', 'latest'],
 };
 
+/** The ages a freshness query's thresholds may set (seconds; Go: query.FreshnessMeasures). */
+export const FRESHNESS_MEASURES = ['sinceNewestEvent', 'sinceMaterialized'] as const;
+export type FreshnessMeasure = (typeof FRESHNESS_MEASURES)[number];
+
 /** Methods whose values are p-values: lower is worse, so warning >= drift (Go: query lowerIsWorse). */
 export const LOWER_IS_WORSE_METHODS: DriftMethod[] = ['ks_pvalue', 'chi2_pvalue'];
 
@@ -476,6 +480,10 @@ export interface FeastRegistrySettings {
 export const FEAST_ONLINE_TYPES = ['redis', 'postgres'] as const;
 export type FeastOnlineType = (typeof FEAST_ONLINE_TYPES)[number];
 
+/** Feast's entity_key_serialization_version values (Go: settings.Min/MaxKeySerializationVersion). */
+export const FEAST_KEY_SERIALIZATION_VERSIONS = [2, 3] as const;
+export const DEFAULT_KEY_SERIALIZATION_VERSION = 3;
+
 export interface FeastOnlineStoreSettings {
   type?: FeastOnlineType;
   /** host:6379 for Redis, postgres://user@host:5432/db for PostgreSQL (password in feastOnlinePassword). */
@@ -684,13 +692,58 @@ export interface ModelInfo {
   prediction?: { type: ValueKind };
 }
 
+/** One item of GET feast/featureViews (pkg/resources/feast.go). */
+export interface FeastField {
+  name: string;
+  /** Feast's value type name: INT64, STRING, FLOAT, ... */
+  type: string;
+}
+
+export interface FeatureViewInfo {
+  name: string;
+  entities: string[];
+  joinKeys: FeastField[];
+  features: FeastField[];
+  /** 0: values never expire. */
+  ttlSeconds: number;
+  online: boolean;
+  batchSource: {
+    name: string;
+    type: string;
+    table?: string;
+    query?: string;
+    path?: string;
+    timestampField: string;
+    createdTimestampColumn?: string;
+  } | null;
+  /** RFC 3339; null when the view was never materialized. */
+  lastMaterialized: string | null;
+}
+
+/** One item of GET feast/entities. */
+export interface FeastEntityInfo {
+  name: string;
+  joinKey: string;
+  type: string;
+  description?: string;
+}
+
 // Template variables.
 
-export const VARIABLE_QUERY_TYPES = ['models', 'versions', 'features'] as const;
+export const VARIABLE_QUERY_TYPES = [
+  'models',
+  'versions',
+  'features',
+  'featureViews',
+  'featureViewFeatures',
+  'entities',
+] as const;
 export type VariableQueryType = (typeof VARIABLE_QUERY_TYPES)[number];
 
 /** The query model of a ModelLens template variable: {"type": "versions", "model": "$model"}. */
 export interface ModelLensVariableQuery extends DataQuery {
   type: VariableQueryType;
   model?: string;
+  /** featureViewFeatures: the Feast feature view whose features are listed ('' or '*': every view). */
+  featureView?: string;
 }

@@ -26,10 +26,26 @@ export async function findVariableValues(
       const features = await ds.getFeatures(query.model, scopedVars);
       return features.map((f) => ({ text: f.name, value: f.name }));
     }
+    case 'featureViews': {
+      const views = await ds.getFeatureViews();
+      return views.map((v) => ({ text: v.name, value: v.name }));
+    }
+    case 'featureViewFeatures': {
+      const views = await ds.getFeatureViewsNamed(query.featureView, scopedVars);
+      const names = Array.from(new Set(views.flatMap((v) => v.features.map((f) => f.name))));
+      return names.map((n) => ({ text: n, value: n }));
+    }
+    case 'entities': {
+      const entities = await ds.getFeastEntities();
+      return entities.map((e) => ({ text: e.joinKey, value: e.joinKey }));
+    }
   }
 }
 
-/** Template-variable support: {"type": "models" | "versions" | "features", "model": "$model"}. */
+/**
+ * Template-variable support: {"type": "models" | "versions" | "features", "model": "$model"}, or the
+ * Feast lists {"type": "featureViews" | "entities"} and {"type": "featureViewFeatures", "featureView": "$view"}.
+ */
 export class ModelLensVariableSupport extends CustomVariableSupport<DataSource, ModelLensVariableQuery> {
   editor = VariableQueryEditor;
 

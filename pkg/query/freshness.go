@@ -182,14 +182,27 @@ func (h *Handler) sinceNewestEvent(ctx context.Context, online feast.OnlineStore
 	if online == nil || !v.Online {
 		return 0, eventNotAsked
 	}
-	ts, ok, err := online.NewestEventTime(ctx, v)
+	ev, err := online.NewestEventTime(ctx, v)
+	ts := ev.Time
 	switch {
 	case err != nil:
 		info.Notices = append(info.Notices, frames.WarningNotice(fmt.Sprintf("feature view %s: the online store cannot be read: %v", v.Name, err)))
 		return 0, eventFailed
-	case !ok:
+	case ts.IsZero() && ev.ScanCapped > 0:
+		info.Notices = append(info.Notices, frames.WarningNotice(fmt.Sprintf(
+			"feature view %s: the online store's scan for the newest event stopped at %d keys (limits.FeastScanKeys) without finding a row of the view; sinceNewestEvent is unknown",
+			v.Name, ev.ScanCapped)))
+		return 0, eventNoRows
+	case ts.IsZero():
 		info.Notices = append(info.Notices, frames.WarningNotice(fmt.Sprintf("feature view %s: the online store holds none of its rows", v.Name)))
 		return 0, eventNoRows
+	}
+	if ev.ScanCapped > 0 && !ts.After(at) {
+		// Redis has no index of event times: the newest event among the keys scanned is a lower
+		// bound of the newest event, so the age is an upper bound (and the status may be too severe).
+		info.Notices = append(info.Notices, frames.WarningNotice(fmt.Sprintf(
+			"feature view %s: the online store's scan for the newest event stopped at %d keys (limits.FeastScanKeys); sinceNewestEvent (%.0f s) is the age of the newest event among them, an upper bound of the true age, and its status may be too severe",
+			v.Name, ev.ScanCapped, at.Sub(ts).Seconds())))
 	}
 	if ts.After(at) {
 		// The store holds the newest values only: an event after the end of the range says

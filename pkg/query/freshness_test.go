@@ -32,14 +32,14 @@ func (f *fakeStore) FeatureView(_ context.Context, name string) (*feast.Registry
 type fakeOnline struct {
 	newest map[string]time.Time
 	err    map[string]error
+	capped map[string]int
 }
 
-func (f *fakeOnline) NewestEventTime(_ context.Context, v *feast.FeatureView) (time.Time, bool, error) {
+func (f *fakeOnline) NewestEventTime(_ context.Context, v *feast.FeatureView) (feast.NewestEvent, error) {
 	if err := f.err[v.Name]; err != nil {
-		return time.Time{}, false, err
+		return feast.NewestEvent{}, err
 	}
-	t, ok := f.newest[v.Name]
-	return t, ok, nil
+	return feast.NewestEvent{Time: f.newest[v.Name], ScanCapped: f.capped[v.Name]}, nil
 }
 
 var freshNow = time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
@@ -122,6 +122,31 @@ func TestFreshness(t *testing.T) {
 	require.NotContains(t, got, `featureView=fresh, metric=sinceNewestEvent`)
 	require.NotContains(t, got, `featureView=fresh, metric=status`)
 	require.Contains(t, notices(r.Frames), "sinceNewestEvent is only known for now")
+}
+
+// TestFreshnessScanCapped: a Redis scan cut at its cap gives the age of the newest event among
+// the keys scanned, an upper bound of the true age, and says so; a cut scan that found no row of
+// the view reports no age and no status (an unread view must not look fresh or stale).
+func TestFreshnessScanCapped(t *testing.T) {
+	online := &fakeOnline{
+		newest: map[string]time.Time{"aging": freshNow.Add(-90 * time.Minute)},
+		capped: map[string]int{"aging": 200000, "empty": 200000},
+	}
+	h := freshHandler(online)
+	r := run(h, map[string]any{"queryType": "freshness", "output": "latest"}, freshNow.Add(-time.Hour), freshNow, time.Minute)
+	requireOK(t, r)
+	got := byLabels(t, r.Frames)
+	require.Equal(t, []float64{5400}, got[`featureView=aging, metric=sinceNewestEvent`])
+	require.Equal(t, []float64{1}, got[`featureView=aging, metric=status`])
+	require.NotContains(t, got, `featureView=empty, metric=sinceNewestEvent`)
+	require.NotContains(t, got, `featureView=empty, metric=status`)
+	n := notices(r.Frames)
+	require.Contains(t, n, "feature view aging: the online store's scan for the newest event stopped at 200000 keys (limits.FeastScanKeys); "+
+		"sinceNewestEvent (5400 s) is the age of the newest event among them, an upper bound of the true age, and its status may be too severe")
+	require.Contains(t, n, "feature view empty: the online store's scan for the newest event stopped at 200000 keys (limits.FeastScanKeys) "+
+		"without finding a row of the view; sinceNewestEvent is unknown")
+	require.NotContains(t, n, "feature view empty: the online store holds none of its rows")
+	require.NotContains(t, n, "feature view fresh: the online store's scan")
 }
 
 func TestFreshnessWithoutOnlineStore(t *testing.T) {

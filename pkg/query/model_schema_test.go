@@ -49,6 +49,7 @@ type querySchema struct {
 	SkewMetrics                []string                   `json:"skewMetrics"`
 	DefaultSkewMetrics         []string                   `json:"defaultSkewMetrics"`
 	LookupStatuses             []string                   `json:"lookupStatuses"`
+	FreshnessMeasures          []string                   `json:"freshnessMeasures"`
 	QualityMetrics             []string                   `json:"qualityMetrics"`
 	DefaultQualityThresholds   map[string]schemaThreshold `json:"defaultQualityThresholds"`
 	SaturationMetrics          []string                   `json:"saturationMetrics"`
@@ -137,6 +138,7 @@ func TestQueryModelSchemaFile(t *testing.T) {
 		SkewMetrics:                SkewMetrics,
 		DefaultSkewMetrics:         DefaultSkewMetrics,
 		LookupStatuses:             LookupStatuses,
+		FreshnessMeasures:          FreshnessMeasures,
 		QualityMetrics:             QualityMetrics,
 		DefaultQualityThresholds:   map[string]schemaThreshold{},
 		SaturationMetrics:          SaturationMetrics,

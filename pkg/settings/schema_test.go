@@ -22,6 +22,8 @@ type settingsSchema struct {
 	Presets               []Preset                     `json:"presets"`
 	Protocols             []string                     `json:"protocols"`
 	FeastOnlineTypes      []string                     `json:"feastOnlineTypes"`
+	FeastKeyVersions      []int                        `json:"feastKeySerializationVersions"`
+	FeastDefaultKeyVer    int                          `json:"feastDefaultKeySerializationVersion"`
 	SecretKeys            []string                     `json:"secretKeys"`
 	DefaultTimeoutSeconds float64                      `json:"defaultTimeoutSeconds"`
 	MaxTimeoutSeconds     float64                      `json:"maxTimeoutSeconds"`
@@ -104,11 +106,15 @@ func TestSettingsSchemaFile(t *testing.T) {
 		Presets:               Presets,
 		Protocols:             Protocols,
 		FeastOnlineTypes:      FeastOnlineTypes,
+		FeastDefaultKeyVer:    DefaultKeySerializationVersion,
 		SecretKeys:            SecretKeys,
 		DefaultTimeoutSeconds: DefaultTimeout.Seconds(),
 		MaxTimeoutSeconds:     MaxTimeout.Seconds(),
 		DefaultMaxSamples:     DefaultMaxSamples,
 		SQL:                   sqlDefaultsOf(t),
+	}
+	for v := MinKeySerializationVersion; v <= MaxKeySerializationVersion; v++ {
+		s.FeastKeyVersions = append(s.FeastKeyVersions, v)
 	}
 	b, err := json.MarshalIndent(s, "", "  ")
 	require.NoError(t, err)

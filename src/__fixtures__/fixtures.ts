@@ -2,7 +2,7 @@ import { DataSourceInstanceSettings, PluginMetaInfo, PluginType, ScopedVars, Typ
 import { TemplateSrv } from '@grafana/runtime';
 
 import { DataSource } from '../datasource';
-import { FeatureInfo, ModelInfo, ModelLensOptions } from '../types';
+import { FeastEntityInfo, FeatureInfo, FeatureViewInfo, ModelInfo, ModelLensOptions } from '../types';
 
 /** The models a stubbed GET models answers with (the shape of pkg/resources). */
 export const FIXTURE_MODELS: ModelInfo[] = [
@@ -27,10 +27,61 @@ export const FIXTURE_MODELS: ModelInfo[] = [
   },
 ];
 
-/** Answers the backend resource paths the way the Go side does, from FIXTURE_MODELS. */
+// The answers of GET feast/featureViews and feast/entities, as pkg/resources/feast_test.go pins them.
+export const FIXTURE_FEATURE_VIEWS: FeatureViewInfo[] = [
+  {
+    name: 'driver_hourly_stats',
+    entities: ['driver'],
+    joinKeys: [{ name: 'driver_id', type: 'INT64' }],
+    features: [
+      { name: 'conv_rate', type: 'FLOAT' },
+      { name: 'trips', type: 'INT64' },
+    ],
+    ttlSeconds: 129600,
+    online: true,
+    batchSource: {
+      name: 'driver_stats',
+      type: 'CUSTOM_SOURCE',
+      table: 'driver_stats',
+      timestampField: 'event_timestamp',
+    },
+    lastMaterialized: '2026-12-03T00:00:00Z',
+  },
+  {
+    name: 'zipcode_features',
+    entities: ['zipcode'],
+    joinKeys: [{ name: 'zipcode', type: 'INT64' }],
+    features: [{ name: 'city', type: 'STRING' }],
+    ttlSeconds: 0,
+    online: true,
+    batchSource: null,
+    lastMaterialized: null,
+  },
+];
+
+export const FIXTURE_FEAST_ENTITIES: FeastEntityInfo[] = [
+  { name: 'driver', joinKey: 'driver_id', type: 'INT64', description: 'a driver' },
+  { name: 'zipcode', joinKey: 'zipcode', type: 'INT64' },
+];
+
+/** Answers the backend resource paths the way the Go side does, from the fixtures above. */
 export function fixtureResource(path: string): unknown {
   if (path === 'models') {
     return FIXTURE_MODELS;
+  }
+  if (path === 'feast/featureViews') {
+    return FIXTURE_FEATURE_VIEWS;
+  }
+  if (path === 'feast/entities') {
+    return FIXTURE_FEAST_ENTITIES;
+  }
+  const fv = path.match(/^feast\/featureViews\/(.+)$/);
+  if (fv) {
+    const view = FIXTURE_FEATURE_VIEWS.find((x) => x.name === decodeURIComponent(fv[1]));
+    if (!view) {
+      throw Object.assign(new Error(`feature view "${decodeURIComponent(fv[1])}" not found`), { status: 404 });
+    }
+    return view;
   }
   const m = path.match(/^models\/([^/]+)\/(versions|features)$/);
   if (m) {

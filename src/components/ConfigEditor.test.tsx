@@ -217,6 +217,31 @@ describe('the demo fleet, as pkg/settings decides it', () => {
     expect(settingsBlank(jsonData)).toBe(blank);
   });
 
+  it('has one Feast section: its settings in jsonData.feast, its passwords as secrets, the registry as a source', async () => {
+    const { user, last } = setup(
+      settings({
+        jsonData: { feast: { project: 'rides', registry: { path: '/var/lib/feast/registry.db' } } },
+        secureJsonFields: { feastOnlinePassword: true },
+      })
+    );
+    expect(screen.getAllByText('Feast feature store')).toHaveLength(1);
+    // A Feast registry is a source: the demo fleet is off by default.
+    expect(screen.getByTestId('ml-demo-state')).toHaveTextContent('Off, because a source is configured.');
+    await pick(user, 'Online store', 'PostgreSQL');
+    await user.type(screen.getByLabelText('Online address'), 'postgres://feast@db/online');
+    expect(last().jsonData.feast).toEqual({
+      project: 'rides',
+      registry: { path: '/var/lib/feast/registry.db' },
+      onlineStore: { type: 'postgres', address: 'postgres://feast@db/online' },
+    });
+    // The stored online password shows as configured; the offline one is typed in.
+    expect(screen.getByRole('button', { name: 'Reset' })).toBeInTheDocument();
+    await user.type(screen.getByLabelText('Offline store'), 'postgres://feast@db/offline');
+    await user.type(screen.getByLabelText('Offline password'), 's3cret');
+    expect(last().secureJsonData).toEqual({ feastOfflinePassword: 's3cret' });
+    expect(JSON.stringify(last().jsonData)).not.toMatch(/s3cret/);
+  });
+
   it('is off, with a warning, for settings without a source', () => {
     setup(settings({ jsonData: { timeoutSeconds: 10 } }));
     expect(screen.getByLabelText('Demo fleet')).not.toBeChecked();

@@ -35,6 +35,7 @@ import {
   PROTOCOLS,
   SecretKey,
 } from '../types';
+import { FeastConfig } from './FeastConfig';
 import { PostgresSection } from './PostgresSection';
 
 type Props = DataSourcePluginOptionsEditorProps<ModelLensOptions, ModelLensSecureOptions>;
@@ -200,20 +201,25 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   const setEndpoint = (i: number, patch: Partial<EndpointSettings>) =>
     setEndpoints(endpoints.map((e, j) => (j === i ? { ...e, ...patch } : e)));
 
+  const feastRegistry = jsonData.feast?.registry ?? {};
   const configured =
-    !!jsonData.predictionLog?.url || !!jsonData.prometheus?.url || !!jsonData.sql?.url || endpoints.length > 0;
+    !!jsonData.predictionLog?.url ||
+    !!jsonData.prometheus?.url ||
+    !!jsonData.sql?.url ||
+    endpoints.length > 0 ||
+    !!(feastRegistry.path || feastRegistry.sql || feastRegistry.url);
   // Like pkg/settings: without an explicit choice, the demo fleet serves only when nothing is set.
   const blank = settingsBlank(jsonData);
   const demo = jsonData.demo ?? blank;
 
-  const secret = (key: SecretKey, label: string, tooltip: string) => (
+  const secret = (key: SecretKey, label: string, tooltip: string, placeholder = 'Bearer token') => (
     <InlineField label={label} labelWidth={LABEL_WIDTH} tooltip={tooltip} htmlFor={`ml-${key}`}>
       <SecretInput
         id={`ml-${key}`}
         width={INPUT_WIDTH}
         isConfigured={!!secureJsonFields[key]}
         value={secureJsonData[key] ?? ''}
-        placeholder="Bearer token"
+        placeholder={placeholder}
         onReset={() => resetSecret(key)}
         onChange={(e) => setSecret(key, e.currentTarget.value)}
       />
@@ -402,6 +408,18 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         onPasswordChange={(v) => setSecret('sqlPassword', v)}
         onPasswordReset={() => resetSecret('sqlPassword')}
       />
+
+      <Divider />
+
+      <ConfigSection title="Feast feature store" description="A Feast registry, online store and offline store.">
+        <FeastConfig
+          feast={jsonData.feast}
+          labelWidth={LABEL_WIDTH}
+          inputWidth={INPUT_WIDTH}
+          onChange={(next) => setJson('feast', next)}
+          secret={secret}
+        />
+      </ConfigSection>
 
       <Divider />
 

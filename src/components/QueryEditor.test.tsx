@@ -5,13 +5,13 @@ import userEvent from '@testing-library/user-event';
 import {
   QueryEditor,
   metricChoices,
-  parseEntities,
   parsePercentiles,
   thresholdDefaults,
   thresholdProblem,
   withOutput,
   withQueryType,
 } from './QueryEditor';
+import { parseEntities } from './FeastFields';
 import { DataSource } from '../datasource';
 import { fixtureDataSource } from '../__fixtures__/fixtures';
 import { ModelLensQuery, QUALITY_METRICS, SATURATION_METRICS, SOURCES, TRAFFIC_METRICS } from '../types';
@@ -691,5 +691,43 @@ describe('withQueryType and the Feast query types', () => {
       refId: 'A',
       queryType: 'featureStats',
     });
+  });
+
+  it('keeps only the freshness measures as freshness thresholds, and none of them elsewhere', () => {
+    const drift: ModelLensQuery = { refId: 'A', queryType: 'drift', thresholds: { psi: { warning: 0.2 } } };
+    expect(withQueryType(drift, 'freshness')).toEqual({ refId: 'A', queryType: 'freshness' });
+    const fresh: ModelLensQuery = {
+      refId: 'A',
+      queryType: 'freshness',
+      featureView: 'driver_hourly_stats',
+      thresholds: { sinceNewestEvent: { warning: 60 }, psi: { warning: 0.2 } },
+    };
+    expect(withQueryType(fresh, 'freshness').thresholds).toEqual({ sinceNewestEvent: { warning: 60 } });
+    expect(withQueryType(fresh, 'drift').thresholds).toEqual({ psi: { warning: 0.2 } });
+  });
+});
+
+describe('QueryEditor and freshness', () => {
+  it('shows one Feast field set: the feature view picker and the ages, running once they are valid', async () => {
+    const { user, last, onRunQuery } = setup({ refId: 'F', queryType: 'lookups', entities: [{ driver_id: 1 }] });
+    await user.click(screen.getByLabelText('Freshness'));
+    expect(last()).toEqual({ refId: 'F', queryType: 'freshness' });
+    expect(screen.getAllByLabelText('Feature view')).toHaveLength(1);
+    expect(screen.queryByLabelText('Entities')).not.toBeInTheDocument();
+    expect(screen.queryByLabelText('Thresholds')).not.toBeInTheDocument();
+    await pick(user, 'Feature view', 'driver_hourly_stats');
+    expect(last()).toEqual({ refId: 'F', queryType: 'freshness', featureView: 'driver_hourly_stats' });
+
+    // A single level runs the query (the other is the view's ttl); warning after stale does not.
+    onRunQuery.mockClear();
+    await user.type(screen.getByLabelText('Event age: warning after (s)'), '600{enter}');
+    expect(last().thresholds).toEqual({ sinceNewestEvent: { warning: 600 } });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    await user.type(screen.getByLabelText('Event age: stale after (s)'), '60{enter}');
+    expect(last().thresholds).toEqual({ sinceNewestEvent: { warning: 600, drift: 60 } });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    expect(
+      await screen.findByText('sinceNewestEvent: warning after 600 s must not be later than stale after 60 s')
+    ).toBeInTheDocument();
   });
 });

@@ -13,6 +13,7 @@ import {
 
 import type { DataSource } from '../datasource';
 import { BlurInput } from './BlurInput';
+import { FeastFields, freshnessThresholdProblem } from './FeastFields';
 import {
   Average,
   AVERAGES,
@@ -28,9 +29,9 @@ import {
   DEFAULT_QUALITY_THRESHOLDS,
   DEFAULT_THRESHOLDS,
   DRIFT_METHODS,
+  FRESHNESS_MEASURES,
   DriftMethod,
   EACH_VERSION,
-  EntityKey,
   FEATURE_LATENCY,
   FEATURE_PREDICTION,
   FEATURE_SCORE,
@@ -91,6 +92,11 @@ const QUERY_TYPE_OPTIONS: Array<SelectableValue<QueryType>> = [
   { label: 'Health', value: 'health', description: 'Is each model up and serving' },
   { label: 'Endpoints', value: 'endpoints', description: 'Table of models, versions and endpoints' },
   {
+    label: 'Freshness',
+    value: 'freshness',
+    description: 'Feast feature views: age of the newest materialization and online values, ttl, status',
+  },
+  {
     label: 'Lookups',
     value: 'lookups',
     description: 'Feast online store: shares of found, missing, null and expired values',
@@ -111,7 +117,10 @@ const SOURCE_LABELS: Record<Source, { label: string; description: string }> = {
   prometheus: { label: 'Prometheus', description: 'Model-server metrics in Prometheus' },
   endpoint: { label: 'Endpoint', description: 'The model endpoints themselves' },
   demo: { label: 'Demo', description: 'The built-in synthetic fleet' },
-  feast: { label: 'Feast', description: 'Feast query types: the prediction records wherever they are' },
+  feast: {
+    label: 'Feast',
+    description: 'The Feast feature store (freshness); for lookups and skew, the prediction records wherever they are',
+  },
 };
 
 const SOURCE_OPTIONS: Array<SelectableValue<Source>> = (Object.keys(SOURCE_LABELS) as Source[]).map((value) => ({
@@ -302,6 +311,7 @@ const FIELDS_BY_TYPE: Record<
     | 'thresholds'
     | 'featureView'
     | 'entities'
+    | 'freshnessThresholds'
     | 'performance'
     | 'actionable'
   >
@@ -313,7 +323,7 @@ const FIELDS_BY_TYPE: Record<
   predictions: ['version', 'window', 'percentiles', 'features'],
   drift: ['version', 'window', 'features', 'methods', 'reference', 'binning', 'thresholds', 'actionable'],
   distribution: ['version', 'window', 'features', 'reference', 'binning'],
-  freshness: ['featureView'],
+  freshness: ['featureView', 'freshnessThresholds'],
   lookups: ['version', 'featureView', 'entities'],
   featureStats: ['window', 'metrics', 'features', 'featureView'],
   skew: ['version', 'window', 'metrics', 'featureView', 'entities'],
@@ -321,37 +331,6 @@ const FIELDS_BY_TYPE: Record<
   dataQuality: ['version', 'window', 'metrics', 'features', 'reference', 'thresholds'],
   saturation: ['version', 'window', 'metrics'],
 };
-
-/**
- * Parses the entities field: a JSON list of join-key objects whose values are numbers or strings
- * ([{"driver_id": 1001}]); returns an error message for anything else. Empty text is no entities.
- */
-export function parseEntities(text: string): EntityKey[] | undefined | string {
-  const t = text.trim();
-  if (t === '') {
-    return undefined;
-  }
-  let v: unknown;
-  try {
-    v = JSON.parse(t);
-  } catch {
-    return 'Entities must be JSON: a list of join-key objects such as [{"driver_id": 1001}]';
-  }
-  if (!Array.isArray(v)) {
-    return 'Entities must be a list of join-key objects such as [{"driver_id": 1001}]';
-  }
-  for (const [i, e] of v.entries()) {
-    if (typeof e !== 'object' || e === null || Array.isArray(e) || Object.keys(e).length === 0) {
-      return `Entity ${i + 1} must be an object of join keys such as {"driver_id": 1001}`;
-    }
-    for (const [k, x] of Object.entries(e)) {
-      if (typeof x !== 'string' && !(typeof x === 'number' && Number.isFinite(x))) {
-        return `Entity ${i + 1}: ${k} must be a number or a string`;
-      }
-    }
-  }
-  return v as EntityKey[];
-}
 
 /**
  * Switches the query type, keeping every field except what the backend would reject for the new
@@ -378,7 +357,12 @@ export function withQueryType(query: ModelLensQuery, queryType: QueryType): Mode
   }
   if (next.thresholds !== undefined) {
     const defaults = thresholdDefaults(queryType);
-    const keys = queryType === 'dataQuality' ? Object.keys(defaults) : DRIFT_METHODS.filter((m) => m !== 'status');
+    const keys =
+      queryType === 'dataQuality'
+        ? Object.keys(defaults)
+        : queryType === 'freshness'
+          ? [...FRESHNESS_MEASURES]
+          : DRIFT_METHODS.filter((m) => m !== 'status');
     const kept = Object.fromEntries(Object.entries(next.thresholds).filter(([k]) => (keys as string[]).includes(k)));
     if (Object.keys(kept).length === 0) {
       delete next.thresholds;
@@ -483,7 +467,6 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
   const [loadError, setLoadError] = useState('');
   const [percentileError, setPercentileError] = useState('');
   const [binsError, setBinsError] = useState('');
-  const [entitiesError, setEntitiesError] = useState('');
   const [persistenceError, setPersistenceError] = useState('');
   const [thresholdInputErrors, setThresholdInputErrors] = useState<Record<string, string>>({});
 
@@ -528,11 +511,11 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
   const update = (next: ModelLensQuery) => {
     onChange(next);
     // A threshold override still missing a value would only fail on the backend: wait for it.
-    if (
-      !Object.entries(next.thresholds ?? {}).some(
-        ([m, t]) => thresholdProblem(m, t, thresholdDefaults(next.queryType ?? 'traffic')) !== ''
-      )
-    ) {
+    const problem =
+      next.queryType === 'freshness'
+        ? freshnessThresholdProblem
+        : (m: string, t: Threshold) => thresholdProblem(m, t, thresholdDefaults(next.queryType ?? 'traffic'));
+    if (!Object.entries(next.thresholds ?? {}).some(([m, t]) => problem(m, t) !== '')) {
       onRunQuery();
     }
   };
@@ -696,52 +679,16 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
         </InlineFieldRow>
       )}
 
-      {(shown.has('featureView') || shown.has('entities')) && (
-        <InlineFieldRow>
-          {shown.has('featureView') && (
-            <InlineField
-              label="Feature view"
-              labelWidth={LABEL_WIDTH}
-              htmlFor="ml-feature-view"
-              tooltip="A Feast feature view; empty or * = every feature view of the project"
-            >
-              <BlurInput
-                id="ml-feature-view"
-                width={30}
-                value={query.featureView ?? ''}
-                placeholder="All feature views"
-                onCommit={(text) => set('featureView', text.trim())}
-              />
-            </InlineField>
-          )}
-          {shown.has('entities') && (
-            <InlineField
-              label="Entities"
-              labelWidth={10}
-              htmlFor="ml-entities"
-              invalid={!!entitiesError}
-              error={entitiesError}
-              tooltip='Join-key objects to probe, as JSON: [{"driver_id": 1001}, {"driver_id": 1002}]. Default: the entity keys found in the model&apos;s prediction records of the time range'
-            >
-              <BlurInput
-                id="ml-entities"
-                width={50}
-                value={query.entities ? JSON.stringify(query.entities) : ''}
-                placeholder="From the model's records"
-                invalid={!!entitiesError}
-                onCommit={(text) => {
-                  const parsed = parseEntities(text);
-                  if (typeof parsed === 'string') {
-                    setEntitiesError(parsed);
-                    return;
-                  }
-                  setEntitiesError('');
-                  set('entities', parsed);
-                }}
-              />
-            </InlineField>
-          )}
-        </InlineFieldRow>
+      {(shown.has('featureView') || shown.has('entities') || shown.has('freshnessThresholds')) && (
+        <FeastFields
+          query={query}
+          datasource={datasource}
+          labelWidth={LABEL_WIDTH}
+          featureView={shown.has('featureView')}
+          entities={shown.has('entities')}
+          freshnessThresholds={shown.has('freshnessThresholds')}
+          onChange={update}
+        />
       )}
       {shown.has('performance') && (
         <>

@@ -38,6 +38,25 @@ describe('VariableQueryEditor', () => {
     expect(onChange).toHaveBeenLastCalledWith({ refId: 'V', type: 'features', model: '$model' });
   });
 
+  it('lists Feast feature views, the features of a view and entities', async () => {
+    const { user, onChange } = setup({ refId: 'V', type: 'versions', model: 'fraud' });
+    await user.click(screen.getByLabelText('List'));
+    await user.click(within(await screen.findByLabelText('Select options menu')).getByText('Feast features'));
+    expect(onChange).toHaveBeenLastCalledWith({ refId: 'V', type: 'featureViewFeatures', featureView: '' });
+  });
+
+  it('sets the feature view on blur', async () => {
+    const { user, onChange } = setup('featureViewFeatures()');
+    expect(screen.queryByLabelText('Model')).not.toBeInTheDocument();
+    await user.type(screen.getByLabelText('Feature view'), '$view');
+    await user.tab();
+    expect(onChange).toHaveBeenLastCalledWith({
+      refId: 'ModelLensVariableQuery',
+      type: 'featureViewFeatures',
+      featureView: '$view',
+    });
+  });
+
   it('reads the string form', () => {
     setup('versions(fraud)');
     expect(screen.getByLabelText('Model')).toHaveValue('fraud');

@@ -253,8 +253,17 @@ type RegistryReader interface {
 }
 
 // OnlineStore is what the freshness query needs of a Feast online store: the newest event
-// timestamp stored for a feature view (over all its entities). ok is false when the store holds no
-// row of the view.
+// timestamp stored for a feature view (over all its entities).
 type OnlineStore interface {
-	NewestEventTime(ctx context.Context, view *FeatureView) (t time.Time, ok bool, err error)
+	NewestEventTime(ctx context.Context, view *FeatureView) (NewestEvent, error)
+}
+
+// NewestEvent is the newest event timestamp of a feature view in the online store.
+type NewestEvent struct {
+	// Time is the newest event time found; zero when no row of the view was found.
+	Time time.Time
+	// ScanCapped is the number of keys a store without an index of event times (Redis) stopped
+	// scanning at before the end (0: every key was looked at). Time is then the newest among the
+	// keys scanned: a lower bound of the true newest event time.
+	ScanCapped int
 }

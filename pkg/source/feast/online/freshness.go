@@ -2,7 +2,6 @@ package online
 
 import (
 	"context"
-	"time"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/source/feast"
 )
@@ -18,8 +17,8 @@ type Freshness struct {
 var _ feast.OnlineStore = Freshness{}
 
 // NewestEventTime implements feast.OnlineStore. A Redis scan cut at limits.FeastScanKeys answers
-// the newest time among the keys scanned.
-func (f Freshness) NewestEventTime(ctx context.Context, v *feast.FeatureView) (time.Time, bool, error) {
+// the newest time among the keys scanned, and says where it was cut.
+func (f Freshness) NewestEventTime(ctx context.Context, v *feast.FeatureView) (feast.NewestEvent, error) {
 	var keys []string
 	for _, c := range v.EntityColumns {
 		keys = append(keys, c.Name)
@@ -27,7 +26,7 @@ func (f Freshness) NewestEventTime(ctx context.Context, v *feast.FeatureView) (t
 	if len(keys) == 0 && f.Registry != nil {
 		reg, err := f.Registry.Registry(ctx)
 		if err != nil {
-			return time.Time{}, false, err
+			return feast.NewestEvent{}, err
 		}
 		for _, jk := range reg.JoinKeys(v) {
 			keys = append(keys, jk.Name)
@@ -35,7 +34,11 @@ func (f Freshness) NewestEventTime(ctx context.Context, v *feast.FeatureView) (t
 	}
 	n, err := f.Store.NewestEventTime(ctx, v.Name, keys)
 	if err != nil {
-		return time.Time{}, false, err
+		return feast.NewestEvent{}, err
 	}
-	return n.Time, !n.Time.IsZero(), nil
+	ev := feast.NewestEvent{Time: n.Time}
+	if n.Partial {
+		ev.ScanCapped = n.ScanLimit
+	}
+	return ev, nil
 }

@@ -67,6 +67,8 @@ type Redis struct {
 	client  *redis.Client
 	project string
 	version int
+	// scanKeys caps the keys NewestEventTime scans (0: limits.FeastScanKeys).
+	scanKeys int
 }
 
 // NewRedis returns a reader of the Redis online store (it connects lazily).
@@ -228,7 +230,8 @@ func (r *Redis) scan(ctx context.Context, prefix []byte, max int, fn func([]stri
 		if err != nil {
 			return false, redisError(err)
 		}
-		if seen+len(keys) > max {
+		cut := seen+len(keys) > max
+		if cut {
 			keys = keys[:max-seen]
 		}
 		seen += len(keys)
@@ -236,6 +239,9 @@ func (r *Redis) scan(ctx context.Context, prefix []byte, max int, fn func([]stri
 			if err := fn(keys); err != nil {
 				return false, err
 			}
+		}
+		if cut {
+			return true, nil // keys were left out, even when SCAN's cursor came back to 0
 		}
 		if next == 0 {
 			return false, nil
@@ -253,7 +259,11 @@ func (r *Redis) scan(ctx context.Context, prefix []byte, max int, fn func([]stri
 func (r *Redis) NewestEventTime(ctx context.Context, view string, joinKeys []string) (Newest, error) {
 	var n Newest
 	field := TimestampField(view)
-	partial, err := r.scan(ctx, KeyPrefix(joinKeys, r.version), limits.FeastScanKeys, func(keys []string) error {
+	max := r.scanKeys
+	if max <= 0 {
+		max = limits.FeastScanKeys
+	}
+	partial, err := r.scan(ctx, KeyPrefix(joinKeys, r.version), max, func(keys []string) error {
 		pipe := r.client.Pipeline()
 		cmds := make([]*redis.StringCmd, len(keys))
 		for i, k := range keys {
@@ -279,6 +289,9 @@ func (r *Redis) NewestEventTime(ctx context.Context, view string, joinKeys []str
 		return nil
 	})
 	n.Partial = partial
+	if partial {
+		n.ScanLimit = max
+	}
 	return n, err
 }
 

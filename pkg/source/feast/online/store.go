@@ -33,6 +33,8 @@ type Newest struct {
 	Scanned int64
 	// Partial is true when the scan stopped at limits.FeastScanKeys before the end.
 	Partial bool
+	// ScanLimit is the number of keys the scan was capped at when Partial.
+	ScanLimit int
 }
 
 // Store reads one Feast project's online store. Views are named as stored (the versioned name

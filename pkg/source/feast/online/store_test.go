@@ -236,17 +236,57 @@ func TestFreshnessAdapter(t *testing.T) {
 	f := Freshness{Store: NewRedisFromClient(c, "demo", KeyV3), Registry: stubRegistry{&feast.Registry{
 		Entities: []feast.Entity{{Name: "driver", Project: "demo", JoinKey: "driver_id"}}}}}
 	// Join keys from the registry's entity (no entity columns).
-	ts, ok, err := f.NewestEventTime(ctx, &feast.FeatureView{Name: "driver_stats", Project: "demo", Entities: []string{"driver"}})
-	if err != nil || !ok || !ts.Equal(t0.Add(90*time.Minute)) {
-		t.Fatalf("%v %v %v", ts, ok, err)
+	ev, err := f.NewestEventTime(ctx, &feast.FeatureView{Name: "driver_stats", Project: "demo", Entities: []string{"driver"}})
+	if err != nil || !ev.Time.Equal(t0.Add(90*time.Minute)) || ev.ScanCapped != 0 {
+		t.Fatalf("%+v %v", ev, err)
 	}
 	// A view with no rows.
-	_, ok, err = f.NewestEventTime(ctx, &feast.FeatureView{Name: "empty", Project: "demo", EntityColumns: []feast.Field{{Name: "driver_id"}}})
-	if err != nil || ok {
-		t.Fatalf("empty view: %v %v", ok, err)
+	ev, err = f.NewestEventTime(ctx, &feast.FeatureView{Name: "empty", Project: "demo", EntityColumns: []feast.Field{{Name: "driver_id"}}})
+	if err != nil || !ev.Time.IsZero() || ev.ScanCapped != 0 {
+		t.Fatalf("empty view: %+v %v", ev, err)
 	}
 }
 
 type stubRegistry struct{ r *feast.Registry }
 
 func (s stubRegistry) Registry(context.Context) (*feast.Registry, error) { return s.r, nil }
+
+// TestRedisNewestEventScanCap: a scan cut at its cap (limits.FeastScanKeys, here 10 keys of 50)
+// says so, and its newest time is one of the scanned entities', never after the true newest.
+func TestRedisNewestEventScanCap(t *testing.T) {
+	srv := testdb.StartRedis(t)
+	c := srv.Client(t)
+	ctx := context.Background()
+	rows := make([]WriteRow, 50)
+	times := map[time.Time]bool{}
+	for i := range rows {
+		ts := t0.Add(time.Duration(i) * time.Minute)
+		rows[i] = WriteRow{Key: driver(int64(2000 + i)), Values: map[string]Value{"trips": Int64(int64(i))}, EventTime: ts}
+		times[ts] = true
+	}
+	newest := t0.Add(49 * time.Minute)
+	if err := WriteRedis(ctx, c, "demo", KeyV3, "driver_stats", rows, 0); err != nil {
+		t.Fatal(err)
+	}
+	r := NewRedisFromClient(c, "demo", KeyV3)
+	r.scanKeys = 10
+	n, err := r.NewestEventTime(ctx, "driver_stats", []string{"driver_id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !n.Partial || n.ScanLimit != 10 || n.Scanned == 0 || n.Scanned > 10 || !times[n.Time] || n.Time.After(newest) {
+		t.Fatalf("capped scan: %+v", n)
+	}
+	f := Freshness{Store: r}
+	ev, err := f.NewestEventTime(ctx, &feast.FeatureView{Name: "driver_stats", Project: "demo", EntityColumns: []feast.Field{{Name: "driver_id"}}})
+	if err != nil || ev.ScanCapped != 10 || !ev.Time.Equal(n.Time) {
+		t.Fatalf("adapter: %+v %v", ev, err)
+	}
+
+	// Under the cap: every key is read and the newest is exact.
+	r.scanKeys = 0
+	n, err = r.NewestEventTime(ctx, "driver_stats", []string{"driver_id"})
+	if err != nil || n.Partial || n.ScanLimit != 0 || n.Scanned != 50 || !n.Time.Equal(newest) {
+		t.Fatalf("full scan: %+v %v", n, err)
+	}
+}
