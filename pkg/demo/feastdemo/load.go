@@ -127,6 +127,10 @@ func LoadBatch(ctx context.Context, db DB, f *demo.Fleet, start, end, pruneBefor
 		if err != nil {
 			return n, fmt.Errorf("copy into %s: %w", v.Table, err)
 		}
+		// Fresh statistics, so that the point-in-time join reads through the index.
+		if _, err := db.Exec(ctx, "ANALYZE "+quote(v.Table)); err != nil {
+			return n, fmt.Errorf("analyze %s: %w", v.Table, err)
+		}
 	}
 	return n, nil
 }
