@@ -47,6 +47,7 @@ type querySchema struct {
 	FeatureStatsMetrics        []string                   `json:"featureStatsMetrics"`
 	DefaultFeatureStatsMetrics []string                   `json:"defaultFeatureStatsMetrics"`
 	SkewMetrics                []string                   `json:"skewMetrics"`
+	FreshnessMetrics           []string                   `json:"freshnessMetrics"`
 	DefaultSkewMetrics         []string                   `json:"defaultSkewMetrics"`
 	LookupStatuses             []string                   `json:"lookupStatuses"`
 	QualityMetrics             []string                   `json:"qualityMetrics"`
@@ -135,6 +136,7 @@ func TestQueryModelSchemaFile(t *testing.T) {
 		FeatureStatsMetrics:        FeatureStatsMetrics,
 		DefaultFeatureStatsMetrics: DefaultFeatureStatsMetrics,
 		SkewMetrics:                SkewMetrics,
+		FreshnessMetrics:           FreshMetrics,
 		DefaultSkewMetrics:         DefaultSkewMetrics,
 		LookupStatuses:             LookupStatuses,
 		QualityMetrics:             QualityMetrics,
