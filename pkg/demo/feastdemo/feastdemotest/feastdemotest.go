@@ -37,7 +37,8 @@ type Env struct {
 }
 
 // Start starts PostgreSQL and Redis, creates the batch source and monitoring tables, loads the
-// batch sources over (from, to] and the monitoring rows of the days [metricsFrom, to's day).
+// batch sources over (from, to] and the monitoring rows of the days from metricsFrom to to's day
+// (included, as if that day had ended: panels over a few hours of it have daily rows).
 func Start(t testing.TB, from, to, metricsFrom time.Time) *Env {
 	t.Helper()
 	ctx := context.Background()
@@ -51,7 +52,7 @@ func Start(t testing.TB, from, to, metricsFrom time.Time) *Env {
 	require.NoError(t, feastdemo.CreateTables(ctx, pool))
 	_, err = feastdemo.LoadBatch(ctx, pool, e.Fleet, from, to, time.Time{})
 	require.NoError(t, err)
-	require.NoError(t, feastdemo.WriteMetrics(ctx, pool, e.Fleet, metricsFrom, to.UTC().Truncate(24*time.Hour)))
+	require.NoError(t, feastdemo.WriteMetrics(ctx, pool, e.Fleet, metricsFrom, to.UTC().Truncate(24*time.Hour).Add(24*time.Hour)))
 	return e
 }
 
