@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -160,24 +161,14 @@ func (f *Fleet) generate(ctx context.Context, m *modelSpec, version int32, start
 		return nil
 	}
 	first, last := floorDiv(start, 1e9), floorDiv(end, 1e9)
-	minute, minuteFactor := int64(math.MinInt64), 1.0
-	peak := float64(m.peak) / 1e9
+	var sc secondCounter
 	for s := first; s <= last; s++ {
 		if (s-first)&1023 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		if mn := floorDiv(s, 60); mn != minute {
-			minute = mn
-			mr := newRNG(key(f.seed, m.id, streamMinute, word(mn)))
-			minuteFactor = math.Exp(MinuteNoise*mr.norm() - MinuteNoise*MinuteNoise/2)
-		}
-		tod := float64(timeOfDay(s*1e9)) / 1e9
-		load := math.Cos(2 * math.Pi * (tod - peak) / 86400)
-		lambda := m.baseRate * f.rate * (1 + DiurnalAmplitude*load) * minuteFactor
-		cr := newRNG(key(f.seed, m.id, streamCount, word(s)))
-		n := cr.poisson(lambda)
+		n, load := sc.count(f, m, s)
 		base := s * 1e9
 		if n > 0 {
 			// Event windows start and end on whole seconds, so the error ratio is constant
@@ -188,15 +179,13 @@ func (f *Fleet) generate(ctx context.Context, m *modelSpec, version int32, start
 		}
 		for i := 0; i < n; i++ {
 			r := &x.r
-			r.reset(key(f.seed, m.id, streamRecord, word(s), uint64(i)))
-			ts := base + int64((float64(i)+r.float())/float64(n)*1e9)
+			ts, v := f.recordHead(r, m, s, i, n)
 			if ts <= start {
 				continue
 			}
 			if ts > end {
 				return nil
 			}
-			v := r.choice(m.shareCum)
 			if version >= 0 && v != version {
 				continue
 			}
@@ -214,6 +203,76 @@ func (f *Fleet) generate(ctx context.Context, m *modelSpec, version int32, start
 		}
 	}
 	return nil
+}
+
+// secondCounter draws the number of records of each second (Poisson with the diurnal rate times
+// the minute's noise factor), caching the minute's factor between calls.
+type secondCounter struct {
+	minute       int64
+	minuteFactor float64
+	valid        bool
+}
+
+// count returns the number of records of m in second s and the second's diurnal load.
+func (c *secondCounter) count(f *Fleet, m *modelSpec, s int64) (int, float64) {
+	if mn := floorDiv(s, 60); !c.valid || mn != c.minute {
+		c.minute, c.valid = mn, true
+		mr := newRNG(key(f.seed, m.id, streamMinute, word(mn)))
+		c.minuteFactor = math.Exp(MinuteNoise*mr.norm() - MinuteNoise*MinuteNoise/2)
+	}
+	peak := float64(m.peak) / 1e9
+	tod := float64(timeOfDay(s*1e9)) / 1e9
+	load := math.Cos(2 * math.Pi * (tod - peak) / 86400)
+	lambda := m.baseRate * f.rate * (1 + DiurnalAmplitude*load) * c.minuteFactor
+	cr := newRNG(key(f.seed, m.id, streamCount, word(s)))
+	return cr.poisson(lambda), load
+}
+
+// recordHead seeds r with the stream of record i of the n records of second s and draws its
+// time and version (the rest of the record follows from r).
+func (f *Fleet) recordHead(r *rng, m *modelSpec, s int64, i, n int) (int64, int32) {
+	r.reset(key(f.seed, m.id, streamRecord, word(s), uint64(i)))
+	ts := s*1e9 + int64((float64(i)+r.float())/float64(n)*1e9)
+	return ts, r.choice(m.shareCum)
+}
+
+// newestCut counts the records of m (version -1 = all) with start < ts <= end from the newest
+// backwards, drawing only their counts, times and versions. It returns how many there are, at
+// most limit, the time of the oldest of the newest limit records, and whether older ones exist.
+func (f *Fleet) newestCut(ctx context.Context, m *modelSpec, version int32, start, end int64, limit int) (n int, cut int64, more bool, err error) {
+	if end <= start {
+		return 0, 0, false, nil
+	}
+	first, last := floorDiv(start, 1e9), floorDiv(end, 1e9)
+	var sc secondCounter
+	var r rng
+	for s := last; s >= first; s-- {
+		if (last-s)&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, 0, false, err
+			}
+		}
+		k, _ := sc.count(f, m, s)
+		if k == 0 {
+			continue
+		}
+		if s != first && s != last && version < 0 && n+k < limit {
+			n += k
+			continue
+		}
+		for i := k - 1; i >= 0; i-- {
+			ts, v := f.recordHead(&r, m, s, i, k)
+			if ts <= start || ts > end || (version >= 0 && v != version) {
+				continue
+			}
+			if n == limit {
+				return n, cut, true, nil
+			}
+			n++
+			cut = ts
+		}
+	}
+	return n, cut, false, nil
 }
 
 // fillRecord draws one live record's features, status, latency, outputs and label.
@@ -285,7 +344,35 @@ func (f *Fleet) expected(m *modelSpec, start, end int64) float64 {
 	return m.baseRate * f.rate * integral
 }
 
-func newBatch(m *modelSpec, versions []string, n int) *source.Batch {
+// projection is which outputs and features a batch carries (source.RecordsRequest.Variables).
+type projection struct {
+	prediction, label bool
+	// features[i] tells whether m.features[i] is carried.
+	features []bool
+}
+
+// project returns the projection of variables over m: nil variables carry everything.
+func project(m *modelSpec, variables []string) projection {
+	has := func(name string) bool { return variables == nil || slices.Contains(variables, name) }
+	p := projection{prediction: has("prediction"), label: has("label"), features: make([]bool, len(m.features))}
+	for i, fs := range m.features {
+		p.features[i] = has(fs.name)
+	}
+	return p
+}
+
+// allOf carries every output and feature of m.
+func allOf(m *modelSpec) projection { return project(m, nil) }
+
+// newBatch returns an empty batch of m with room for n records; outputs left out by p stay empty
+// columns, features left out by p are absent.
+func newBatch(m *modelSpec, versions []string, n int, p projection) *source.Batch {
+	cap := func(keep bool) int {
+		if keep {
+			return n
+		}
+		return 0
+	}
 	b := &source.Batch{
 		Model:        m.name,
 		TS:           make([]int64, 0, n),
@@ -294,10 +381,10 @@ func newBatch(m *modelSpec, versions []string, n int) *source.Batch {
 		LatencyMs:    make([]float64, 0, n),
 		Error:        make([]bool, 0, n),
 		Score:        make([]float64, 0, n),
-		Prediction:   source.NewColumn(m.predKind, n),
-		Label:        source.NewColumn(m.predKind, n),
+		Prediction:   source.NewColumn(m.predKind, cap(p.prediction)),
+		Label:        source.NewColumn(m.predKind, cap(p.label)),
 		LabelTS:      make([]int64, 0, n),
-		FeatureNames: make([]string, len(m.features)),
+		FeatureNames: make([]string, 0, len(m.features)),
 		Features:     make(map[string]*source.Column, len(m.features)),
 	}
 	if m.predKind == source.Categorical {
@@ -305,7 +392,10 @@ func newBatch(m *modelSpec, versions []string, n int) *source.Batch {
 		b.Label.Dict = append([]string(nil), m.classes...)
 	}
 	for i, fs := range m.features {
-		b.FeatureNames[i] = fs.name
+		if !p.features[i] {
+			continue
+		}
+		b.FeatureNames = append(b.FeatureNames, fs.name)
 		c := source.NewColumn(fs.kind, n)
 		if fs.kind == source.Categorical {
 			c.Dict = append([]string(nil), fs.cats...)
@@ -315,8 +405,9 @@ func newBatch(m *modelSpec, versions []string, n int) *source.Batch {
 	return b
 }
 
-// appendRow appends x to b, its version coded as vcode.
-func appendRow(b *source.Batch, m *modelSpec, cols []*source.Column, x *row, vcode int32) {
+// appendRow appends x to b, its version coded as vcode, carrying what p carries; cols are the
+// columns of featureColumns.
+func appendRow(b *source.Batch, m *modelSpec, p projection, cols []*source.Column, x *row, vcode int32) {
 	b.TS = append(b.TS, x.ts)
 	b.Version = append(b.Version, vcode)
 	b.LatencyMs = append(b.LatencyMs, x.latency)
@@ -324,33 +415,46 @@ func appendRow(b *source.Batch, m *modelSpec, cols []*source.Column, x *row, vco
 	b.Score = append(b.Score, x.score)
 	b.LabelTS = append(b.LabelTS, x.labelTS)
 	if m.predKind == source.Categorical {
-		b.Prediction.Cat = append(b.Prediction.Cat, x.predCat)
-		b.Label.Cat = append(b.Label.Cat, x.labelCat)
+		if p.prediction {
+			b.Prediction.Cat = append(b.Prediction.Cat, x.predCat)
+		}
+		if p.label {
+			b.Label.Cat = append(b.Label.Cat, x.labelCat)
+		}
 	} else {
-		b.Prediction.Num = append(b.Prediction.Num, x.predNum)
-		b.Label.Num = append(b.Label.Num, x.labelNum)
+		if p.prediction {
+			b.Prediction.Num = append(b.Prediction.Num, x.predNum)
+		}
+		if p.label {
+			b.Label.Num = append(b.Label.Num, x.labelNum)
+		}
 	}
 	for i, c := range cols {
-		if c.Kind == source.Categorical {
+		switch {
+		case c == nil:
+		case c.Kind == source.Categorical:
 			c.Cat = append(c.Cat, x.cat[i])
-		} else {
+		default:
 			c.Num = append(c.Num, x.num[i])
 		}
 	}
 }
 
-func featureColumns(b *source.Batch) []*source.Column {
-	cols := make([]*source.Column, len(b.FeatureNames))
-	for i, n := range b.FeatureNames {
-		cols[i] = b.Features[n]
+// featureColumns returns b's column of each of m's features, by position, nil for features b
+// does not carry.
+func featureColumns(m *modelSpec, b *source.Batch) []*source.Column {
+	cols := make([]*source.Column, len(m.features))
+	for i, fs := range m.features {
+		cols[i] = b.Features[fs.name]
 	}
 	return cols
 }
 
 // Records returns the records of one model with Start < ts <= End, ascending by time
-// (source.PredictionLog). Version "" means every version. When Limit > 0 at most Limit records are
-// returned, the earliest ones, and Truncated is set when more records exist in the range. Without a
-// Limit, a range expected to hold more than MaxUnlimitedRecords records is an error.
+// (source.PredictionLog). Version "" means every version; Variables, when set, limit the outputs
+// and features carried. When Limit > 0 at most Limit records are returned, the newest ones, and
+// Truncated is set when older records exist in the range. Without a Limit, a range expected to
+// hold more than MaxUnlimitedRecords records is an error.
 func (f *Fleet) Records(ctx context.Context, req source.RecordsRequest) (*source.Batch, error) {
 	m, v, err := f.lookup(req.Model, req.Version)
 	if err != nil {
@@ -375,12 +479,7 @@ func (f *Fleet) Records(ctx context.Context, req source.RecordsRequest) (*source
 		return nil, fmt.Errorf("demo: %s to %s holds about %.0f records of %s, more than %d; set a limit",
 			req.Start.Format(time.RFC3339), req.End.Format(time.RFC3339), exp, m.name, MaxUnlimitedRecords)
 	}
-	capacity := int(math.Min(exp*1.05+64, MaxUnlimitedRecords))
-	if req.Limit > 0 && req.Limit < capacity {
-		capacity = req.Limit
-	}
-	b := newBatch(m, versions, capacity)
-	cols := featureColumns(b)
+	p := project(m, req.Variables)
 	code := func(x *row) int32 {
 		if v >= 0 {
 			return 0
@@ -389,50 +488,85 @@ func (f *Fleet) Records(ctx context.Context, req source.RecordsRequest) (*source
 	}
 	if req.Limit > 0 && 2*exp+1000 > float64(req.Limit) {
 		// The limit may bite: keep the newest records (the windows alert rules read), as the
-		// server does for order=desc, by walking the range backwards in chunks.
-		var chunks []*source.Batch // newest first
-		n := 0
-		err = f.eachChunkDesc(ctx, m, v, start, end, func(lo, hi int64) (bool, error) {
-			c := newBatch(m, versions, 0)
-			ccols := featureColumns(c)
-			if err := f.generate(ctx, m, v, lo, hi, newRow(m), func(x *row) error {
-				appendRow(c, m, ccols, x, code(x))
-				return nil
-			}); err != nil {
-				return false, err
-			}
-			chunks = append(chunks, c)
-			n += c.Len()
-			return n > req.Limit, nil
-		})
+		// server does for order=desc. A first pass draws only the records' counts, times and
+		// versions, newest first, to find where the newest Limit records begin; the second
+		// generates exactly those into a batch of their size (memory: one copy of the answer).
+		n, cut, more, err := f.newestCut(ctx, m, v, start, end, req.Limit)
 		if err != nil {
 			return nil, err
 		}
-		b.Truncated = n > req.Limit
-		skip := max(n-req.Limit, 0)
-		for i := len(chunks) - 1; i >= 0; i-- {
-			c := chunks[i]
-			from := min(skip, c.Len())
-			skip -= from
-			appendRange(b, c, from)
+		b := newBatch(m, versions, n, p)
+		cols := featureColumns(m, b)
+		from := start
+		if more {
+			from = cut - 1
 		}
-		if b.Truncated {
-			b.Newest, b.CompleteAfter = true, b.TS[0]
+		if err := f.generate(ctx, m, v, from, end, newRow(m), func(x *row) error {
+			appendRow(b, m, p, cols, x, code(x))
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		if extra := b.Len() - req.Limit; extra > 0 {
+			// Records sharing the cut's nanosecond: keep the newest Limit.
+			dropOldest(b, extra)
+		}
+		if more {
+			b.Truncated, b.Newest, b.CompleteAfter = true, true, b.TS[0]
 		}
 		return b, nil
 	}
+	capacity := int(math.Min(exp*1.05+64, MaxUnlimitedRecords))
+	if req.Limit > 0 && req.Limit < capacity {
+		capacity = req.Limit
+	}
+	b := newBatch(m, versions, capacity, p)
+	cols := featureColumns(m, b)
 	err = f.generate(ctx, m, v, start, end, newRow(m), func(x *row) error {
 		if req.Limit > 0 && len(b.TS) == req.Limit {
 			b.Truncated = true
 			return errStop
 		}
-		appendRow(b, m, cols, x, code(x))
+		appendRow(b, m, p, cols, x, code(x))
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return b, nil
+}
+
+// dropOldest removes the first k records of b.
+func dropOldest(b *source.Batch, k int) {
+	b.TS = b.TS[k:]
+	b.Version = b.Version[k:]
+	b.LatencyMs = b.LatencyMs[k:]
+	b.Error = b.Error[k:]
+	b.Score = b.Score[k:]
+	b.LabelTS = b.LabelTS[k:]
+	for _, c := range append([]*source.Column{b.Prediction, b.Label}, featureList(b)...) {
+		if c.Len() < k {
+			continue // an output the batch does not carry
+		}
+		if c.Kind == source.Categorical {
+			c.Cat = c.Cat[k:]
+		} else {
+			c.Num = c.Num[k:]
+		}
+		if len(c.Mismatch) > k {
+			c.Mismatch = c.Mismatch[k:]
+		} else {
+			c.Mismatch = nil
+		}
+	}
+}
+
+func featureList(b *source.Batch) []*source.Column {
+	out := make([]*source.Column, 0, len(b.FeatureNames))
+	for _, n := range b.FeatureNames {
+		out = append(out, b.Features[n])
+	}
+	return out
 }
 
 // descChunk is the span of the chunks a backwards walk generates at a time.
@@ -478,35 +612,6 @@ func (f *Fleet) eachRowDesc(ctx context.Context, m *modelSpec, v int32, start, e
 	return err
 }
 
-// appendRange appends the records from..Len() of c to b (same model and versions).
-func appendRange(b, c *source.Batch, from int) {
-	b.TS = append(b.TS, c.TS[from:]...)
-	b.Version = append(b.Version, c.Version[from:]...)
-	b.LatencyMs = append(b.LatencyMs, c.LatencyMs[from:]...)
-	b.Error = append(b.Error, c.Error[from:]...)
-	b.Score = append(b.Score, c.Score[from:]...)
-	b.LabelTS = append(b.LabelTS, c.LabelTS[from:]...)
-	appendColumn(b.Prediction, c.Prediction, from)
-	appendColumn(b.Label, c.Label, from)
-	for _, name := range b.FeatureNames {
-		appendColumn(b.Features[name], c.Features[name], from)
-	}
-}
-
-func appendColumn(dst, src *source.Column, from int) {
-	n := dst.Len()
-	if dst.Kind == source.Categorical {
-		dst.Cat = append(dst.Cat, src.Cat[from:]...)
-	} else {
-		dst.Num = append(dst.Num, src.Num[from:]...)
-	}
-	for i := from; i < len(src.Mismatch); i++ {
-		if src.Mismatch[i] || dst.Mismatch != nil {
-			dst.MarkMismatch(n+i-from, src.Mismatch[i])
-		}
-	}
-}
-
 // Reference returns the reference (training) sample of a model: ReferenceSize rows drawn from the
 // undrifted distributions, deterministic from the seed, with predictions of the version that
 // scored them and a label on every row; latency is absent (NaN). Version "" gives the pooled
@@ -523,14 +628,15 @@ func (f *Fleet) Reference(ctx context.Context, model, version string) (*source.B
 	if v >= 0 {
 		versions = []string{version}
 	}
-	b := newBatch(m, versions, ReferenceSize)
-	cols := featureColumns(b)
+	all := allOf(m)
+	b := newBatch(m, versions, ReferenceSize, all)
+	cols := featureColumns(m, b)
 	f.referenceRows(m, v, newRow(m), func(x *row) {
 		code := x.version
 		if v >= 0 {
 			code = 0
 		}
-		appendRow(b, m, cols, x, code)
+		appendRow(b, m, all, cols, x, code)
 	})
 	return b, nil
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/modellens/mlmonitoring-datasource/pkg/source"
 )
 
@@ -204,6 +206,55 @@ func TestRecordsLimit(t *testing.T) {
 	if full.Truncated {
 		t.Error("unlimited answer marked truncated")
 	}
+}
+
+// TestRecordsLimitVersion: with a version and a limit that bites, the answer is the newest
+// records of that version, exactly those of the unlimited answer.
+func TestRecordsLimitVersion(t *testing.T) {
+	f := NewFleet(DefaultSeed)
+	for _, version := range []string{"", "v2"} {
+		full := records(t, f, "fraud-detector", version, at(1, 0), at(1, 30))
+		for _, limit := range []int{1, 257, full.Len() - 1, full.Len(), full.Len() + 1} {
+			b, err := f.Records(context.Background(), source.RecordsRequest{Model: "fraud-detector", Version: version, Start: at(1, 0), End: at(1, 30), Limit: limit})
+			require.NoError(t, err)
+			want := min(limit, full.Len())
+			require.Equal(t, want, b.Len(), "version %q limit %d", version, limit)
+			require.Equal(t, limit < full.Len(), b.Truncated, "version %q limit %d", version, limit)
+			require.Equal(t, batchLines(full)[full.Len()-want:], batchLines(b), "version %q limit %d", version, limit)
+			require.Equal(t, cap(b.TS), b.Len(), "the batch is allocated at its size")
+		}
+	}
+}
+
+// TestRecordsVariables: a request naming variables carries only those features and outputs, with
+// the values of the full answer; the other columns are left out (outputs empty).
+func TestRecordsVariables(t *testing.T) {
+	f := NewFleet(DefaultSeed)
+	full := records(t, f, "fraud-detector", "", at(1, 0), at(1, 10))
+	name := full.FeatureNames[2]
+	for _, limit := range []int{0, 100} {
+		b, err := f.Records(context.Background(), source.RecordsRequest{Model: "fraud-detector", Start: at(1, 0), End: at(1, 10), Limit: limit, Variables: []string{name, "label"}})
+		require.NoError(t, err)
+		off := 0
+		if limit > 0 {
+			off = full.Len() - limit
+		}
+		require.Equal(t, []string{name}, b.FeatureNames)
+		require.Len(t, b.Features, 1)
+		require.Zero(t, b.Prediction.Len(), "prediction left out")
+		require.Equal(t, b.Len(), b.Label.Len())
+		require.Equal(t, full.TS[off:], b.TS)
+		require.Equal(t, full.LatencyMs[off:], b.LatencyMs)
+		for i := 0; i < b.Len(); i++ {
+			require.Equal(t, cell(full.Features[name], off+i), cell(b.Features[name], i))
+			require.Equal(t, cell(full.Label, off+i), cell(b.Label, i))
+		}
+	}
+	none, err := f.Records(context.Background(), source.RecordsRequest{Model: "fraud-detector", Start: at(1, 0), End: at(1, 10), Variables: []string{}})
+	require.NoError(t, err)
+	require.Empty(t, none.FeatureNames)
+	require.Equal(t, full.Len(), none.Len())
+	require.Zero(t, none.Label.Len())
 }
 
 func TestRecordsErrors(t *testing.T) {

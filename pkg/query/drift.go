@@ -263,7 +263,7 @@ func (h *Handler) drift(ctx context.Context, r *request) (data.Frames, error) {
 					})
 				} else {
 					err = g.windows(ctx, b.TS, grp.idx, func(i int, _ time.Time, lo, hi int) {
-						v, n := calcs.at(i).compute(col, grp.idx[lo:hi])
+						v, n := calcs.at(i).computeWindow(col, grp.idx, lo, hi)
 						if n == 0 {
 							empty++
 						}

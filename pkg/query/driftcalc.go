@@ -188,6 +188,73 @@ type driftCalc struct {
 	codeDict                  []string
 	// needsKS and needsW say whether the methods need the KS statistic and the Wasserstein distance.
 	needsKS, needsW bool
+	// slide is the running bin counts of computeWindow.
+	slide slide
+}
+
+// slide is the bin counts of the records idx[lo:hi] of column col, kept between the windows of
+// one series as they move forward.
+type slide struct {
+	col    *source.Column
+	idx    []int32
+	lo, hi int
+	counts []float64
+	n      int
+}
+
+// follows reports whether the window idx[lo:hi] of col moves s forward and overlaps it.
+func (s *slide) follows(col *source.Column, idx []int32, lo, hi int) bool {
+	return s.col == col && len(s.idx) == len(idx) && len(idx) > 0 && &s.idx[0] == &idx[0] &&
+		lo >= s.lo && hi >= s.hi && lo <= s.hi
+}
+
+// move adds the records entering at the top and removes those leaving at the bottom.
+func (s *slide) move(edges []float64, idx []int32, lo, hi int) {
+	num := s.col.Num
+	for _, k := range idx[s.hi:hi] {
+		if int(k) < len(num) {
+			if x := num[k]; x == x {
+				s.counts[stats.Bin(edges, x)]++
+				s.n++
+			}
+		}
+	}
+	for _, k := range idx[s.lo:lo] {
+		if int(k) < len(num) {
+			if x := num[k]; x == x {
+				s.counts[stats.Bin(edges, x)]--
+				s.n--
+			}
+		}
+	}
+	s.lo, s.hi = lo, hi
+}
+
+// computeWindow is compute for the records idx[lo:hi] of col, where successive calls of a series
+// pass the same idx with windows moving forward (grid.windows). When every method is binned, the
+// previous window's counts are updated with the records that entered and left it: each record is
+// binned twice in all rather than once per window that holds it, and the counts are the same
+// integers Counts gives. Other methods, and categorical variables (counted by code, no search),
+// compute each window anew.
+func (c *driftCalc) computeWindow(col *source.Column, idx []int32, lo, hi int) (values, int) {
+	if col == nil || c.spec.kind == source.Categorical || c.needsKS || c.needsW || len(c.refSorted) == 0 || !stats.ValidEdges(c.edges) {
+		return c.compute(col, idx[lo:hi])
+	}
+	s := &c.slide
+	if !s.follows(col, idx, lo, hi) || (lo-s.lo)+(hi-s.hi) > hi-lo {
+		*s = slide{col: col, idx: idx, lo: lo, hi: lo, counts: append(s.counts[:0], make([]float64, len(c.edges)+1)...)}
+	}
+	s.move(c.edges, idx, lo, hi)
+	v := nanValues()
+	if s.n == 0 {
+		return v, 0
+	}
+	c.curCounts = append(c.curCounts[:0], s.counts...)
+	c.q = stats.Proportions(c.curCounts, c.q[:0])
+	for _, m := range c.spec.need {
+		v[methodIndex[m]] = c.binned(m, c.p, c.q, c.refCounts, c.curCounts)
+	}
+	return v, s.n
 }
 
 // newDriftCalc prepares a variable's reference data; strategy and bins select the binning.
@@ -259,11 +326,17 @@ func (c *driftCalc) compute(col *source.Column, idx []int32) (values, int) {
 	if len(cur) == 0 || len(c.refSorted) == 0 {
 		return v, len(cur)
 	}
-	if err := stats.SortFloat64sCheck(cur, c.check); err != nil {
-		// Cancelled: the caller's window loop returns the context's error next.
-		return v, 0
+	if !c.needsKS && !c.needsW {
+		// Binned methods only: counting needs no order (O(n log bins) against a sort's O(n)
+		// passes, and the same counts as CountsSorted).
+		c.curCounts = stats.Counts(c.edges, cur, c.curCounts[:0])
+	} else {
+		if err := stats.SortFloat64sCheck(cur, c.check); err != nil {
+			// Cancelled: the caller's window loop returns the context's error next.
+			return v, 0
+		}
+		c.curCounts = stats.CountsSorted(c.edges, cur, c.curCounts[:0])
 	}
-	c.curCounts = stats.CountsSorted(c.edges, cur, c.curCounts[:0])
 	c.q = stats.Proportions(c.curCounts, c.q[:0])
 	ks, w := math.NaN(), math.NaN()
 	if c.needsKS && c.needsW {

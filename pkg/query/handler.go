@@ -325,6 +325,10 @@ func (h *Handler) one(ctx context.Context, pc backend.PluginContext, dq backend.
 		if waited > 0 && waited >= h.deps.Timeout/2 && errors.Is(err, context.DeadlineExceeded) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			// Waiting for a slot used up at least half of the query's time: it is the load, not the upstream.
 			err = &BusyError{Computing: h.deps.MaxConcurrentQueries, Waited: waited}
+		} else if h.deps.Timeout > 0 && err.Error() == context.DeadlineExceeded.Error() && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// The bare context error says nothing of which limit or what to do.
+			err = fmt.Errorf("timed out after %s (timeoutSeconds) before the answer was computed; narrow the time range or the models, or raise timeoutSeconds: %w",
+				h.deps.Timeout, err)
 		}
 		return errorResponse(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
 	"github.com/modellens/mlmonitoring-datasource/pkg/limits"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
@@ -555,4 +556,19 @@ func TestPercentilesWithTheSameLabel(t *testing.T) {
 		r := run(h, map[string]any{"queryType": qt, "model": "iris", "percentiles": []float64{95, 95.0000000000001}, "output": "latest"}, t0, t0.Add(time.Minute), time.Minute)
 		requireOK(t, r)
 	}
+}
+
+// TestComputeTimeoutNamed: a query whose computation outlives timeoutSeconds says so and what to
+// do, rather than the bare "context deadline exceeded", and stays a 504.
+func TestComputeTimeoutNamed(t *testing.T) {
+	h := New(Deps{Demo: demo.NewFleet(demo.DefaultSeed), Timeout: 50 * time.Millisecond})
+	h.types[TypeDrift] = func(ctx context.Context, _ *request) (data.Frames, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	res := h.One(context.Background(), backend.PluginContext{}, backend.DataQuery{RefID: "A", JSON: []byte(`{"queryType":"drift","model":"*"}`),
+		TimeRange: backend.TimeRange{From: t0, To: t0.Add(time.Hour)}}, false)
+	require.Error(t, res.Error)
+	require.Equal(t, "timed out after 50ms (timeoutSeconds) before the answer was computed; narrow the time range or the models, or raise timeoutSeconds: context deadline exceeded", res.Error.Error())
+	require.Equal(t, backend.StatusTimeout, res.Status)
 }

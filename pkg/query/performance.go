@@ -333,7 +333,8 @@ func (h *Handler) performance(ctx context.Context, r *request) (data.Frames, err
 	if src.Log == nil {
 		return nil, userError("performance queries need prediction records with labels (prediction log, sql or the demo fleet), not %q", src.Name)
 	}
-	fetchedAll, notices, err := h.gridRecords(ctx, src, q, g)
+	// Outputs and label times only: a source may leave the features out.
+	fetchedAll, notices, err := h.gridRecordsOf(ctx, src, q, g, []string{FeaturePrediction, "label"})
 	if err != nil {
 		return nil, err
 	}

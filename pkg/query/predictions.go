@@ -48,7 +48,8 @@ func (h *Handler) predictions(ctx context.Context, r *request) (data.Frames, err
 	if src.Log == nil {
 		return nil, userError("predictions queries need the prediction log or the demo fleet (source %q has no prediction records)", src.Name)
 	}
-	fetchedAll, notices, err := h.gridRecords(ctx, src, q, g)
+	// Only the prediction column (score is always read): a source may leave the features out.
+	fetchedAll, notices, err := h.gridRecordsOf(ctx, src, q, g, []string{FeaturePrediction})
 	if err != nil {
 		return nil, err
 	}

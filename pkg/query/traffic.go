@@ -83,7 +83,8 @@ func (h *Handler) traffic(ctx context.Context, r *request) (data.Frames, error) 
 			return out.frames(g, frames.Info{Source: src.Name, Notices: notices}), nil
 		}
 	}
-	fetchedAll, notices, err := h.gridRecords(ctx, src, q, g)
+	// Times, versions and statuses only: a source may leave the features and outputs out.
+	fetchedAll, notices, err := h.gridRecordsOf(ctx, src, q, g, []string{})
 	if err != nil {
 		return nil, err
 	}

@@ -117,20 +117,28 @@ func Counts(edges []float64, x []float64, dst []float64) []float64 {
 		if v != v {
 			continue
 		}
-		// Number of edges <= v.
-		lo, hi := 0, len(edges)
-		for lo < hi {
-			m := int(uint(lo+hi) >> 1)
-			if edges[m] <= v {
-				lo = m + 1
-			} else {
-				hi = m
-			}
-		}
-		dst[lo]++
+		dst[Bin(edges, v)]++
 	}
 	return dst
 }
+
+// Bin returns the bin of v among the len(edges)+1 bins of Counts: the number of edges <= v.
+// Edges must be valid (non-decreasing, no NaN) and v not NaN; Counts checks both.
+func Bin(edges []float64, v float64) int {
+	lo, hi := 0, len(edges)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if edges[m] <= v {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// ValidEdges reports whether edges can bin values: non-decreasing and free of NaN.
+func ValidEdges(edges []float64) bool { return validEdges(edges) }
 
 // CountsSorted returns the same counts as Counts for data sorted ascending, by a binary search
 // per edge: the count of bin i is (number of values < e_i) − (number of values < e_{i−1}). Cost
