@@ -6,6 +6,8 @@
 #   grafana     Grafana OSS with the plugin in /var/lib/grafana/plugins/modellens-mlmonitoring-datasource
 #   demo-model  the demo model server (Prediction Log API, Open Inference Protocol, /metrics) on :8090
 #   demo-pg     the loader of the demo fleet into PostgreSQL (the sql source's default tables)
+#   demo-feast  the loader of the demo fleet's Feast side (registry file, Redis online store,
+#               PostgreSQL batch sources and monitoring rows)
 #
 # Build one image by hand with e.g. `docker build --target grafana -t modellens-grafana .`.
 
@@ -36,7 +38,9 @@ RUN case "${TARGETARCH:-amd64}" in \
     esac \
  && go run github.com/magefile/mage -v "${target}" \
  && go build -trimpath -ldflags "-s -w" -o /out/demo-model ./pkg/cmd/demo-model \
- && go build -trimpath -ldflags "-s -w" -o /out/demo-pg ./pkg/cmd/demo-pg
+ && go build -trimpath -ldflags "-s -w" -o /out/demo-pg ./pkg/cmd/demo-pg \
+ && go build -trimpath -ldflags "-s -w" -o /out/demo-feast ./pkg/cmd/demo-feast \
+ && mkdir -p /out/feast
 
 FROM grafana/grafana:${GRAFANA_VERSION} AS grafana
 COPY --from=frontend /src/dist/ /var/lib/grafana/plugins/modellens-mlmonitoring-datasource/
@@ -47,6 +51,13 @@ EXPOSE 3000
 FROM gcr.io/distroless/static-debian12:nonroot AS demo-pg
 COPY --from=backend /out/demo-pg /usr/local/bin/demo-pg
 ENTRYPOINT ["/usr/local/bin/demo-pg"]
+
+# /var/lib/feast is owned by the image's user: a new named volume mounted there starts as this
+# directory (its owner included), so demo-feast may write the registry file into it.
+FROM gcr.io/distroless/static-debian12:nonroot AS demo-feast
+COPY --from=backend /out/demo-feast /usr/local/bin/demo-feast
+COPY --from=backend --chown=65532:65532 /out/feast /var/lib/feast
+ENTRYPOINT ["/usr/local/bin/demo-feast"]
 
 FROM gcr.io/distroless/static-debian12:nonroot AS demo-model
 COPY --from=backend /out/demo-model /usr/local/bin/demo-model

@@ -10,6 +10,7 @@ import {
   DEFAULT_NUMERIC_METHODS,
   DEFAULT_PERCENTILES,
   DEFAULT_SKEW_METRICS,
+  FRESHNESS_METRICS,
   DEFAULT_QUALITY_THRESHOLDS,
   DEFAULT_THRESHOLDS,
   AVERAGES,
@@ -68,6 +69,7 @@ interface GoQuerySchema {
   featureStatsMetrics: string[];
   defaultFeatureStatsMetrics: string[];
   skewMetrics: string[];
+  freshnessMetrics: string[];
   defaultSkewMetrics: string[];
   lookupStatuses: string[];
   freshnessMeasures: string[];
@@ -93,6 +95,7 @@ describe('src/types.ts agrees with pkg/query/model.go', () => {
     ['defaultFeatureStatsMetrics', DEFAULT_FEATURE_STATS_METRICS, schema.defaultFeatureStatsMetrics],
     ['skewMetrics', SKEW_METRICS, schema.skewMetrics],
     ['defaultSkewMetrics', DEFAULT_SKEW_METRICS, schema.defaultSkewMetrics],
+    ['freshnessMetrics', FRESHNESS_METRICS, schema.freshnessMetrics],
     ['lookupStatuses', LOOKUP_STATUSES, schema.lookupStatuses],
     ['freshnessMeasures', FRESHNESS_MEASURES, schema.freshnessMeasures],
     ['performanceMetrics', PERFORMANCE_METRICS, schema.performanceMetrics],

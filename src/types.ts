@@ -65,6 +65,10 @@ export const SKEW_METRICS = ['mismatch', 'meanAbsDiff', 'notFound', 'compared'] 
 export type SkewMetric = (typeof SKEW_METRICS)[number];
 export const DEFAULT_SKEW_METRICS: SkewMetric[] = ['mismatch', 'meanAbsDiff'];
 
+/** Accepted values of Query.metrics for freshness queries (Go: query.FreshMetrics); none: all. */
+export const FRESHNESS_METRICS = ['sinceMaterialized', 'sinceNewestEvent', 'ttl', 'status'] as const;
+export type FreshnessMetric = (typeof FRESHNESS_METRICS)[number];
+
 /** The `status` label values of lookups queries (Feast's FieldStatus names; Go: query.LookupStatuses). */
 export const LOOKUP_STATUSES = ['PRESENT', 'NOT_FOUND', 'NULL_VALUE', 'OUTSIDE_MAX_AGE'] as const;
 

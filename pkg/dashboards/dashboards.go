@@ -232,6 +232,12 @@ func checkVocabulary(q query.Query) error {
 		metrics, what = query.SaturationMetrics, "saturation"
 	case query.TypePerformance:
 		metrics, what = query.PerformanceMetrics, "performance"
+	case query.TypeFreshness:
+		metrics, what = query.FreshMetrics, "freshness"
+	case query.TypeFeatureStats:
+		metrics, what = query.FeatureStatsMetrics, "featureStats"
+	case query.TypeSkew:
+		metrics, what = query.SkewMetrics, "skew"
 	}
 	for _, m := range q.Metrics {
 		if !slices.Contains(metrics, m) {

@@ -28,7 +28,7 @@ func loadAll(t *testing.T) []*Dashboard {
 }
 
 // The stable uids: links, alert rules (dashboardUid) and users' bookmarks depend on them.
-var wantUIDs = []string{"modellens-details", "modellens-drift", "modellens-overview", "modellens-performance"}
+var wantUIDs = []string{"modellens-details", "modellens-drift", "modellens-feature-store", "modellens-overview", "modellens-performance"}
 
 var ourDS = DSRef{Type: PluginID, UID: "${" + DatasourceVar + "}"}
 

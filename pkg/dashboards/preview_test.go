@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/modellens/mlmonitoring-datasource/pkg/demo"
+	"github.com/modellens/mlmonitoring-datasource/pkg/demo/feastdemo/feastdemotest"
 	"github.com/modellens/mlmonitoring-datasource/pkg/query"
 )
 
@@ -174,6 +175,12 @@ func TestDashboardPreviewFrames(t *testing.T) {
 	dir := filepath.Join(repoRoot(t), filepath.FromSlash(previewDir))
 	for _, d := range loadAll(t) {
 		t.Run(d.UID, func(t *testing.T) {
+			h := h
+			if d.UID == feastDashboard {
+				// The demo's Feast stores, in real PostgreSQL and Redis, as of the range's end.
+				env := feastdemotest.Start(t, runTo.Add(-6*time.Hour), runTo, runTo.Add(-3*24*time.Hour))
+				h = env.At(t, runTo)
+			}
 			b := binding{model: query.WildcardAllVersions}
 			if m, _ := d.Variable("model"); !m.IncludeAll {
 				b = binding{model: previewModel, all: all}

@@ -72,6 +72,15 @@ func TestProvisionedDatasources(t *testing.T) {
 			require.NotEmpty(t, s.SQLPassword, "the password comes from secureJsonData.sqlPassword")
 			require.Empty(t, s.PredictionLog.URL+s.Prometheus.URL, "records come from PostgreSQL only")
 			require.Equal(t, "ModelLens (PostgreSQL)", d.Name)
+		case feastDS:
+			require.True(t, s.Demo, "records from the built-in fleet, which demo-feast's stores are computed from")
+			require.Equal(t, "modellens_demo", s.Feast.Project)
+			require.Equal(t, "/var/lib/feast/registry.db", s.Feast.RegistryPath)
+			require.Equal(t, settings.FeastOnlineRedis, s.Feast.OnlineType)
+			require.Equal(t, "redis:6379", s.Feast.OnlineAddress)
+			require.Equal(t, "postgres://modellens_reader@postgres:5432/modellens?sslmode=disable", s.Feast.OfflineURL)
+			require.NotEmpty(t, s.FeastOfflinePassword)
+			require.Equal(t, "ModelLens (Feast)", d.Name)
 		default:
 			t.Errorf("unexpected ModelLens data source %s", d.UID)
 		}
@@ -79,6 +88,7 @@ func TestProvisionedDatasources(t *testing.T) {
 	require.Contains(t, byUID, "modellens-demo")
 	require.Contains(t, byUID, "modellens-server")
 	require.Contains(t, byUID, "modellens-postgres")
+	require.Contains(t, byUID, feastDS)
 	require.Contains(t, byUID, "prometheus")
 	require.Equal(t, "prometheus", f.Datasources[byUID["prometheus"]].Type)
 	require.Equal(t, 1, defaults, "exactly one default data source")
@@ -144,6 +154,7 @@ func TestAlertRules(t *testing.T) {
 				require.Equal(t, "threshold", cond.Model["type"])
 
 				dataQueries := 0
+				feastRule := false
 				for _, q := range r.Data {
 					if q.DatasourceUID == ExprUID {
 						// Expressions refer to existing refIds.
@@ -181,11 +192,15 @@ func TestAlertRules(t *testing.T) {
 					for _, s := range append([]string{pq.Model, pq.Version, pq.Window}, pq.Features...) {
 						require.Empty(t, VariableRefs(s), "refId %s: %q holds a template variable", q.RefID, s)
 					}
+					kinds = append(kinds, string(pq.QueryType))
+					if pq.QueryType == query.TypeFreshness {
+						feastRule = true
+						continue // freshness is judged at the end of the range, per feature view: no window
+					}
 					require.NotEmpty(t, pq.Window, "refId %s: the window the rule judges must be explicit", q.RefID)
 					w := parseDuration(t, pq.Window)
 					rng := time.Duration(q.RelativeTimeRange.From-q.RelativeTimeRange.To) * time.Second
 					require.GreaterOrEqual(t, rng, w, "refId %s: relativeTimeRange shorter than the window", q.RefID)
-					kinds = append(kinds, string(pq.QueryType))
 				}
 				require.Equal(t, 1, dataQueries)
 
@@ -195,8 +210,12 @@ func TestAlertRules(t *testing.T) {
 				}
 				// Annotations quote the instance's labels.
 				sum := r.Annotations["summary"]
-				require.Contains(t, sum, "$labels.model")
-				require.Contains(t, sum+r.Annotations["description"], "$labels.version")
+				if feastRule {
+					require.Contains(t, sum, "$labels.featureView")
+				} else {
+					require.Contains(t, sum, "$labels.model")
+					require.Contains(t, sum+r.Annotations["description"], "$labels.version")
+				}
 				for _, ref := range regexp.MustCompile(`\$values\.([A-Za-z0-9_]+)`).FindAllStringSubmatch(sum+r.Annotations["description"], -1) {
 					q, ok := refs[ref[1]]
 					require.True(t, ok, "annotation quotes unknown refId %s", ref[1])
@@ -215,7 +234,7 @@ func TestAlertRules(t *testing.T) {
 		}
 	}
 	slices.Sort(kinds)
-	require.Equal(t, []string{"dataQuality", "drift", "drift", "latency", "performance", "predictions", "saturation", "traffic"}, kinds)
+	require.Equal(t, []string{"dataQuality", "drift", "drift", "freshness", "latency", "performance", "predictions", "saturation", "traffic"}, kinds)
 }
 
 // TestAlertRuleTemplates pins what each rule watches: thresholds, for durations and queries.
@@ -266,6 +285,12 @@ func TestAlertRuleTemplates(t *testing.T) {
 			require.Equal(t, "fraud", q.PositiveClass)
 			require.Equal(t, "2h", q.Window)
 		}, "fraud-detector"},
+		// Feature views, not models: every view of the Feast project, status only.
+		"modellens-feature-view-stale": {query.TypeFreshness, "gte", 2, "5m", func(t *testing.T, q query.Query) {
+			require.Equal(t, []string{query.FreshStatus}, q.Metrics)
+			require.Equal(t, "*", q.FeatureView)
+			require.Equal(t, query.SourceFeast, q.Source)
+		}, "-"},
 	}
 	seen := 0
 	for _, g := range loadRules(t).Groups {
@@ -285,8 +310,10 @@ func TestAlertRuleTemplates(t *testing.T) {
 					if model == "" {
 						model = "*"
 					}
-					require.Equal(t, model, pq.Model, "%s: the model it watches", r.UID)
-					require.Equal(t, "*", pq.Version, "%s: one instance per version", r.UID)
+					if model != "-" {
+						require.Equal(t, model, pq.Model, "%s: the model it watches", r.UID)
+						require.Equal(t, "*", pq.Version, "%s: one instance per version", r.UID)
+					}
 				}
 				if q.RefID == r.Condition {
 					ev := q.Model["conditions"].([]any)[0].(map[string]any)["evaluator"].(map[string]any)

@@ -36,6 +36,8 @@ type compose struct {
 			Test []string `yaml:"test"`
 		} `yaml:"healthcheck"`
 	} `yaml:"services"`
+	// Volumes are the named volumes.
+	Volumes map[string]any `yaml:"volumes"`
 }
 
 // dependsOn is a service's depends_on in either compose form: a list of service names, or a map
@@ -154,19 +156,34 @@ func TestDockerCompose(t *testing.T) {
 		}
 	}
 
-	// Every bind mount's host path exists in the repository.
+	// Every bind mount's host path exists in the repository; other mounts are declared named volumes.
 	mounts := map[string]string{} // container path -> host path (relative to the repository)
+	named := map[string]string{}  // service:container path -> named volume
 	for name, s := range c.Services {
 		for _, v := range s.Volumes {
 			parts := strings.Split(v, ":")
 			require.GreaterOrEqual(t, len(parts), 2, "volume %q of %s", v, name)
 			host, ctr := parts[0], parts[1]
+			if _, ok := c.Volumes[host]; ok && !strings.Contains(host, "/") {
+				named[name+":"+ctr] = host
+				continue
+			}
 			require.True(t, strings.HasPrefix(host, "./"), "volume %q of %s should be a repository path", v, name)
 			_, err := os.Stat(filepath.Join(root, filepath.FromSlash(host)))
 			require.NoError(t, err, "service %s mounts %s, which does not exist", name, host)
 			mounts[name+":"+ctr] = strings.TrimPrefix(host, "./")
 		}
 	}
+
+	// The Feast registry file demo-feast writes is where the provisioned data source reads it, in
+	// a volume Grafana mounts read-only.
+	require.Contains(t, c.Services, "demo-feast")
+	require.Contains(t, c.Services, "redis")
+	require.Equal(t, "feast-registry", named["demo-feast:/var/lib/feast"])
+	require.Equal(t, "feast-registry", named["grafana:/var/lib/feast"])
+	require.Contains(t, c.Services["grafana"].Volumes, "feast-registry:/var/lib/feast:ro")
+	require.Contains(t, strings.Join(c.Services["demo-feast"].Command, " "), "-registry /var/lib/feast/registry.db")
+	require.Contains(t, strings.Join(c.Services["demo-feast"].Command, " "), "-redis redis:6379")
 
 	// Grafana: the image built from source, on :3000, unsigned plugin allowed, provisioning mounted.
 	g := c.Services["grafana"]

@@ -104,6 +104,8 @@ func metricsFor(t QueryType) ([]string, string) {
 		return QualityMetrics, "data-quality metric"
 	case TypeSaturation:
 		return SaturationMetrics, "saturation metric"
+	case TypeFreshness:
+		return FreshMetrics, "freshness metric"
 	}
 	return TrafficMetrics, "traffic metric"
 }

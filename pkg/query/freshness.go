@@ -22,6 +22,9 @@ const (
 	FreshStatus            = "status"
 )
 
+// FreshMetrics lists the accepted `metrics` of freshness queries (none: all of them).
+var FreshMetrics = []string{FreshSinceMaterialized, FreshSinceNewestEvent, FreshTTL, FreshStatus}
+
 // FreshnessMeasures are the ages `thresholds` may set a warning and a stale ("drift") level for.
 var FreshnessMeasures = []string{FreshSinceNewestEvent, FreshSinceMaterialized}
 
@@ -76,6 +79,8 @@ func freshnessStatus(age, warning, stale float64) float64 {
 //     (with a notice); 0 ok, 1 warning past half the ttl (or thresholds.<measure>.warning), 2 stale
 //     past the ttl (or thresholds.<measure>.drift).
 //
+// `metrics` keeps only the metrics named (an alert on status alone names only status).
+//
 // Output `latest` is one number per series; `timeseries` one point per series at that time.
 //
 // With source "prometheus" (or auto without a Feast registry) the series are the Feast feature
@@ -119,6 +124,9 @@ func (h *Handler) freshness(ctx context.Context, r *request) (data.Frames, error
 	}
 	var nums []frames.Number
 	add := func(view, metric, unit string, v float64) {
+		if len(q.Metrics) > 0 && !oneOf(metric, q.Metrics) {
+			return
+		}
 		nums = append(nums, frames.Number{Name: "value", Labels: data.Labels{"featureView": view, "metric": metric}, Value: v, Unit: unit})
 	}
 	for _, v := range views {
@@ -235,6 +243,10 @@ type FreshnessMetrics interface {
 // featureView (and project when the gauge has one), metric sinceMaterialized, in seconds.
 func (h *Handler) freshnessFromPrometheus(ctx context.Context, r *request, fm FreshnessMetrics) (data.Frames, error) {
 	q := &r.q
+	if len(q.Metrics) > 0 && !oneOf(FreshSinceMaterialized, q.Metrics) {
+		return nil, userError("the Feast feature server's freshness gauge in Prometheus gives %s only (the other freshness metrics need the Feast registry)",
+			FreshSinceMaterialized)
+	}
 	g, err := newGrid(r.dq, q.Window, q.Output == OutputLatest)
 	if err != nil {
 		return nil, err

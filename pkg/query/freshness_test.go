@@ -234,3 +234,21 @@ func TestFreshnessFromPrometheus(t *testing.T) {
 	r = run(h, map[string]any{"queryType": "freshness", "source": "demo"}, freshNow.Add(-time.Minute), freshNow, time.Minute)
 	require.ErrorContains(t, r.Error, `freshness reads the Feast registry (source "feast") or the Feast feature server's metrics in Prometheus (source "prometheus"), not "demo"`)
 }
+
+// TestFreshnessMetricsFilter: `metrics` keeps only the named freshness metrics (an alert on status
+// alone), and names outside the vocabulary are refused.
+func TestFreshnessMetricsFilter(t *testing.T) {
+	online := &fakeOnline{newest: map[string]time.Time{"fresh": freshNow.Add(-30 * time.Minute), "stale": freshNow.Add(-3 * time.Hour)}}
+	h := freshHandler(online)
+	r := run(h, map[string]any{"queryType": "freshness", "output": "latest", "metrics": []string{"status"}}, freshNow.Add(-time.Hour), freshNow, time.Minute)
+	requireOK(t, r)
+	got := byLabels(t, r.Frames)
+	require.Equal(t, []float64{0}, got[`featureView=fresh, metric=status`])
+	require.Equal(t, []float64{2}, got[`featureView=stale, metric=status`])
+	for k := range got {
+		require.Contains(t, k, "metric=status")
+	}
+	r = run(h, map[string]any{"queryType": "freshness", "metrics": []string{"rate"}}, freshNow.Add(-time.Hour), freshNow, time.Minute)
+	require.Error(t, r.Error)
+	require.Contains(t, r.Error.Error(), "unknown freshness metric")
+}

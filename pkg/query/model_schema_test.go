@@ -47,6 +47,7 @@ type querySchema struct {
 	FeatureStatsMetrics        []string                   `json:"featureStatsMetrics"`
 	DefaultFeatureStatsMetrics []string                   `json:"defaultFeatureStatsMetrics"`
 	SkewMetrics                []string                   `json:"skewMetrics"`
+	FreshnessMetrics           []string                   `json:"freshnessMetrics"`
 	DefaultSkewMetrics         []string                   `json:"defaultSkewMetrics"`
 	LookupStatuses             []string                   `json:"lookupStatuses"`
 	FreshnessMeasures          []string                   `json:"freshnessMeasures"`
@@ -136,6 +137,7 @@ func TestQueryModelSchemaFile(t *testing.T) {
 		FeatureStatsMetrics:        FeatureStatsMetrics,
 		DefaultFeatureStatsMetrics: DefaultFeatureStatsMetrics,
 		SkewMetrics:                SkewMetrics,
+		FreshnessMetrics:           FreshMetrics,
 		DefaultSkewMetrics:         DefaultSkewMetrics,
 		LookupStatuses:             LookupStatuses,
 		FreshnessMeasures:          FreshnessMeasures,

@@ -26,6 +26,7 @@ import {
   DEFAULT_NUMERIC_METHODS,
   DEFAULT_PERCENTILES,
   DEFAULT_SKEW_METRICS,
+  FRESHNESS_METRICS,
   DEFAULT_QUALITY_THRESHOLDS,
   DEFAULT_THRESHOLDS,
   DRIFT_METHODS,
@@ -175,6 +176,13 @@ const SKEW_METRIC_LABELS: Record<string, string> = {
   compared: 'Records compared',
 };
 
+const FRESHNESS_METRIC_LABELS: Record<string, string> = {
+  sinceMaterialized: 'Seconds since materialized',
+  sinceNewestEvent: 'Seconds since the newest event',
+  ttl: 'TTL (seconds)',
+  status: 'Status (0 ok, 1 warning, 2 stale)',
+};
+
 /** The metrics a query type takes, with labels, and its default (DESIGN §4). */
 export function metricChoices(queryType: QueryType): { options: Array<SelectableValue<string>>; placeholder: string } {
   switch (queryType) {
@@ -182,6 +190,11 @@ export function metricChoices(queryType: QueryType): { options: Array<Selectable
       return {
         options: FEATURE_STATS_METRICS.map((m) => ({ label: FEATURE_STATS_METRIC_LABELS[m] ?? m, value: m })),
         placeholder: DEFAULT_FEATURE_STATS_METRICS.join(', '),
+      };
+    case 'freshness':
+      return {
+        options: FRESHNESS_METRICS.map((m) => ({ label: FRESHNESS_METRIC_LABELS[m], value: m })),
+        placeholder: 'All freshness metrics',
       };
     case 'skew':
       return {
@@ -323,7 +336,7 @@ const FIELDS_BY_TYPE: Record<
   predictions: ['version', 'window', 'percentiles', 'features'],
   drift: ['version', 'window', 'features', 'methods', 'reference', 'binning', 'thresholds', 'actionable'],
   distribution: ['version', 'window', 'features', 'reference', 'binning'],
-  freshness: ['featureView', 'freshnessThresholds'],
+  freshness: ['metrics', 'featureView', 'freshnessThresholds'],
   lookups: ['version', 'featureView', 'entities'],
   featureStats: ['window', 'metrics', 'features', 'featureView'],
   skew: ['version', 'window', 'metrics', 'featureView', 'entities'],

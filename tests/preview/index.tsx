@@ -50,10 +50,12 @@ import overview from '../../dashboards/overview.json';
 import details from '../../dashboards/details.json';
 import drift from '../../dashboards/drift.json';
 import performance from '../../dashboards/performance.json';
+import featureStore from '../../dashboards/feature-store.json';
 import overviewFrames from './frames/modellens-overview.json';
 import detailsFrames from './frames/modellens-details.json';
 import driftFrames from './frames/modellens-drift.json';
 import performanceFrames from './frames/modellens-performance.json';
+import featureStoreFrames from './frames/modellens-feature-store.json';
 
 interface GridPos {
   x: number;
@@ -82,6 +84,7 @@ interface FramesJSON {
 
 const dashboards: Record<string, [DashboardJSON, FramesJSON]> = {
   'modellens-overview': [overview as unknown as DashboardJSON, overviewFrames as unknown as FramesJSON],
+  'modellens-feature-store': [featureStore as unknown as DashboardJSON, featureStoreFrames as unknown as FramesJSON],
   'modellens-details': [details as unknown as DashboardJSON, detailsFrames as unknown as FramesJSON],
   'modellens-drift': [drift as unknown as DashboardJSON, driftFrames as unknown as FramesJSON],
   'modellens-performance': [performance as unknown as DashboardJSON, performanceFrames as unknown as FramesJSON],
