@@ -231,7 +231,7 @@ func (c *secondCounter) count(f *Fleet, m *modelSpec, s int64) (int, float64) {
 // recordHead seeds r with the stream of record i of the n records of second s and draws its
 // time and version (the rest of the record follows from r).
 func (f *Fleet) recordHead(r *rng, m *modelSpec, s int64, i, n int) (int64, int32) {
-	r.reset(key(f.seed, m.id, streamRecord, word(s), uint64(i)))
+	r.reset(key(f.seed, m.id, streamRecord, word(s), word(int64(i))))
 	ts := s*1e9 + int64((float64(i)+r.float())/float64(n)*1e9)
 	return ts, r.choice(m.shareCum)
 }
