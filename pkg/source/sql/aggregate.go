@@ -33,6 +33,10 @@ type aggStatement struct {
 	ends     string // the bind parameter ($n) that holds the windows' end times
 	version  string // the version expression (split by version)
 	width    string // the bind parameter ($n) that holds the window width in microseconds
+	// fence keeps the rows' subquery from being merged into the statement (OFFSET 0), so that an
+	// expression of its select list is computed once per row however often the outer query
+	// refers to it.
+	fence bool
 }
 
 func (a *aggStatement) bind(v any) string {
@@ -108,13 +112,17 @@ func (a *aggStatement) fromJoin(cols []string, cond, join string) string {
 	if cond != "" {
 		where += " AND " + cond
 	}
+	fence := ""
+	if a.fence {
+		fence = " OFFSET 0"
+	}
 	if a.overlap {
-		return fmt.Sprintf("FROM unnest(%s) WITH ORDINALITY AS w(t, i)\nJOIN LATERAL (SELECT %s FROM %s WHERE %s AND %s > w.t - %s AND %s <= w.t) r ON true%s",
-			a.ends, strings.Join(append([]string{"w.i AS i"}, sel...), ", "), a.table, where, a.ts, a.width, a.ts, join)
+		return fmt.Sprintf("FROM unnest(%s) WITH ORDINALITY AS w(t, i)\nJOIN LATERAL (SELECT %s FROM %s WHERE %s AND %s > w.t - %s AND %s <= w.t%s) r ON true%s",
+			a.ends, strings.Join(append([]string{"w.i AS i"}, sel...), ", "), a.table, where, a.ts, a.width, a.ts, fence, join)
 	}
 	sel = append([]string{fmt.Sprintf("width_bucket(%s - interval '1 microsecond', %s) + 1 AS i", a.ts, a.ends), a.ts + " AS wts"}, sel...)
-	return fmt.Sprintf("FROM (SELECT %s FROM %s WHERE %s) r%s\nWHERE r.i <= cardinality(%s) AND r.wts > (%s)[r.i] - %s",
-		strings.Join(sel, ", "), a.table, where, join, a.ends, a.ends, a.width)
+	return fmt.Sprintf("FROM (SELECT %s FROM %s WHERE %s%s) r%s\nWHERE r.i <= cardinality(%s) AND r.wts > (%s)[r.i] - %s",
+		strings.Join(sel, ", "), a.table, where, fence, join, a.ends, a.ends, a.width)
 }
 
 // groupBy returns the GROUP BY list and the version column of the select list.
@@ -142,12 +150,12 @@ func (s *Source) numExpr(ctx context.Context, a *aggStatement, variable string) 
 		if s.rec.LatencyMs == "" {
 			return "", "", fmt.Errorf("%w: the records table has no latency column (sql.records.columns.latencyMs)", ErrSchema)
 		}
-		e = col(s.rec.LatencyMs) + "::float8"
+		e = floatOf(col(s.rec.LatencyMs), info.cols[s.rec.LatencyMs])
 	case "score":
 		if s.rec.Score == "" {
 			return "NULL::float8", "false", nil
 		}
-		e = col(s.rec.Score) + "::float8"
+		e = floatOf(col(s.rec.Score), info.cols[s.rec.Score])
 	default:
 		x, ct, ok := s.varColumn(a, variable, info)
 		if !ok {
@@ -157,12 +165,21 @@ func (s *Source) numExpr(ctx context.Context, a *aggStatement, variable string) 
 		case ct.jsonb():
 			e = jsonNumExpr(x) // numbers, and strings that hold one (as the raw path reads them)
 		case ct.numeric():
-			e = "(" + x + ")::float8"
+			e = floatOf(x, ct)
 		default:
 			return "", "", fmt.Errorf("%w: %s is a %s column, not numeric", ErrSchema, variable, ct.typ)
 		}
 	}
 	return e, fmt.Sprintf("%[1]s > '-Infinity'::float8 AND %[1]s < 'Infinity'::float8", e), nil
+}
+
+// floatOf is the numeric column x as float8; a numeric (decimal) column through
+// numericFloatExpr, whose values may lie outside float8's range.
+func floatOf(x string, ct colType) string {
+	if ct.typ == "numeric" {
+		return numericFloatExpr(x)
+	}
+	return "(" + x + ")::float8"
 }
 
 // catExpr is a categorical variable as a text expression (NULL where absent): strings as they
