@@ -156,12 +156,14 @@ func (l *selectList) add(ct colType, expr string, c *source.Column) {
 	case ct.jsonb() && c.Kind == source.Numeric:
 		// JSON numbers as float8 (binary on the wire); strings (which may hold a number) and other
 		// types in a second column, for the value and the type-mismatch count.
-		v.expr, v.num = fmt.Sprintf("(CASE WHEN jsonb_typeof(%[1]s) = 'number' THEN (%[1]s)::float8 END)", expr), true
+		// A number beyond float8's range is null, as ParseFloat's ±Inf is on the Prediction Log
+		// path (the cast would fail the statement).
+		v.expr, v.num = fmt.Sprintf("(CASE WHEN jsonb_typeof(%[1]s) = 'number' THEN %[2]s END)", expr, numericFloatExpr("("+expr+")::numeric")), true
 		v.other = fmt.Sprintf("(CASE jsonb_typeof(%[1]s) WHEN 'string' THEN 's' || (%[1]s #>> '{}') WHEN 'boolean' THEN 'x' WHEN 'object' THEN 'x' WHEN 'array' THEN 'x' END)", expr)
 	case ct.jsonb():
 		v.expr, v.jsonb = "("+expr+")::text", true
 	case ct.numeric():
-		v.expr, v.num = "("+expr+")::float8", true
+		v.expr, v.num = floatOf(expr, ct), true
 	default:
 		v.expr = "(" + expr + ")::text"
 	}
@@ -215,7 +217,7 @@ func (s *Source) newReader(m *source.Model, t settings.Table, info tableInfo, er
 		add(null+"::text", &r.ver)
 	}
 	if t.LatencyMs != "" && (!lean || wanted("latency")) {
-		add(col(t.LatencyMs)+"::float8", &r.lat)
+		add(floatOf(col(t.LatencyMs), info.cols[t.LatencyMs]), &r.lat)
 	} else {
 		add(null+"::float8", &r.lat)
 	}
@@ -225,7 +227,7 @@ func (s *Source) newReader(m *source.Model, t settings.Table, info tableInfo, er
 		add("false", &r.isErr)
 	}
 	if t.Score != "" && (!lean || wanted("score")) {
-		add(col(t.Score)+"::float8", &r.score)
+		add(floatOf(col(t.Score), info.cols[t.Score]), &r.score)
 	} else {
 		add(null+"::float8", &r.score)
 	}
