@@ -107,6 +107,19 @@ func New(opts Options) (*Source, error) {
 	}
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		_, err := c.Exec(ctx, "SET statement_timeout = "+strconv.FormatInt(ms, 10)+"; SET default_transaction_read_only = on; SET application_name = 'modellens'")
+		if err != nil {
+			return err
+		}
+		// No JIT compilation: the statements are wide expressions (a CASE per feature, a FILTER per
+		// bin) over many rows, whose cost PostgreSQL's default thresholds judge worth compiling,
+		// and compiling them costs more than it saves (PostgreSQL 15, 1M records × 20 jsonb
+		// features: the binned drift statement 10.2 s with JIT, 6.3 s without; the sampled read
+		// 11.1 s, 2.1 s). An engine without the setting (42704, unknown parameter) goes on.
+		_, err = c.Exec(ctx, "SET jit = off")
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42704" {
+			err = nil
+		}
 		return err
 	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
