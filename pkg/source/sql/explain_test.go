@@ -75,7 +75,8 @@ func plan(t *testing.T, conn *pgx.Conn, d pgx.TraceQueryStartData) string {
 }
 
 // TestExplainUsesModelTSIndex loads 1M records and requires every statement that reads records
-// for a query — raw records, window counts, percentiles, bin and category counts — and the model
+// for a query — raw records, window counts, percentiles, bin and category counts, the sample
+// above maxSamples and its threshold — and the model
 // listing to go through the (model, ts) index, never a sequential scan of the table; the version
 // listing uses the (model, version) index, and the model listing either (both lead with model).
 func TestExplainUsesModelTSIndex(t *testing.T) {
@@ -108,6 +109,10 @@ func TestExplainUsesModelTSIndex(t *testing.T) {
 		r := answer(h, query.SourceSQL, q, from, to, 5*time.Minute)
 		require.NoError(t, r.Error, "%v", q)
 	}
+	// Above maxSamples: the sample's threshold and its rows.
+	hs := query.New(query.Deps{SQL: src, MaxSamples: 1000, Timeout: time.Minute})
+	r := answer(hs, query.SourceSQL, map[string]any{"queryType": "drift", "model": "model-1", "methods": []string{"ks"}, "features": []string{"f1"}}, from, to, 5*time.Minute)
+	require.NoError(t, r.Error)
 	stmts := tr.take()
 	checked := map[string]int{}
 	for _, d := range stmts {
@@ -137,6 +142,10 @@ func TestExplainUsesModelTSIndex(t *testing.T) {
 				checked["bin counts"]++
 			case strings.Contains(sql, "unnest"):
 				checked["counts (overlapping windows)"]++
+			case strings.Contains(sql, "AS MATERIALIZED"):
+				checked["sample threshold"]++
+			case strings.Contains(sql, "UNION ALL"):
+				checked["sample"]++
 			case strings.Contains(sql, "cardinality"):
 				checked["counts"]++
 			default:
@@ -145,7 +154,7 @@ func TestExplainUsesModelTSIndex(t *testing.T) {
 		}
 	}
 	t.Logf("statements checked: %v", checked)
-	for _, k := range []string{"models", "versions", "records", "counts", "counts (overlapping windows)", "percentiles", "bin counts"} {
+	for _, k := range []string{"models", "versions", "records", "counts", "counts (overlapping windows)", "percentiles", "bin counts", "sample threshold", "sample"} {
 		require.Positive(t, checked[k], "no %s statement was checked", k)
 	}
 }

@@ -114,6 +114,62 @@ func TestSampleRecords(t *testing.T) {
 	}
 }
 
+// TestSampleTies: records that share a time share the sample's hash; they are kept or dropped
+// together except at the threshold, where the sample still holds exactly Limit records, chosen the
+// same way on every run — also when every record of the range has the same time.
+func TestSampleTies(t *testing.T) {
+	pg := sampleDB(t)
+	ctx := context.Background()
+	conn := pg.Conn(t)
+	// Model "tied": 2,000 times with 10 records each; model "one": 3,000 records at one time.
+	_, err := conn.Exec(ctx, `INSERT INTO predictions (ts, model, version, latency_ms, status, prediction, features)
+		SELECT $1::timestamptz + (i / 10 + 1) * interval '3 seconds', 'tied', 'v1', 1, 'ok', to_jsonb(0), jsonb_build_object('x', i)
+		FROM generate_series(0, 19999) i
+		UNION ALL SELECT $1::timestamptz + interval '1 hour', 'one', 'v1', 1, 'ok', to_jsonb(0), jsonb_build_object('x', i)
+		FROM generate_series(0, 2999) i`, sampleStart)
+	require.NoError(t, err)
+	src := sampleSource(t, pg)
+	for _, c := range []struct {
+		model string
+		limit int
+		total int64
+	}{{"tied", 1005, 20_000}, {"one", 1000, 3000}} {
+		t.Run(c.model, func(t *testing.T) {
+			req := source.RecordsRequest{Model: c.model, Start: sampleStart, End: sampleEnd, Limit: c.limit, Variables: []string{"x"}}
+			b, err := src.SampleRecords(ctx, req)
+			require.NoError(t, err)
+			require.Equal(t, c.limit, b.Len())
+			require.Equal(t, c.total, b.SampledFrom)
+			perTime := map[int64]int{}
+			seen := map[float64]bool{}
+			for i := 0; i < b.Len(); i++ {
+				if i > 0 {
+					require.GreaterOrEqual(t, b.TS[i], b.TS[i-1], "ascending time")
+				}
+				x := b.Features["x"].Num[i]
+				require.False(t, seen[x], "record %v twice", x)
+				seen[x] = true
+				if c.model == "tied" {
+					require.Equal(t, sampleStart.Add(time.Duration(int(x)/10+1)*3*time.Second).UnixNano(), b.TS[i], "record %v", x)
+				}
+				perTime[b.TS[i]]++
+			}
+			if c.model == "tied" {
+				partial := 0
+				for _, n := range perTime {
+					if n != 10 {
+						partial++
+					}
+				}
+				require.Equal(t, 1, partial, "one time cut at the threshold, every other whole: %v", perTime)
+			}
+			again, err := src.SampleRecords(ctx, req)
+			require.NoError(t, err)
+			require.Equal(t, b.Features["x"].Num, again.Features["x"].Num, "the same records on every run")
+		})
+	}
+}
+
 // TestSampledQueries: above maxSamples, ks drift and latency percentiles over overlapping
 // windows answer every window from the sample (not only the newest ones), the same numbers on
 // every run, with a notice giving the sample's size and the range's count.
