@@ -153,14 +153,11 @@ func (l *selectList) bind(v any) string {
 func (l *selectList) add(ct colType, expr string, c *source.Column) {
 	v := &variable{col: c}
 	switch {
-	case ct.jsonb() && c.Kind == source.Numeric:
-		// JSON numbers as float8 (binary on the wire); strings (which may hold a number) and other
-		// types in a second column, for the value and the type-mismatch count.
-		// A number beyond float8's range is null, as ParseFloat's ±Inf is on the Prediction Log
-		// path (the cast would fail the statement).
-		v.expr, v.num = fmt.Sprintf("(CASE WHEN jsonb_typeof(%[1]s) = 'number' THEN %[2]s END)", expr, numericFloatExpr("("+expr+")::numeric")), true
-		v.other = fmt.Sprintf("(CASE jsonb_typeof(%[1]s) WHEN 'string' THEN 's' || (%[1]s #>> '{}') WHEN 'boolean' THEN 'x' WHEN 'object' THEN 'x' WHEN 'array' THEN 'x' END)", expr)
 	case ct.jsonb():
+		// The JSON text, read in the plugin as the Prediction Log path reads its NDJSON
+		// (strconv.ParseFloat for numbers, beyond float8's range null): jsonb's text output is
+		// cheaper in PostgreSQL than a conversion to float8 (numeric → text → float8 there) and
+		// cannot fail (1M records × 20 features: 4.9 s against 7.8 s for jsonb_typeof + ::float8).
 		v.expr, v.jsonb = "("+expr+")::text", true
 	case ct.numeric():
 		v.expr, v.num = floatOf(expr, ct), true
