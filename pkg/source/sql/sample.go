@@ -65,7 +65,8 @@ func (s *Source) SampleRecords(ctx context.Context, req source.RecordsRequest) (
 	switch {
 	case sampled:
 		h := fmt.Sprintf("hashint8extended((extract(epoch FROM %s) * 1000000)::int8, 0)", col(s.rec.TS))
-		var thr, below int64
+		var thr *int64 // NULL when the range's records were deleted since the count
+		var below int64
 		var targs []any
 		twhere := s.rangeWhere(func(v any) string { targs = append(targs, v); return "$" + strconv.Itoa(len(targs)) }, "", req)
 		targs = append(targs, int64(req.Limit))
@@ -73,6 +74,9 @@ func (s *Source) SampleRecords(ctx context.Context, req source.RecordsRequest) (
 			h, ident(s.rec), twhere, len(targs))
 		if err := s.pool.QueryRow(ctx, tq, targs...).Scan(&thr, &below); err != nil {
 			return nil, s.dbError(ctx, what, err)
+		}
+		if thr == nil {
+			return b, nil
 		}
 		key := make([]string, 0, len(l.vars)+1)
 		for _, v := range l.vars {
@@ -86,7 +90,7 @@ func (s *Source) SampleRecords(ctx context.Context, req source.RecordsRequest) (
 		for i := 1; i <= n; i++ {
 			pos = append(pos, strconv.Itoa(i))
 		}
-		t := l.bind(thr)
+		t := l.bind(*thr)
 		q = fmt.Sprintf("SELECT * FROM (%s AND %s < %s) lo\nUNION ALL SELECT * FROM (%s AND %s = %s\nORDER BY hashtextextended(concat_ws(',', %s), 0), %s LIMIT %s) eq\nORDER BY 1",
 			q, h, t, q, h, t, strings.Join(append(key, "''"), ", "), strings.Join(pos, ", "), l.bind(int64(req.Limit)-below))
 	case req.Limit > 0:
