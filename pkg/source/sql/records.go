@@ -36,14 +36,10 @@ type variable struct {
 	// JSON text.
 	num   bool
 	jsonb bool
-	// other, for a numeric jsonb value, is a second column that holds what is not a number:
-	// 's' + the text of a string, 'x' for a boolean, an object or an array (NULL otherwise).
-	other string
 	col   *source.Column
 	// raw receives the value.
 	f pgtype.Float8
 	t pgtype.Text
-	o pgtype.Text
 }
 
 // scanTarget is where the variable's value is scanned.
@@ -65,12 +61,6 @@ func (v *variable) value() (num float64, cat string, ok, bad bool) {
 	numeric := v.col.Kind != source.Categorical
 	if v.num {
 		if !v.f.Valid {
-			if v.o.Valid && v.o.String != "" {
-				if v.o.String[0] == 's' && numeric {
-					return parseNumber(v.o.String[1:])
-				}
-				return math.NaN(), "", false, true
-			}
 			return math.NaN(), "", false, false
 		}
 		if !numeric {
@@ -262,9 +252,6 @@ func (s *Source) newReader(m *source.Model, t settings.Table, info tableInfo, er
 	}
 	for _, v := range l.vars {
 		r.dest = append(r.dest, v.target())
-		if v.other != "" {
-			r.dest = append(r.dest, &v.o)
-		}
 	}
 	return r
 }
@@ -283,23 +270,13 @@ func (r *reader) selectSQL() string {
 	parts := append([]string(nil), r.fixed...)
 	for _, v := range r.list.vars {
 		parts = append(parts, v.expr)
-		if v.other != "" {
-			parts = append(parts, v.other)
-		}
 	}
 	return strings.Join(parts, ", ")
 }
 
 // columns is the number of columns of the select list.
 func (r *reader) columns() int {
-	n := len(r.fixed)
-	for _, v := range r.list.vars {
-		n++
-		if v.other != "" {
-			n++
-		}
-	}
-	return n
+	return len(r.fixed) + len(r.list.vars)
 }
 
 // row decodes the scanned row; slot says where: len = append, else replace that record.

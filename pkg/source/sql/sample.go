@@ -81,9 +81,6 @@ func (s *Source) SampleRecords(ctx context.Context, req source.RecordsRequest) (
 		key := make([]string, 0, len(l.vars)+1)
 		for _, v := range l.vars {
 			key = append(key, "("+v.expr+")::text")
-			if v.other != "" {
-				key = append(key, v.other)
-			}
 		}
 		n := r.columns()
 		pos := make([]string, 0, n)
