@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -24,7 +23,7 @@ var _ source.Aggregator = (*Source)(nil)
 
 // aggStatement is what one push-down statement needs.
 type aggStatement struct {
-	args     []any
+	params
 	versions bool // GROUP BY the version too
 	overlap  bool
 	table    string
@@ -37,11 +36,6 @@ type aggStatement struct {
 	// expression of its select list is computed once per row however often the outer query
 	// refers to it.
 	fence bool
-}
-
-func (a *aggStatement) bind(v any) string {
-	a.args = append(a.args, v)
-	return "$" + strconv.Itoa(len(a.args))
 }
 
 // newAgg binds the model, the windows and the range of req; bindFirst may bind more parameters.

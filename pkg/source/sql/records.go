@@ -128,15 +128,21 @@ func parseNumber(s string) (float64, string, bool, bool) {
 	return f, "", true, true
 }
 
-// selectList builds the value columns of a table for a model: prediction, label and features.
-type selectList struct {
+// params collects the bind parameters of a statement: bind appends a value and returns its
+// placeholder ($n).
+type params struct {
 	args []any
-	vars []*variable
 }
 
-func (l *selectList) bind(v any) string {
-	l.args = append(l.args, v)
-	return "$" + strconv.Itoa(len(l.args))
+func (p *params) bind(v any) string {
+	p.args = append(p.args, v)
+	return "$" + strconv.Itoa(len(p.args))
+}
+
+// selectList builds the value columns of a table for a model: prediction, label and features.
+type selectList struct {
+	params
+	vars []*variable
 }
 
 // newVariable reads a column (or a jsonb feature key) into c.

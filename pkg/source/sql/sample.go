@@ -54,9 +54,9 @@ func (s *Source) SampleRecords(ctx context.Context, req source.RecordsRequest) (
 	what := fmt.Sprintf("records of model %q", req.Model)
 	var total int64
 	if req.Limit > 0 {
-		var cargs []any
-		cwhere := s.rangeWhere(func(v any) string { cargs = append(cargs, v); return "$" + strconv.Itoa(len(cargs)) }, "", req)
-		if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM "+ident(s.rec)+" WHERE "+cwhere, cargs...).Scan(&total); err != nil {
+		var c params
+		cwhere := s.rangeWhere(c.bind, "", req)
+		if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM "+ident(s.rec)+" WHERE "+cwhere, c.args...).Scan(&total); err != nil {
 			return nil, s.dbError(ctx, what, err)
 		}
 	}
@@ -67,12 +67,11 @@ func (s *Source) SampleRecords(ctx context.Context, req source.RecordsRequest) (
 		h := fmt.Sprintf("hashint8extended((extract(epoch FROM %s) * 1000000)::int8, 0)", col(s.rec.TS))
 		var thr *int64 // NULL when the range's records were deleted since the count
 		var below int64
-		var targs []any
-		twhere := s.rangeWhere(func(v any) string { targs = append(targs, v); return "$" + strconv.Itoa(len(targs)) }, "", req)
-		targs = append(targs, int64(req.Limit))
-		tq := fmt.Sprintf("WITH a AS MATERIALIZED (SELECT %s AS h FROM %s WHERE %s ORDER BY 1 LIMIT $%d)\nSELECT max(h), count(*) FILTER (WHERE h < (SELECT max(h) FROM a)) FROM a",
-			h, ident(s.rec), twhere, len(targs))
-		if err := s.pool.QueryRow(ctx, tq, targs...).Scan(&thr, &below); err != nil {
+		var tp params
+		twhere := s.rangeWhere(tp.bind, "", req)
+		tq := fmt.Sprintf("WITH a AS MATERIALIZED (SELECT %s AS h FROM %s WHERE %s ORDER BY 1 LIMIT %s)\nSELECT max(h), count(*) FILTER (WHERE h < (SELECT max(h) FROM a)) FROM a",
+			h, ident(s.rec), twhere, tp.bind(int64(req.Limit)))
+		if err := s.pool.QueryRow(ctx, tq, tp.args...).Scan(&thr, &below); err != nil {
 			return nil, s.dbError(ctx, what, err)
 		}
 		if thr == nil {
