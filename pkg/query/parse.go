@@ -336,6 +336,41 @@ func ParseTime(s string, now time.Time) (time.Time, error) { return parseTime(s,
 // checks ("now-9223372036854775807s" would wrap), and 9 digits keep every unit's amount exact.
 const maxAmountDigits = 9
 
+// maxBusinessDays bounds the business days ("now-10b") one time expression moves by, in total:
+// datemath steps through business days one calendar day at a time, so "now-999999999b" would
+// take seconds. The supported times span 152,504 business days (TestBusinessDayCap), so no
+// expression that needs more can land inside them, and stepping through the cap takes milliseconds.
+const maxBusinessDays = 160_000
+
+// businessDays adds up the business-day amounts of a time expression: the digits right before
+// each 'b' ("-10b"), or 1 where there are none ("-b"). datemath's lexer has no whitespace, so an
+// amount is always adjacent to its unit.
+func businessDays(s string) int64 {
+	var total int64
+	for i := 0; i < len(s); i++ {
+		if s[i] != 'b' {
+			continue
+		}
+		j := i
+		for j > 0 && s[j-1] >= '0' && s[j-1] <= '9' {
+			j--
+		}
+		n := int64(1)
+		if j < i {
+			if v, err := strconv.ParseInt(s[j:i], 10, 64); err == nil {
+				n = v
+			} else {
+				n = math.MaxInt64
+			}
+		}
+		if n > math.MaxInt64-total {
+			return math.MaxInt64
+		}
+		total += n
+	}
+	return total
+}
+
 // parseTime is ParseTime; roundUp rounds "/d" up to the end of the unit ("now/d" as the end of a
 // range is the end of today), as Grafana does for the end of a time range.
 func parseTime(s string, now time.Time, roundUp bool) (time.Time, error) {
@@ -355,6 +390,10 @@ func parseTime(s string, now time.Time, roundUp bool) (time.Time, error) {
 				return time.Time{}, fmt.Errorf("%s: an amount has more than %d digits", quoteName(s), maxAmountDigits)
 			}
 		}
+	}
+	if businessDays(s) > maxBusinessDays {
+		return time.Time{}, fmt.Errorf("%s moves by more than %d business days, beyond the supported times %s to %s",
+			quoteName(s), maxBusinessDays, minTime.Format(time.RFC3339), maxTime.Format(time.RFC3339))
 	}
 	t, err := evalTime(s, now, roundUp)
 	if err != nil {

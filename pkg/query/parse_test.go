@@ -3,6 +3,8 @@ package query
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,6 +112,55 @@ func TestParseTime(t *testing.T) {
 		"now-999999999y", "now+300y", "99999999999999d", "-9223372036854775808"} {
 		_, err := ParseTime(in, now)
 		require.Error(t, err, in)
+	}
+}
+
+// TestBusinessDayCap: maxBusinessDays exceeds the business days (Monday to Friday, datemath's
+// default) between the first and the last supported time, so the cap refuses only expressions that
+// would land outside them; amounts within it still evaluate, and every 'b' of an expression counts.
+func TestBusinessDayCap(t *testing.T) {
+	span := 0
+	for d := time.Date(minTime.Year(), minTime.Month(), minTime.Day(), 0, 0, 0, 0, time.UTC); !d.After(maxTime); d = d.AddDate(0, 0, 1) {
+		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			span++
+		}
+	}
+	require.Equal(t, 152504, span, "the comment on maxBusinessDays quotes this")
+	require.Greater(t, maxBusinessDays, span)
+
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC) // a Tuesday
+	got, err := ParseTime("now-10b", now)
+	require.NoError(t, err)
+	require.Equal(t, time.Date(2026, 2, 24, 12, 0, 0, 0, time.UTC), got, "two weeks of business days")
+	got, err = ParseTime("now+b", now)
+	require.NoError(t, err)
+	require.Equal(t, now.AddDate(0, 0, 1), got)
+
+	for in, capped := range map[string]bool{
+		"now-160000b": false, "now+160000b": false, // evaluated: outside the supported times
+		"now-160001b": true, "now-999999999b": true, "now-80000b+80001b": true, "now-159999b-b-b": true,
+		"now-100800000b+000000000y": true,
+	} {
+		_, err := ParseTime(in, now)
+		require.Error(t, err, in)
+		require.Equal(t, capped, strings.Contains(err.Error(), "business days"), "%s: %v", in, err)
+		if !capped {
+			require.Contains(t, err.Error(), "outside the supported times", in)
+		}
+	}
+	require.Equal(t, int64(3), businessDays("now-b-2b/d"))
+	require.Equal(t, int64(0), businessDays("2024-01-02"))
+}
+
+// BenchmarkParseTimeBusinessDays parses the most expensive accepted business-day expression.
+func BenchmarkParseTimeBusinessDays(b *testing.B) {
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	in := fmt.Sprintf("now-%db", maxBusinessDays)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseTime(in, now); err == nil {
+			b.Fatal("accepted")
+		}
 	}
 }
 
