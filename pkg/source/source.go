@@ -182,6 +182,14 @@ func (c *Column) Code(v string) (int32, error) {
 	return i, nil
 }
 
+// CodeBytes is Code for a value held in a buffer: a known value costs no allocation.
+func (c *Column) CodeBytes(v []byte) (int32, error) {
+	if i, ok := c.index[string(v)]; ok {
+		return i, nil
+	}
+	return c.Code(string(v))
+}
+
 // Batch is a set of prediction records of one model in columnar form, ascending by time.
 type Batch struct {
 	Model string

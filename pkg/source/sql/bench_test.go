@@ -293,7 +293,10 @@ func runBench(b *testing.B, f *benchFixture, q map[string]any, interval time.Dur
 //
 //   - driftBinned: the same with psi and js only (counts only);
 //
-//   - latency: p50, p95, p99 over 288 windows of 5 min.
+//   - latency: p50, p95, p99 over 288 windows of 5 min;
+//
+//   - records: the source's raw read of the whole day (every record, 20 jsonb features, prediction,
+//     latency, score), without a query on top: the plugin's decoding cost per record.
 //
 //     go test ./pkg/source/sql -run '^$' -bench BenchmarkSQL -benchtime 3x
 //     MODELLENS_SQL_BENCH_ROWS=10000000 nice go test ./pkg/source/sql -run '^$' -bench BenchmarkSQL -benchtime 1x -timeout 2h
@@ -307,5 +310,25 @@ func BenchmarkSQL(b *testing.B) {
 	})
 	b.Run("latency", func(b *testing.B) {
 		runBench(b, f, map[string]any{"queryType": "latency", "model": "bench", "percentiles": []float64{50, 95, 99}}, 5*time.Minute)
+	})
+	b.Run("records", func(b *testing.B) {
+		src := benchSource(b, f)
+		ctx := context.Background()
+		req := source.RecordsRequest{Model: "bench", Start: benchDay, End: benchDay.Add(24 * time.Hour)}
+		_, err := src.Records(ctx, source.RecordsRequest{Model: "bench", Start: req.End.Add(-time.Minute), End: req.End})
+		require.NoError(b, err)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			bt, err := src.Records(ctx, req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if bt.Len() != f.rows {
+				b.Fatalf("read %d records, want %d", bt.Len(), f.rows)
+			}
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(f.rows), "records/op")
 	})
 }
