@@ -128,14 +128,14 @@ func (v *variable) value() (num float64, cat []byte, ok, bad bool) {
 func jsonString(lit []byte) (str []byte, valid bool) {
 	if len(lit) >= 2 && lit[len(lit)-1] == '"' {
 		body := lit[1 : len(lit)-1]
-		plain := utf8.Valid(body)
+		plain := true
 		for _, c := range body {
 			if c == '\\' || c == '"' || c < ' ' {
 				plain = false
 				break
 			}
 		}
-		if plain {
+		if plain && utf8.Valid(body) {
 			return body, true
 		}
 	}
